@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# Every dependency comes through pkg-config; a missing one stops configure and names the
+# Debian package that provides it.
+find_package(PkgConfig)
+if(NOT PKG_CONFIG_FOUND)
+  message(FATAL_ERROR "pkg-config not found: apt-get install pkg-config")
+endif()
+
+# ntk_require(<prefix> <pkg-config module> <debian package>) imports PkgConfig::<prefix>.
+function(ntk_require prefix module debpkg)
+  pkg_check_modules(${prefix} QUIET IMPORTED_TARGET GLOBAL ${module})
+  if(NOT ${prefix}_FOUND)
+    message(FATAL_ERROR
+      "ntpkit needs ${module} (pkg-config) but it was not found: apt-get install ${debpkg}")
+  endif()
+  message(STATUS "Found ${module} ${${prefix}_VERSION}")
+endfunction()
+
+ntk_require(LIBCRYPTO "libcrypto>=3.0" libssl-dev)
+if(NTK_TESTS)
+  ntk_require(CMOCKA "cmocka>=1.1" libcmocka-dev)
+endif()
