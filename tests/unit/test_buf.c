@@ -181,10 +181,10 @@ static void strerror_total(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(read_big_endian),    cmocka_unit_test(short_read_poisons),
+        cmocka_unit_test(read_big_endian),          cmocka_unit_test(short_read_poisons),
         cmocka_unit_test(huge_lengths_do_not_wrap), cmocka_unit_test(sub_cursor_is_confined),
-        cmocka_unit_test(fail_keeps_first_error), cmocka_unit_test(write_and_overflow),
-        cmocka_unit_test(reserve_and_patch),  cmocka_unit_test(roundtrip_property),
+        cmocka_unit_test(fail_keeps_first_error),   cmocka_unit_test(write_and_overflow),
+        cmocka_unit_test(reserve_and_patch),        cmocka_unit_test(roundtrip_property),
         cmocka_unit_test(strerror_total),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Helpers shared by the unit tests: a seeded PRNG for property loops, and reading test data. */
+/* Helpers shared by the unit tests: a seeded PRNG for property loops, and reading test data.
+ */
 #ifndef NTK_TESTUTIL_H
 #define NTK_TESTUTIL_H
 
