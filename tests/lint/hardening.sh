@@ -17,4 +17,9 @@ for f in "$@"; do
 done
 # The library has buffers on its stack: the protector must be in.
 check "$1" "stack protector" bash -c "nm -D '$1' | grep -q __stack_chk_fail"
+# _FORTIFY_SOURCE: the library's bounded formatting goes through the checked variants.
+# (Not in sanitizer builds, where the sanitizers check more and fortify is off.)
+if [ "${NTK_SANITIZED:-0}" != 1 ]; then
+  check "$1" "_FORTIFY_SOURCE (__*_chk imports)" bash -c "nm -D '$1' | grep -q '__.*_chk'"
+fi
 exit $status
