@@ -21,7 +21,9 @@ void ntk_sb_init(struct ntk_sb *sb, char *buf, size_t cap)
 
 void ntk_sb_putn(struct ntk_sb *sb, const char *s, size_t n)
 {
-    if (sb->overflow) {
+    /* n == 0 returns first: an empty span may carry a NULL pointer, and memcpy(dst, NULL, 0)
+     * is undefined behaviour (UBSan nonnull-attribute). */
+    if (sb->overflow || n == 0) {
         return;
     }
     size_t room = sb->cap - 1 - sb->len;

@@ -7,12 +7,15 @@
 
 #include "poison.h"
 
-/* 2^64 - 1 has 20 digits: a longer run cannot be a u64 even with leading zeros we reject. */
+/* 2^64 - 1 has 20 digits. Leading zeros are accepted, but only within these 20: a longer run
+ * is NTK_ERANGE whatever its value, which bounds the work on hostile input. */
 enum { U64_MAX_DIGITS = 20 };
 
 void ntk_tok_init(struct ntk_tok *t, const char *p, size_t len)
 {
-    t->p = p;
+    /* Never keep a NULL text: spans are formed as p + off, and NULL + 0 is undefined
+     * behaviour in C (UBSan pointer-overflow), while {NULL, 0} is a legal empty span. */
+    t->p = p ? p : "";
     t->len = p ? len : 0;
     t->off = 0;
 }
@@ -253,13 +256,14 @@ int ntk_span_hex(struct ntk_span s, uint8_t *dst, size_t cap)
     if (n > cap || n > (size_t)INT32_MAX) {
         return NTK_ENOSPC;
     }
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(s.p[2 * i]);
-        int lo = hexval(s.p[2 * i + 1]);
-        if (hi < 0 || lo < 0) {
+    /* Validate everything first: dst is an out-parameter, written only on success. */
+    for (size_t i = 0; i < s.len; i++) {
+        if (hexval(s.p[i]) < 0) {
             return NTK_EFORMAT;
         }
-        dst[i] = (uint8_t)(hi << 4 | lo);
+    }
+    for (size_t i = 0; i < n; i++) {
+        dst[i] = (uint8_t)(hexval(s.p[2 * i]) << 4 | hexval(s.p[2 * i + 1]));
     }
     return (int)n;
 }

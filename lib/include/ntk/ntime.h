@@ -38,6 +38,12 @@ typedef uint32_t ntk_short;
 /* Seconds in one NTP era (2^32). */
 #define NTK_ERA_S 4294967296LL
 
+/* Room for any text ntk_time_format_iso or ntk_ts_format_pretty writes, NUL included. */
+#define NTK_TIMESTR_MAX 64
+
+/* The largest |year| ntk_civil_to_unix accepts; every int64_t Unix time lies well inside. */
+#define NTK_CIVIL_YEAR_MAX 999999999999LL
+
 /* Builds a timestamp from its 32-bit seconds and fraction words. */
 ntk_ts ntk_ts_make(uint32_t sec, uint32_t frac);
 
@@ -58,16 +64,24 @@ ntk_dur ntk_ts_diff(ntk_ts a, ntk_ts b);
 /* ts + d, wrapping at the era boundary. */
 ntk_ts ntk_ts_add(ntk_ts ts, ntk_dur d);
 
-/* Converts a CLOCK_REALTIME reading (Unix seconds, any era, negative allowed) to a timestamp.
- * The fraction is rounded to the nearest 2^-32 s; tv_nsec must be in 0..999999999. */
+/* Converts a CLOCK_REALTIME reading (Unix seconds, any era, negative allowed) to a timestamp:
+ * the seconds are taken modulo 2^32 (RFC 5905 §6: the era number is dropped on the wire).
+ * The fraction is rounded to the nearest 2^-32 s; this never carries into the seconds
+ * (999999999 ns gives 0xfffffffc). tv_nsec should be in 0..999999999; a value outside is
+ * clamped into that range. */
 ntk_ts ntk_ts_from_timespec(const struct timespec *t);
 
-/* Converts ts to Unix time, choosing the era so that the result lies in
- * [pivot_unix_s, pivot_unix_s + 2^32) seconds. The nanoseconds are rounded to nearest. */
+/* Converts ts to Unix time, choosing the era so that the seconds lie in
+ * [pivot_unix_s, pivot_unix_s + 2^32) (chrony's NTP_ERA_SPLIT idea; pivot_unix_s must be at
+ * most INT64_MAX - 2^32). The nanoseconds are rounded to nearest, so the two fractions
+ * 0xfffffffe and 0xffffffff round up to a whole second: tv_sec is then one more than the
+ * window gave and tv_nsec is 0. A timespec in the window survives timespec -> ts -> timespec
+ * exactly. With a 32-bit time_t, seconds past 2038 do not fit and wrap. Always writes *out. */
 void ntk_ts_to_timespec(ntk_ts ts, int64_t pivot_unix_s, struct timespec *out);
 
-/* Converts ts to Unix time, choosing the era that puts the result closest to near (within
- * ±2^31 s of it): the conversion for a timestamp that was sent recently. */
+/* Converts ts to Unix time, choosing the era that puts the result closest to near: the
+ * seconds lie in [near - 2^31, near + 2^31) (NTPsec's ntpcal_ntp_to_time). The conversion
+ * for a timestamp that was sent or received recently. Rounding as ntk_ts_to_timespec. */
 void ntk_ts_to_timespec_near(ntk_ts ts, const struct timespec *near, struct timespec *out);
 
 /* Seconds since the start of ts's own era, as a double (about 1 µs resolution: never use it
@@ -77,31 +91,39 @@ double ntk_ts_to_s(ntk_ts ts);
 /* A duration in seconds. */
 double ntk_dur_to_s(ntk_dur d);
 
-/* Seconds to a duration, rounded to nearest; saturates at the 32.32 range, NaN gives 0. */
+/* Seconds to a duration, rounded to nearest (halves away from zero); saturates at the 32.32
+ * range (INT64_MIN / INT64_MAX units, so ±inf saturate too), NaN gives 0. No float-cast UB. */
 ntk_dur ntk_dur_from_s(double s);
 
 /* A 16.16 short value in seconds. */
 double ntk_short_to_s(ntk_short v);
 
-/* Seconds to 16.16, rounded to nearest; negative and NaN give 0, too large saturates at
- * 0xffffffff (just under 65536 s). */
+/* Seconds to 16.16, rounded to nearest (halves up); negative, -inf and NaN give 0, too large
+ * (and +inf) saturates at 0xffffffff (just under 65536 s). */
 ntk_short ntk_short_from_s(double s);
 
 /* Appends NTPsec's hex form of ts, "e3a5f0c1.2b3c4d5e" (8 + 1 + 8 lowercase hex digits). */
 void ntk_ts_format_hex(ntk_ts ts, struct ntk_sb *sb);
 
-/* Parses the hex form, with or without a "0x" prefix: 1-8 hex digits, '.', 1-8 hex digits
- * (a short fraction is not scaled: "1.8" is 1 s + 8 * 2^-32 s, as NTPsec reads it). Returns 0
- * and writes *out, or NTK_EFORMAT. */
+/* Parses the hex form, with or without a "0x"/"0X" prefix, digits in either case: 1-8 hex
+ * digits, '.', 1-8 hex digits, or NTPsec's undotted 16 digits. NTPsec's hextolfp wants
+ * exactly 8 + 8; a shorter word here is its zero-padded value, so a short fraction is not
+ * scaled: "1.8" is 1 s + 8 * 2^-32 s, the same as "00000001.00000008". Nothing else may be
+ * in s (no spaces). Returns 0 and writes *out, or NTK_EFORMAT. */
 int ntk_ts_parse_hex(struct ntk_span s, ntk_ts *out);
 
-/* Appends t as ISO 8601 UTC, "2026-11-26T03:52:01.128Z", with frac_digits (0..9) digits of
- * fraction (truncated, as NTPsec does; 0 also drops the '.'). Years outside 0..9999 are
- * written with their sign and all their digits. */
+/* Appends t as ISO 8601 / RFC 3339 UTC, "2026-11-26T03:52:01.128Z", with frac_digits (0..9,
+ * clamped) digits of fraction, truncated as NTPsec does; 0 also drops the '.'. Years outside
+ * 0..9999 are written ISO 8601's expanded way, with their sign and at least 4 digits
+ * ("-0001", "+10000"). tv_nsec outside 0..999999999 is clamped. At most NTK_TIMESTR_MAX - 1
+ * characters. */
 void ntk_time_format_iso(const struct timespec *t, int frac_digits, struct ntk_sb *sb);
 
-/* Parses "YYYY-MM-DDTHH:MM:SS[.fraction]Z" (also with a space for 'T'). Returns 0 and
- * writes *out, or NTK_EFORMAT for anything else, including out-of-range fields. */
+/* Parses "YYYY-MM-DDTHH:MM:SS[.fraction]Z": 'T' may also be 't' or a space, 'Z' also 'z'; the
+ * year is 4 digits, or a sign and 4-12 digits (what ntk_time_format_iso writes); the
+ * fraction has 1-9 digits (nanoseconds, no rounding). Returns 0 and writes *out, or
+ * NTK_EFORMAT for anything else, including out-of-range fields (month 13, Feb 29 of a common
+ * year, second 60: Unix time has no leap seconds) and times a time_t cannot hold. */
 int ntk_time_parse_iso(struct ntk_span s, struct timespec *out);
 
 /* A broken-down UTC time (proleptic Gregorian), without any use of the C library's tz code. */
@@ -116,11 +138,20 @@ struct ntk_civil {
     int wday;     /* 0..6, 0 = Sunday */
 };
 
-/* Splits Unix seconds into a civil UTC date and time. */
+/* Splits Unix seconds into a civil UTC date and time, all fields written. Days-from-civil
+ * arithmetic (no C library calls), total over int64_t. */
 void ntk_civil_from_unix(int64_t unix_s, struct ntk_civil *out);
 
 /* Joins a civil date and time (fields in range, yday/wday ignored) into Unix seconds.
- * Returns 0 and writes *unix_s, or NTK_ERANGE if a field is out of range. */
+ * Returns 0 and writes *unix_s, or NTK_ERANGE if a field is out of range (|year| over
+ * NTK_CIVIL_YEAR_MAX, mday past the month's end, ...) or the result overflows int64_t. */
 int ntk_civil_to_unix(const struct ntk_civil *c, int64_t *unix_s);
+
+/* Appends NTPsec ntpq's form of a timestamp, "eeb22b9a.9ef41b6f 2026-11-26T03:52:58.620Z":
+ * the hex form, a space, then the UTC date with milliseconds computed as NTPsec's prettydate
+ * does (fraction / 4294967, truncated; a result of 1000 carries into the next second), the
+ * era chosen as in ntk_ts_to_timespec. NTPsec's pivot p (a window [p - 2^31, p + 2^31))
+ * is pivot_unix_s = p - 2^31 here. At most NTK_TIMESTR_MAX - 1 characters. */
+void ntk_ts_format_pretty(ntk_ts ts, int64_t pivot_unix_s, struct ntk_sb *sb);
 
 #endif /* NTK_NTIME_H */
