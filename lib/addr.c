@@ -25,20 +25,6 @@ static bool is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-static int hex_value(int c)
-{
-    if (is_digit(c)) {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 static bool is_alnum(int c)
 {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -110,7 +96,7 @@ static int parse_group(struct ntk_tok *t, uint16_t *out)
     unsigned v = 0;
     size_t n = 0;
     int d;
-    while ((d = hex_value(ntk_tok_peek(t))) >= 0) {
+    while ((d = ntk_tok_hexdigit(ntk_tok_peek(t))) >= 0) {
         if (n == GROUP_DIGITS_MAX) {
             return NTK_EFORMAT;
         }
@@ -172,7 +158,7 @@ static int parse_groups(struct ntk_tok *t, struct groups *g)
             return NTK_EFORMAT; /* a lone leading ':' */
         }
         g->gap = 0;
-        if (hex_value(ntk_tok_peek(t)) < 0) {
+        if (ntk_tok_hexdigit(ntk_tok_peek(t)) < 0) {
             return NTK_OK; /* "::" alone */
         }
     }
@@ -186,7 +172,7 @@ static int parse_groups(struct ntk_tok *t, struct groups *g)
                 return NTK_EFORMAT; /* "::" twice */
             }
             g->gap = (long)g->n;
-            if (hex_value(ntk_tok_peek(t)) < 0) {
+            if (ntk_tok_hexdigit(ntk_tok_peek(t)) < 0) {
                 return NTK_OK; /* trailing "::" */
             }
         }
@@ -289,7 +275,8 @@ static unsigned colons_ahead(const struct ntk_tok *t)
     struct ntk_tok c = *t;
     unsigned colons = 0;
     int ch;
-    while (colons < 2 && ((ch = ntk_tok_peek(&c)) == ':' || ch == '.' || hex_value(ch) >= 0)) {
+    while (colons < 2 &&
+           ((ch = ntk_tok_peek(&c)) == ':' || ch == '.' || ntk_tok_hexdigit(ch) >= 0)) {
         colons += ch == ':';
         skip_char(&c);
     }

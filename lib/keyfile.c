@@ -205,17 +205,6 @@ static int take_type(struct parser *p, struct ntk_tok *t, struct ntk_mac_key *k)
     return NTK_OK;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
-}
-
 static int take_hex(struct parser *p, struct ntk_span w, struct ntk_mac_key *k)
 {
     if (w.len > HEX_KEY_MAX) {
@@ -225,8 +214,8 @@ static int take_hex(struct parser *p, struct ntk_span w, struct ntk_mac_key *k)
         return fail(p, w.p, NTK_EFORMAT, "odd number of hex digits in key", k->keyid);
     }
     for (size_t i = 0; i < w.len; i += 2) {
-        int hi = hexval(w.p[i]);
-        int lo = hexval(w.p[i + 1]);
+        int hi = ntk_tok_hexdigit(w.p[i]);
+        int lo = ntk_tok_hexdigit(w.p[i + 1]);
         if (hi < 0 || lo < 0) {
             const char *bad = w.p + i + (hi < 0 ? 0 : 1);
             return fail(p, bad, NTK_EFORMAT, "invalid hex digit in key", k->keyid);

@@ -200,20 +200,6 @@ void ntk_ts_format_hex(ntk_ts ts, struct ntk_sb *sb)
     ntk_sb_printf(sb, "%08" PRIx32 ".%08" PRIx32, ntk_ts_sec(ts), ntk_ts_frac(ts));
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Reads the whole span, 1-8 hex digits, as a 32-bit word; 0 or NTK_EFORMAT. */
 static int hex_word(struct ntk_span s, uint32_t *out)
 {
@@ -222,7 +208,7 @@ static int hex_word(struct ntk_span s, uint32_t *out)
     }
     uint32_t v = 0;
     for (size_t i = 0; i < s.len; i++) {
-        int d = hex_digit(s.p[i]);
+        int d = ntk_tok_hexdigit(s.p[i]);
         if (d < 0) {
             return NTK_EFORMAT;
         }

@@ -238,13 +238,15 @@ int ntk_span_u64(struct ntk_span s, uint64_t *out, uint64_t max)
     return parse_u64(s.p, s.len, out, max);
 }
 
-static int hexval(char c)
+int ntk_tok_hexdigit(int c)
 {
-    if (is_digit(c)) {
+    if (c >= '0' && c <= '9') {
         return c - '0';
     }
-    c = lower(c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
 }
 
 int ntk_span_hex(struct ntk_span s, uint8_t *dst, size_t cap)
@@ -258,12 +260,13 @@ int ntk_span_hex(struct ntk_span s, uint8_t *dst, size_t cap)
     }
     /* Validate everything first: dst is an out-parameter, written only on success. */
     for (size_t i = 0; i < s.len; i++) {
-        if (hexval(s.p[i]) < 0) {
+        if (ntk_tok_hexdigit(s.p[i]) < 0) {
             return NTK_EFORMAT;
         }
     }
     for (size_t i = 0; i < n; i++) {
-        dst[i] = (uint8_t)(hexval(s.p[2 * i]) << 4 | hexval(s.p[2 * i + 1]));
+        dst[i] =
+            (uint8_t)(ntk_tok_hexdigit(s.p[2 * i]) << 4 | ntk_tok_hexdigit(s.p[2 * i + 1]));
     }
     return (int)n;
 }

@@ -70,6 +70,10 @@ bool ntk_tok_accept(struct ntk_tok *t, char c);
  * Returns 0; NTK_EFORMAT when no digit is there; NTK_ERANGE when it exceeds max. */
 int ntk_tok_u64(struct ntk_tok *t, uint64_t *out, uint64_t max);
 
+/* The value 0..15 of the hex digit c (either case), or -1 if c is not one. Takes an int so
+ * that ntk_tok_peek's -1 (end of text) can be passed straight in. */
+int ntk_tok_hexdigit(int c);
+
 /* True if s is exactly the NUL-terminated lit (case-sensitive / ASCII case-insensitive). */
 bool ntk_span_eq(struct ntk_span s, const char *lit);
 bool ntk_span_caseeq(struct ntk_span s, const char *lit);
