@@ -350,7 +350,7 @@ int ntk_civil_to_unix(const struct ntk_civil *c, int64_t *unix_s)
         c->sec > 59) {
         return NTK_ERANGE;
     }
-    int64_t sod = (int64_t)c->hour * 3600 + c->min * 60 + c->sec;
+    int64_t sod = (int64_t)c->hour * 3600 + (int64_t)c->min * 60 + c->sec;
     return join_seconds(days_from_civil(c->year, c->mon, c->mday), sod, unix_s);
 }
 
