@@ -14,16 +14,17 @@
 #include "ntk/mac.h"
 #include "ntk/tok.h"
 #include "testutil.h"
+#include "tsv.h"
 
 #include "poison.h"
 
-enum { MAX_FRAMES = 64, MAX_FIELDS = 32, MAX_PAYLOAD = 600, MAX_KEYS = 8 };
+enum { MAX_FRAMES = 64, MAX_PAYLOAD = 600, MAX_KEYS = 8 };
 
 /* One captured packet from a .tsv file. */
 struct frame {
     unsigned number;
-    struct ntk_span field[MAX_FIELDS]; /* tshark's columns (borrowed from the file text) */
-    size_t nfields;
+    struct ntk_span keyid_hex;    /* tshark's ntp.keyid column (borrowed from the tsv) */
+    struct ntk_span mac_hex;      /* tshark's ntp.mac column (borrowed from the tsv) */
     uint8_t payload[MAX_PAYLOAD]; /* udp.payload, the last column */
     size_t len;
 };
@@ -48,39 +49,30 @@ static char *read_data(const char *name, size_t *len)
     return text;
 }
 
-/* Splits a tab-separated line into fields. */
-static size_t split_tabs(struct ntk_span line, struct ntk_span *field, size_t cap)
+static struct ntk_span span_of(const char *s)
 {
-    struct ntk_tok t;
-    ntk_tok_init_span(&t, line);
-    size_t n = 0;
-    do {
-        assert_true(n < cap);
-        assert_int_equal(ntk_tok_until(&t, "\t", &field[n++], SIZE_MAX), NTK_OK);
-    } while (ntk_tok_accept(&t, '\t'));
-    return n;
+    return (struct ntk_span){s, strlen(s)};
 }
 
-/* Reads NAME.tsv: frames[i] gets frame i + 1 (the header line is skipped). *text must be freed
- * after use, the fields point into it. Returns the frame count. */
-static size_t load_tsv(const char *name, struct frame *frames, char **text)
+/* Reads tests/data/NAME.tsv: frames[i] gets frame i + 1. The frames borrow from *t, to be
+ * closed after use. Returns the frame count. */
+static size_t load_tsv(const char *name, struct frame *frames, struct tsv *t)
 {
-    size_t len;
-    *text = read_data(name, &len);
-    struct ntk_tok t;
-    ntk_tok_init(&t, *text, len);
-    struct ntk_span line;
-    assert_int_equal(ntk_tok_line(&t, &line, SIZE_MAX), NTK_OK); /* header */
+    tsv_open(t, name);
+    int number_col = tsv_col(t, "frame.number"), keyid_col = tsv_col(t, "ntp.keyid");
+    int mac_col = tsv_col(t, "ntp.mac"), payload_col = tsv_col(t, "udp.payload");
+    const char *c[TSV_MAX_COLS];
     size_t n = 0;
-    while (ntk_tok_line(&t, &line, SIZE_MAX) == NTK_OK) {
+    while (tsv_next(t, c)) {
         assert_true(n < MAX_FRAMES);
         struct frame *f = &frames[n];
-        f->nfields = split_tabs(line, f->field, MAX_FIELDS);
         uint64_t number;
-        assert_int_equal(ntk_span_u64(f->field[0], &number, MAX_FRAMES), NTK_OK);
+        assert_int_equal(ntk_span_u64(span_of(c[number_col]), &number, MAX_FRAMES), NTK_OK);
         f->number = (unsigned)number;
         assert_int_equal(f->number, n + 1);
-        int got = ntk_span_hex(f->field[f->nfields - 1], f->payload, sizeof f->payload);
+        f->keyid_hex = span_of(c[keyid_col]);
+        f->mac_hex = span_of(c[mac_col]);
+        int got = ntk_span_hex(span_of(c[payload_col]), f->payload, sizeof f->payload);
         assert_true(got > 0);
         f->len = (size_t)got;
         n++;
@@ -248,14 +240,14 @@ static enum ntk_mac_type type_of(const char *name)
     return NTK_MAC_AES128_CMAC;
 }
 
-/* Checks tshark's ntp.keyid / ntp.mac columns (18, 19) against the payload. */
+/* Checks tshark's ntp.keyid / ntp.mac columns against the payload. */
 static void check_tshark_columns(const struct frame *f, uint32_t keyid, const uint8_t *mac,
                                  size_t mac_len)
 {
     uint8_t col[NTK_MAC_LEN_MAX];
-    assert_int_equal(ntk_span_hex(f->field[18], col, sizeof col), 4);
+    assert_int_equal(ntk_span_hex(f->keyid_hex, col, sizeof col), 4);
     assert_int_equal((uint32_t)col[0] << 24 | col[1] << 16 | col[2] << 8 | col[3], keyid);
-    assert_int_equal(ntk_span_hex(f->field[19], col, sizeof col), mac_len);
+    assert_int_equal(ntk_span_hex(f->mac_hex, col, sizeof col), mac_len);
     assert_memory_equal(col, mac, mac_len);
 }
 
@@ -309,8 +301,8 @@ static void symkey_capture(void **state)
     (void)state;
     static struct frame frames[MAX_FRAMES];
     static struct expect expects[MAX_FRAMES + 1];
-    char *text;
-    size_t nframes = load_tsv("symkey.tsv", frames, &text);
+    struct tsv t;
+    size_t nframes = load_tsv("symkey", frames, &t);
     assert_int_equal(nframes, 46);
     assert_int_equal(load_expects("symkey-macs.txt", expects), 46);
     struct ntk_mac_keys *good = load_store("symkey.keys", 3);
@@ -330,7 +322,7 @@ static void symkey_capture(void **state)
     assert_string_equal(expects[28].keyfile, "symkey-client-wrong.keys");
     ntk_mac_keys_free(good);
     ntk_mac_keys_free(wrong);
-    free(text);
+    tsv_close(&t);
 }
 
 static void mode6_capture(void **state)
@@ -338,8 +330,8 @@ static void mode6_capture(void **state)
     (void)state;
     static struct frame frames[MAX_FRAMES];
     static struct expect expects[MAX_FRAMES + 1];
-    char *text;
-    size_t nframes = load_tsv("mode6.tsv", frames, &text);
+    struct tsv t;
+    size_t nframes = load_tsv("mode6", frames, &t);
     assert_int_equal(nframes, 30);
     assert_int_equal(load_expects("mode6-macs.txt", expects), 30);
     struct ntk_mac_keys *ks = load_store("symkey.keys", 3);
@@ -377,7 +369,7 @@ static void mode6_capture(void **state)
     assert_int_equal(unsigned_frames, 26);
     assert_true(expects[27].mac && expects[30].mac && !expects[26].mac);
     ntk_mac_keys_free(ks);
-    free(text);
+    tsv_close(&t);
 }
 
 int main(void)

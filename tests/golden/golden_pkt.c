@@ -28,68 +28,11 @@
 #include "ntk/ntime.h"
 #include "ntk/pkt.h"
 #include "testutil.h"
+#include "tsv.h"
 
 #include "poison.h"
 
-enum { MAX_COLS = 64, MAX_PAYLOAD = 2048, MAX_TEXT = 512 };
-
-/* One tsv file split in place: the header's column names and a cursor over the rows. */
-struct tsv {
-    char *buf;
-    char *next;
-    const char *names[MAX_COLS];
-    int ncols;
-};
-
-/* Splits the line at *pos on tabs (in place) into cols; returns the count, or -1 at EOF. */
-static int split_line(char **pos, const char **cols)
-{
-    char *p = *pos;
-    if (!p || *p == '\0') {
-        return -1;
-    }
-    char *end = strchr(p, '\n');
-    if (end) {
-        *end = '\0';
-        *pos = end + 1;
-    } else {
-        *pos = p + strlen(p);
-    }
-    int n = 0;
-    cols[n++] = p;
-    for (char *q = p; *q; q++) {
-        if (*q == '\t') {
-            *q = '\0';
-            assert_true(n < MAX_COLS);
-            cols[n++] = q + 1;
-        }
-    }
-    return n;
-}
-
-static void tsv_open(struct tsv *t, const char *name)
-{
-    char path[512];
-    size_t len;
-    snprintf(path, sizeof path, "%s/%s.tsv", NTK_TEST_DATA_DIR, name);
-    t->buf = tu_read_file(path, &len);
-    assert_non_null(t->buf);
-    t->next = t->buf;
-    t->ncols = split_line(&t->next, t->names);
-    assert_true(t->ncols > 5);
-}
-
-/* The index of column name; fails the test if tshark did not print it. */
-static int col(const struct tsv *t, const char *name)
-{
-    for (int i = 0; i < t->ncols; i++) {
-        if (strcmp(t->names[i], name) == 0) {
-            return i;
-        }
-    }
-    fail_msg("column %s missing", name);
-    return -1;
-}
+enum { MAX_PAYLOAD = 2048, MAX_TEXT = 512 };
 
 static long num(const char *s)
 {
@@ -166,7 +109,7 @@ static void check_timestamps(const struct tsv *t, const char **c, const struct n
     for (int i = 0; i < 4; i++) {
         char want[MAX_TEXT];
         tshark_time(ts[i], want, sizeof want);
-        assert_string_equal(c[col(t, names[i])], want);
+        assert_string_equal(c[tsv_col(t, names[i])], want);
         tl->timestamps += strcmp(want, "NULL") != 0;
     }
 }
@@ -174,8 +117,8 @@ static void check_timestamps(const struct tsv *t, const char **c, const struct n
 static void check_auth(const struct tsv *t, const char **c, const uint8_t *b,
                        const struct ntk_pkt_layout *l, struct tally *tl)
 {
-    const char *keyid = c[col(t, "ntp.keyid")];
-    const char *mac = c[col(t, "ntp.mac")];
+    const char *keyid = c[tsv_col(t, "ntp.keyid")];
+    const char *mac = c[tsv_col(t, "ntp.mac")];
     if (*keyid == '\0') {
         assert_int_equal(l->auth, NTK_PKT_AUTH_NONE);
         assert_string_equal(mac, "");
@@ -193,23 +136,23 @@ static void check_auth(const struct tsv *t, const char **c, const uint8_t *b,
 static void check_header(const struct tsv *t, const char **c, const struct ntk_pkt *p)
 {
     char text[MAX_TEXT];
-    assert_int_equal(num(c[col(t, "ntp.flags.li")]), p->leap);
-    assert_int_equal(num(c[col(t, "ntp.flags.vn")]), p->version);
-    assert_int_equal(num(c[col(t, "ntp.flags.mode")]), p->mode);
-    assert_int_equal(num(c[col(t, "ntp.stratum")]), p->stratum);
-    assert_int_equal(num(c[col(t, "ntp.ppoll")]), (uint8_t)p->poll_log2);
-    assert_int_equal(num(c[col(t, "ntp.precision")]), (uint8_t)p->precision_log2);
-    assert_int_equal(num(c[col(t, "ntp.rootdelay")]), p->root_delay);
-    assert_int_equal(num(c[col(t, "ntp.rootdispersion")]), p->root_disp);
+    assert_int_equal(num(c[tsv_col(t, "ntp.flags.li")]), p->leap);
+    assert_int_equal(num(c[tsv_col(t, "ntp.flags.vn")]), p->version);
+    assert_int_equal(num(c[tsv_col(t, "ntp.flags.mode")]), p->mode);
+    assert_int_equal(num(c[tsv_col(t, "ntp.stratum")]), p->stratum);
+    assert_int_equal(num(c[tsv_col(t, "ntp.ppoll")]), (uint8_t)p->poll_log2);
+    assert_int_equal(num(c[tsv_col(t, "ntp.precision")]), (uint8_t)p->precision_log2);
+    assert_int_equal(num(c[tsv_col(t, "ntp.rootdelay")]), p->root_delay);
+    assert_int_equal(num(c[tsv_col(t, "ntp.rootdispersion")]), p->root_disp);
     snprintf(text, sizeof text, "%08x", p->refid);
-    assert_string_equal(c[col(t, "ntp.refid")], text);
+    assert_string_equal(c[tsv_col(t, "ntp.refid")], text);
 }
 
 /* Decodes one row's payload and compares every column; records kiss codes. */
 static void check_row(const struct tsv *t, const char **c, struct tally *tl)
 {
     static uint8_t b[MAX_PAYLOAD];
-    int n = tu_unhex(c[col(t, "udp.payload")], b, sizeof b);
+    int n = tu_unhex(c[tsv_col(t, "udp.payload")], b, sizeof b);
     assert_true(n > 0);
     struct ntk_pkt p;
     struct ntk_pkt_layout l;
@@ -222,13 +165,13 @@ static void check_row(const struct tsv *t, const char **c, struct tally *tl)
 
     char types[MAX_TEXT], lens[MAX_TEXT];
     ef_lists(b, &l, types, lens, sizeof types);
-    assert_string_equal(c[col(t, "ntp.ext.type")], types);
-    assert_string_equal(c[col(t, "ntp.ext.length")], lens);
+    assert_string_equal(c[tsv_col(t, "ntp.ext.type")], types);
+    assert_string_equal(c[tsv_col(t, "ntp.ext.length")], lens);
     tl->efs += (int)l.ef_count;
 
     if (ntk_pkt_is_kod(&p)) {
         assert_true(tl->kods < 8);
-        tl->kod_frames[tl->kods] = (int)num(c[col(t, "frame.number")]);
+        tl->kod_frames[tl->kods] = (int)num(c[tsv_col(t, "frame.number")]);
         tl->kiss[tl->kods++] = ntk_pkt_kiss(&p);
     }
 }
@@ -237,16 +180,14 @@ static void check_row(const struct tsv *t, const char **c, struct tally *tl)
 static void run_file(const char *name, struct tally *tl)
 {
     struct tsv t;
-    const char *c[MAX_COLS];
-    int n;
+    const char *c[TSV_MAX_COLS];
     memset(tl, 0, sizeof *tl);
     tsv_open(&t, name);
-    while ((n = split_line(&t.next, c)) >= 0) {
-        assert_int_equal(n, t.ncols);
+    while (tsv_next(&t, c)) {
         check_row(&t, c, tl);
         tl->rows++;
     }
-    free(t.buf);
+    tsv_close(&t);
 }
 
 static void sntp_chrony(void **state)
@@ -327,20 +268,20 @@ static void mode6(void **state)
 {
     (void)state;
     struct tsv t;
-    const char *c[MAX_COLS];
+    const char *c[TSV_MAX_COLS];
     static uint8_t b[MAX_PAYLOAD];
     int rows = 0;
     tsv_open(&t, "mode6");
-    while (split_line(&t.next, c) >= 0) {
-        int n = tu_unhex(c[col(&t, "udp.payload")], b, sizeof b);
+    while (tsv_next(&t, c)) {
+        int n = tu_unhex(c[tsv_col(&t, "udp.payload")], b, sizeof b);
         assert_true(n > 0);
         enum ntk_leap leap;
         uint8_t version;
         enum ntk_mode mode;
         assert_int_equal(ntk_pkt_peek(b, (size_t)n, &leap, &version, &mode), 0);
-        assert_int_equal(num(c[col(&t, "ntp.flags.li")]), leap);
-        assert_int_equal(num(c[col(&t, "ntp.flags.vn")]), version);
-        assert_int_equal(num(c[col(&t, "ntp.flags.mode")]), mode);
+        assert_int_equal(num(c[tsv_col(&t, "ntp.flags.li")]), leap);
+        assert_int_equal(num(c[tsv_col(&t, "ntp.flags.vn")]), version);
+        assert_int_equal(num(c[tsv_col(&t, "ntp.flags.mode")]), mode);
         assert_int_equal(mode, NTK_MODE_CONTROL);
         struct ntk_pkt p;
         enum ntk_pkt_reject why;
@@ -348,7 +289,7 @@ static void mode6(void **state)
         assert_int_equal(why, NTK_PKT_MODE_CONTROL);
         rows++;
     }
-    free(t.buf);
+    tsv_close(&t);
     assert_int_equal(rows, 30);
 }
 

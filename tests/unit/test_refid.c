@@ -14,6 +14,7 @@
 #include "ntk/err.h"
 #include "ntk/refid.h"
 #include "testutil.h"
+#include "tsv.h"
 
 #include "poison.h"
 
@@ -210,38 +211,22 @@ static void format_capture_refids(void **state)
         {0x52415445, 0, "RATE", ".RATE.", 0},             /* KoD RATE */
         {0x4e54534e, 0, "NTSN", ".NTSN.", 0},             /* NTS NAK */
     };
-    static const char *const files[] = {"client-server-ntpsec.tsv",
-                                        "kod.tsv",
-                                        "mode6.tsv",
-                                        "nts-ntpsec-client.tsv",
-                                        "nts.tsv",
-                                        "sntp-chrony.tsv",
-                                        "symkey.tsv"};
+    static const char *const files[] = {
+        "client-server-ntpsec", "kod",   "mode6", "nts-ntpsec-client", "nts",
+        "sntp-chrony",          "symkey"};
     unsigned rows = 0;
     for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
-        char path[512];
-        size_t len;
-        snprintf(path, sizeof path, "%s/%s", NTK_TEST_DATA_DIR, files[f]);
-        char *text = tu_read_file(path, &len);
-        assert_non_null(text);
-        char *save = NULL;
-        for (char *line = strtok_r(text, "\n", &save); line;
-             line = strtok_r(NULL, "\n", &save)) {
-            /* Columns: 9 = ntp.stratum, 14 = ntp.refid (8 hex digits for NTP packets). */
-            char *col[16] = {0};
-            size_t n = 0;
-            for (char *p = line; n < 16 && p; n++) {
-                col[n] = p;
-                p = strchr(p, '\t');
-                if (p) {
-                    *p++ = '\0';
-                }
-            }
-            if (n < 14 || strlen(col[13]) != 8 || strcmp(col[0], "frame.number") == 0) {
+        struct tsv t;
+        const char *col[TSV_MAX_COLS];
+        tsv_open(&t, files[f]);
+        int stratum_col = tsv_col(&t, "ntp.stratum"), refid_col = tsv_col(&t, "ntp.refid");
+        while (tsv_next(&t, col)) {
+            /* Mode-6 rows have no refid; NTP packets have 8 hex digits. */
+            if (strlen(col[refid_col]) != 8) {
                 continue;
             }
-            uint32_t refid = (uint32_t)strtoul(col[13], NULL, 16);
-            unsigned stratum = (unsigned)strtoul(col[8], NULL, 10);
+            uint32_t refid = (uint32_t)strtoul(col[refid_col], NULL, 16);
+            unsigned stratum = (unsigned)strtoul(col[stratum_col], NULL, 10);
             size_t k = 0;
             while (k < sizeof known / sizeof known[0] &&
                    !(known[k].refid == refid && known[k].stratum == stratum)) {
@@ -258,7 +243,7 @@ static void format_capture_refids(void **state)
             known[k].seen++;
             rows++;
         }
-        free(text);
+        tsv_close(&t);
     }
     assert_true(rows > 100);
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
@@ -271,17 +256,14 @@ static void format_capture_refids(void **state)
 static void format_matches_ntpsec_mode6(void **state)
 {
     (void)state;
-    char path[512];
-    size_t len;
-    snprintf(path, sizeof path, "%s/mode6.tsv", NTK_TEST_DATA_DIR);
-    char *text = tu_read_file(path, &len);
-    assert_non_null(text);
+    struct tsv t;
+    const char *col[TSV_MAX_COLS];
+    tsv_open(&t, "mode6");
+    int payload_col = tsv_col(&t, "udp.payload");
     unsigned checked = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        char *hex = strrchr(line, '\t');
+    while (tsv_next(&t, col)) {
         uint8_t pkt[1024];
-        int n = hex ? tu_unhex(hex + 1, pkt, sizeof pkt - 1) : -1;
+        int n = tu_unhex(col[payload_col], pkt, sizeof pkt - 1);
         if (n <= 12) {
             continue;
         }
@@ -311,7 +293,7 @@ static void format_matches_ntpsec_mode6(void **state)
         assert_string_equal(show(refid, stratum, NTK_REFID_FMT_RV, buf), ntpsec);
         checked++;
     }
-    free(text);
+    tsv_close(&t);
     assert_true(checked >= 4); /* sys 127.0.0.1, peer 127.127.1.1, SHM0 twice, ... */
 }
 
