@@ -17,6 +17,8 @@ function(ntk_require prefix module debpkg)
 endfunction()
 
 ntk_require(LIBCRYPTO "libcrypto>=3.0" libssl-dev)
+ntk_require(JSONC "json-c>=0.15" libjson-c-dev)
+ntk_require(LIBCAP "libcap>=2.25" libcap-dev)
 if(NTK_TESTS)
   ntk_require(CMOCKA "cmocka>=1.1" libcmocka-dev)
 endif()

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ntpdig's parts and the data they pass along: options (dig_opts.c), the queries
+ * (dig_query.c), the clock adjustment (dig_adjust.c) and the report (dig_out.c). dig_main()
+ * runs them in that order; main.c hands it the real clock driver, fakeclk.c a fake one. */
+#ifndef NTK_DIG_H
+#define NTK_DIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cli_udp.h"
+#include "ntk/clk.h"
+#include "ntk/mac.h"
+#include "ntk/sntp.h"
+
+/* Exit statuses (NTPsec's 0 and 1, plus 2 for usage errors as getopt tools do). */
+enum { DIG_EXIT_OK = 0, DIG_EXIT_FAIL = 1, DIG_EXIT_USAGE = 2 };
+
+/* Limits that keep one run bounded. */
+#define DIG_MAX_HOSTS   64  /* host arguments and -c options together */
+#define DIG_MAX_ADDRS   16  /* addresses used per name */
+#define DIG_MAX_SAMPLES 100 /* -p */
+
+/* One server argument. */
+struct dig_host {
+    const char *name; /* as given (argv storage) */
+    bool concurrent;  /* from -c: all its addresses are queried at once */
+};
+
+/* Everything the command line says. */
+struct dig_opts {
+    int family;                           /* AF_UNSPEC, AF_INET (-4) or AF_INET6 (-6) */
+    uint32_t key_id;                      /* -a; 0 = unauthenticated */
+    const char *keyfile;                  /* -k */
+    const char *logfile;                  /* -l */
+    int debug;                            /* -d (counted) / -D */
+    double gap_s;                         /* -g, converted from ms */
+    double timeout_s;                     /* -t */
+    double steplimit_s;                   /* -M, converted from ms */
+    long samples;                         /* -p, 1..DIG_MAX_SAMPLES */
+    bool json;                            /* -j */
+    bool step;                            /* -S */
+    bool slew;                            /* -s */
+    const char *bindaddr;                 /* -I */
+    uint16_t port;                        /* --port, default 123 */
+    const char *replay;                   /* -r HEX:DST */
+    struct dig_host hosts[DIG_MAX_HOSTS]; /* -c hosts first, then the arguments */
+    size_t nhosts;
+};
+
+/* What dig_opts_parse decided. */
+enum dig_parse {
+    DIG_PARSE_RUN,  /* options are valid: go on */
+    DIG_PARSE_DONE, /* --help or --version printed: exit 0 */
+    DIG_PARSE_BAD,  /* a usage error was reported: exit DIG_EXIT_USAGE */
+};
+
+/* Parses argv into *o (defaults first). Reports usage errors as one line on stderr. */
+enum dig_parse dig_opts_parse(int argc, char **argv, struct dig_opts *o);
+
+/* One query's outcome: a line of JSON output. */
+struct dig_result {
+    const char *host;         /* the name as given */
+    struct cli_target target; /* where the request went */
+    long round;               /* sample round, 0-based */
+    const char *error;        /* NULL when ok; a verdict name or "timeout", "send_failed" */
+    char message[160];        /* English detail for error, "" when ok */
+    enum ntk_sntp_verdict verdict; /* NTK_SNTP_OK when ok */
+    bool replied;                  /* a reply was checked: s.pkt and t1..t4 are meaningful */
+    struct ntk_sntp_sample s;      /* the sample (complete when verdict is NTK_SNTP_OK) */
+    bool selected;                 /* the one kept for the report and the adjustment */
+};
+
+/* A growing list of results. */
+struct dig_results {
+    struct dig_result *v; /* heap array */
+    size_t n;             /* used */
+    size_t cap;           /* allocated */
+};
+
+/* Runs every query the options ask for (or the replay), appending to *out. Diagnostics go
+ * through cli_log. Returns 0, or DIG_EXIT_FAIL after reporting a fatal problem (out of
+ * memory, bad replay text). */
+int dig_query_all(const struct dig_opts *o, const struct ntk_clk_ops *clk,
+                  struct ntk_mac_keys *ks, struct dig_results *out);
+
+/* Marks and returns the best OK result (ntk_sntp_compare), or NULL if there is none. */
+struct dig_result *dig_select(struct dig_results *r);
+
+/* What was done to the clock. */
+enum dig_adjustment {
+    DIG_ADJ_NONE,    /* nothing asked */
+    DIG_ADJ_STEPPED, /* stepped */
+    DIG_ADJ_SLEWED,  /* slewed */
+    DIG_ADJ_FAILED,  /* asked, and it failed (reported) */
+};
+
+/* Applies NTPsec's rule through clk: with -S, step unless -s is also given and |offset| is
+ * at most the step limit; otherwise with -s, slew. Reports failures (missing CAP_SYS_TIME in
+ * one clear line). */
+enum dig_adjustment dig_adjust(const struct dig_opts *o, const struct ntk_clk_ops *clk,
+                               double offset_s);
+
+/* A stable name for a: "none", "stepped", "slewed", "failed". */
+const char *dig_adjustment_name(enum dig_adjustment a);
+
+/* Prints the report on stdout: with -j every result as a JSON line, otherwise NTPsec's line
+ * for the selected one (if any). near is "now", to place timestamps in their era. */
+void dig_report(const struct dig_opts *o, const struct dig_results *r, enum dig_adjustment adj,
+                const struct timespec *near);
+
+/* Formats the selected sample as NTPsec's text line, without the newline. */
+void dig_format_text(const struct dig_result *r, const struct timespec *near,
+                     struct ntk_sb *sb);
+
+/* The whole program: parse, load keys, query, select, adjust, report. Returns the exit
+ * status. */
+int dig_main(int argc, char **argv, const struct ntk_clk_ops *clk);
+
+#endif /* NTK_DIG_H */

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ntpdig's command line: NTPsec's options, short and long, with strict number checks. */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "cli_num.h"
+#include "dig.h"
+
+#include "poison.h"
+
+#ifndef NTK_VERSION
+#define NTK_VERSION "0"
+#endif
+
+static const char usage_text[] =
+    "Usage: ntpdig [options] [host ...]\n"
+    "Query NTP servers once (SNTP) and print the time; optionally set the clock.\n"
+    "With no host, localhost is queried.\n"
+    "\n"
+    "  -4, --ipv4                  resolve host names to IPv4 addresses only\n"
+    "  -6, --ipv6                  resolve host names to IPv6 addresses only\n"
+    "  -a, --authentication=KEYID  sign requests with key KEYID of the keys file (needs -k)\n"
+    "  -c, --concurrent=HOST       query every address of HOST at once (repeatable)\n"
+    "  -d, --debug                 more debugging output on the log (repeatable)\n"
+    "  -D, --set-debug-level=N     set the debugging level\n"
+    "  -g, --gap=MS                gap between requests, milliseconds (default 50)\n"
+    "  -h, --help                  show this help and exit\n"
+    "  -I, --bindaddr=ADDR         send requests from local address ADDR\n"
+    "  -j, --json                  JSON output, one object per line per sample\n"
+    "  -k, --keyfile=FILE          keys file (NTPsec format) for -a\n"
+    "  -l, --logfile=FILE          write diagnostics to FILE instead of stderr\n"
+    "  -M, --steplimit=MS          with -S and -s: slew up to MS ms, step above (default 0)\n"
+    "  -p, --samples=N             samples per server, the best is kept (default 1)\n"
+    "  -S, --step                  step the clock (clock_settime)\n"
+    "  -s, --slew                  slew the clock (adjtime)\n"
+    "  -t, --timeout=SECONDS       wait this long for each reply (default 5)\n"
+    "  -V, --version               show the version and exit\n"
+    "      --port=PORT             server UDP port (default 123)\n"
+    "\n"
+    "Exit status: 0 a server answered (and any adjustment worked), 1 no eligible server\n"
+    "or the adjustment failed, 2 usage error. See ntpdig(1).\n";
+
+static const struct option long_opts[] = {
+    {"ipv4", no_argument, NULL, '4'},
+    {"ipv6", no_argument, NULL, '6'},
+    {"authentication", required_argument, NULL, 'a'},
+    {"concurrent", required_argument, NULL, 'c'},
+    {"debug", no_argument, NULL, 'd'},
+    {"set-debug-level", required_argument, NULL, 'D'},
+    {"gap", required_argument, NULL, 'g'},
+    {"help", no_argument, NULL, 'h'},
+    {"bindaddr", required_argument, NULL, 'I'},
+    {"json", no_argument, NULL, 'j'},
+    {"keyfile", required_argument, NULL, 'k'},
+    {"logfile", required_argument, NULL, 'l'},
+    {"steplimit", required_argument, NULL, 'M'},
+    {"samples", required_argument, NULL, 'p'},
+    {"replay", required_argument, NULL, 'r'},
+    {"step", no_argument, NULL, 'S'},
+    {"slew", no_argument, NULL, 's'},
+    {"timeout", required_argument, NULL, 't'},
+    {"version", no_argument, NULL, 'V'},
+    {"port", required_argument, NULL, 'P'},
+    {NULL, 0, NULL, 0},
+};
+
+static void set_defaults(struct dig_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->family = AF_UNSPEC;
+    o->gap_s = 0.05;
+    o->timeout_s = 5.0;
+    o->samples = 1;
+    o->port = 123;
+}
+
+static bool bad_number(const char *opt, const char *val)
+{
+    fprintf(stderr, "ntpdig: invalid number for %s: '%s' (see ntpdig --help)\n", opt, val);
+    return false;
+}
+
+static bool add_host(struct dig_opts *o, const char *name, bool concurrent)
+{
+    if (o->nhosts == DIG_MAX_HOSTS) {
+        fprintf(stderr, "ntpdig: too many servers (at most %d)\n", DIG_MAX_HOSTS);
+        return false;
+    }
+    o->hosts[o->nhosts++] = (struct dig_host){.name = name, .concurrent = concurrent};
+    return true;
+}
+
+/* The options with a numeric argument. */
+static bool take_number(struct dig_opts *o, int c, const char *v)
+{
+    long n = 0;
+    double d = 0;
+    switch (c) {
+    case 'a':
+        if (!cli_parse_long(v, 1, NTK_MAC_KEYID_MAX, &n))
+            return bad_number("-a", v);
+        o->key_id = (uint32_t)n;
+        return true;
+    case 'D':
+        if (!cli_parse_long(v, 0, 100, &n))
+            return bad_number("-D", v);
+        o->debug = (int)n;
+        return true;
+    case 'g':
+        if (!cli_parse_double(v, 0, 60000, &d))
+            return bad_number("-g", v);
+        o->gap_s = d / 1000.0;
+        return true;
+    case 'M':
+        if (!cli_parse_double(v, 0, 1e9, &d))
+            return bad_number("-M", v);
+        o->steplimit_s = d / 1000.0;
+        return true;
+    case 'p':
+        if (!cli_parse_long(v, -1000000, DIG_MAX_SAMPLES, &n))
+            return bad_number("-p", v);
+        o->samples = n < 1 ? 1 : n; /* as NTPsec: fewer than one means one */
+        return true;
+    case 't':
+        if (!cli_parse_double(v, 0.001, 3600, &d))
+            return bad_number("-t", v);
+        o->timeout_s = d;
+        return true;
+    case 'P':
+        if (!cli_parse_long(v, 1, 65535, &n))
+            return bad_number("--port", v);
+        o->port = (uint16_t)n;
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One option; false after reporting a usage error. */
+static bool take_option(struct dig_opts *o, int c, const char *v)
+{
+    switch (c) {
+    case '4':
+        o->family = AF_INET;
+        return true;
+    case '6':
+        o->family = AF_INET6;
+        return true;
+    case 'c':
+        return add_host(o, v, true);
+    case 'd':
+        o->debug++;
+        return true;
+    case 'I':
+        o->bindaddr = v;
+        return true;
+    case 'j':
+        o->json = true;
+        return true;
+    case 'k':
+        o->keyfile = v;
+        return true;
+    case 'l':
+        o->logfile = v;
+        return true;
+    case 'r':
+        o->replay = v;
+        return true;
+    case 'S':
+        o->step = true;
+        return true;
+    case 's':
+        o->slew = true;
+        return true;
+    default:
+        return take_number(o, c, v);
+    }
+}
+
+static enum dig_parse unknown_option(char **argv, int c)
+{
+    if (c == ':')
+        fprintf(stderr, "ntpdig: option %s needs an argument (see ntpdig --help)\n",
+                argv[optind - 1]);
+    else if (optopt != 0)
+        fprintf(stderr, "ntpdig: unknown option -%c (see ntpdig --help)\n", optopt);
+    else
+        fprintf(stderr, "ntpdig: unknown option %s (see ntpdig --help)\n", argv[optind - 1]);
+    return DIG_PARSE_BAD;
+}
+
+static enum dig_parse finish(struct dig_opts *o, int argc, char **argv)
+{
+    for (int i = optind; i < argc; i++)
+        if (!add_host(o, argv[i], false))
+            return DIG_PARSE_BAD;
+    if (o->key_id != 0 && o->keyfile == NULL) {
+        fprintf(stderr, "ntpdig: -a option requires -k (a keys file)\n");
+        return DIG_PARSE_BAD;
+    }
+    if (o->nhosts == 0 && o->replay == NULL)
+        add_host(o, "localhost", false);
+    return DIG_PARSE_RUN;
+}
+
+enum dig_parse dig_opts_parse(int argc, char **argv, struct dig_opts *o)
+{
+    set_defaults(o);
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":46a:c:dD:g:hI:jk:l:M:p:r:Sst:V", long_opts, NULL)) !=
+           -1) {
+        if (c == 'h') {
+            fputs(usage_text, stdout);
+            return DIG_PARSE_DONE;
+        }
+        if (c == 'V') {
+            printf("ntpdig ntpkit-%s\n", NTK_VERSION);
+            return DIG_PARSE_DONE;
+        }
+        if (c == '?' || c == ':')
+            return unknown_option(argv, c);
+        if (!take_option(o, c, optarg))
+            return DIG_PARSE_BAD;
+    }
+    return finish(o, argc, argv);
+}
