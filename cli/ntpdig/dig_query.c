@@ -65,18 +65,29 @@ static int8_t measure_precision(const struct ntk_clk_ops *clk)
     return (int8_t)(p < -30 ? -30 : p);
 }
 
+/* Makes room for n more results, so that pointers to results taken after this call stay
+ * valid until the next call (the exchanges of one host hold such pointers). */
+static bool reserve(struct dig_results *o, size_t n)
+{
+    if (o->cap - o->n >= n)
+        return true;
+    size_t cap = o->cap ? o->cap : 16;
+    while (cap - o->n < n)
+        cap *= 2;
+    struct dig_result *v = realloc(o->v, cap * sizeof *v);
+    if (v == NULL)
+        return false;
+    o->v = v;
+    o->cap = cap;
+    return true;
+}
+
 static struct dig_result *new_result(struct run *run, const char *host,
                                      const struct cli_target *t, long round)
 {
     struct dig_results *o = run->out;
-    if (o->n == o->cap) {
-        size_t cap = o->cap ? o->cap * 2 : 16;
-        struct dig_result *v = realloc(o->v, cap * sizeof *v);
-        if (v == NULL)
-            return NULL;
-        o->v = v;
-        o->cap = cap;
-    }
+    if (!reserve(o, 1))
+        return NULL;
     struct dig_result *r = &o->v[o->n++];
     memset(r, 0, sizeof *r);
     r->host = host;
@@ -146,7 +157,10 @@ static void send_one(struct run *run, struct exch *e)
     struct timespec t1;
     ts_now(run->clk, &t1);
     e->q.t1 = ntk_ts_from_timespec(&t1);
-    if (sendto(e->fd, buf, (size_t)len, 0, (const struct sockaddr *)&t->ss, t->len) != len) {
+    /* Connected: the kernel drops datagrams from any other address, and an ICMP port
+     * unreachable comes back as ECONNREFUSED instead of a timeout. */
+    if (connect(e->fd, (const struct sockaddr *)&t->ss, t->len) != 0 ||
+        send(e->fd, buf, (size_t)len, 0) != len) {
         fail(e->r, "send_failed", "send failed: %s", strerror(errno));
         close(e->fd);
         e->fd = -1;
@@ -193,8 +207,12 @@ static bool drain(struct run *run, struct exch *e)
         struct timespec rx;
         bool kernel = false;
         ssize_t n = cli_udp_recv(e->fd, buf, sizeof buf, &from, &fromlen, &rx, &kernel);
+        if (n == -ECONNREFUSED) {
+            fail(e->r, "unreachable", "port unreachable: no NTP server there");
+            return true;
+        }
         if (n < 0)
-            return false; /* -EAGAIN, or an ICMP error: wait for the timeout */
+            return false; /* -EAGAIN (or another ICMP error): wait for the timeout */
         const struct cli_target *t = &e->r->target;
         if (!cli_sockaddr_eq(&from, fromlen, &t->ss, t->len)) {
             cli_dbg(1, "%s: ignored a datagram from another address", t->ip);
@@ -273,14 +291,16 @@ static bool query_host(struct run *run, const struct dig_host *h, const struct a
                        long round)
 {
     struct exch e[DIG_MAX_ADDRS];
-    size_t n = 0;
+    size_t n = 0, sent = 0;
     struct timespec now;
+    if (!reserve(run->out, (size_t)a->n))
+        return false;
     for (int i = 0; i < a->n; i++) {
         if (is_kissed(run, &a->t[i])) {
             cli_dbg(1, "%s (%s): kissed earlier, not asked again", h->name, a->t[i].ip);
             continue;
         }
-        if (n > 0)
+        if (sent++ > 0)
             sleep_s(run->o->gap_s);
         struct dig_result *r = new_result(run, h->name, &a->t[i], round);
         if (r == NULL)
