@@ -43,7 +43,7 @@ int cli_log_debug(void)
     return debug_level;
 }
 
-static void vline(const char *fmt, va_list ap)
+__attribute__((format(printf, 1, 0))) static void vline(const char *fmt, va_list ap)
 {
     FILE *f = logfp != NULL ? logfp : stderr;
     fprintf(f, "%s: ", prog);

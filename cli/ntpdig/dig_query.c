@@ -23,9 +23,10 @@
 
 /* One request in flight. */
 struct exch {
-    int fd;                  /* its own socket, -1 when done */
-    struct ntk_sntp_query q; /* what the reply must match */
-    struct dig_result *r;    /* where the outcome goes */
+    int fd;                        /* its own socket, -1 when done */
+    struct ntk_sntp_query q;       /* what the reply must match */
+    struct dig_result *r;          /* where the outcome goes */
+    enum ntk_sntp_verdict ignored; /* why the last datagram was ignored (OK: none was) */
 };
 
 /* The state of one run. */
@@ -175,8 +176,11 @@ static bool take_reply(struct run *run, struct exch *e, enum ntk_sntp_verdict v,
                        const struct ntk_sntp_sample *s)
 {
     struct dig_result *r = e->r;
-    if (v == NTK_SNTP_BOGUS_ORIGIN) {
-        cli_dbg(1, "%s (%s): ignored a reply to another request", r->host, r->target.ip);
+    if (v < NTK_SNTP_KOD) {
+        /* Anyone can forge these (they do not echo our nonce): keep waiting. */
+        cli_dbg(1, "%s (%s): ignored a datagram: %s", r->host, r->target.ip,
+                ntk_sntp_verdict_text(v));
+        e->ignored = v;
         return false;
     }
     r->verdict = v;
@@ -262,7 +266,11 @@ static void wait_all(struct run *run, struct exch *e, size_t n, double start)
         struct ntk_sb sb;
         ntk_sb_init(&sb, secs, sizeof secs);
         ntk_sb_printf(&sb, "%g", run->o->timeout_s);
-        fail(e[i].r, "timeout", "no reply within %s s", secs);
+        if (e[i].ignored != NTK_SNTP_OK)
+            fail(e[i].r, "timeout", "no valid reply within %s s (ignored: %s)", secs,
+                 ntk_sntp_verdict_text(e[i].ignored));
+        else
+            fail(e[i].r, "timeout", "no reply within %s s", secs);
         close_exch(&e[i]);
     }
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 #
-# Regenerates the seed files of the fuzz corpora tests/fuzz/corpus/pkt/ and corpus/ef/ from the
+# Regenerates the seed files of the fuzz corpora tests/fuzz/corpus/pkt/, ef/ and sntp/ from the
 # real captures' tshark decodings, tests/data/*.tsv (the udp.payload column), plus a few
 # hand-made edge cases written below as hex. Run it from anywhere:
 #
@@ -17,6 +17,13 @@
 #                                       after the 48-byte header, as long as tshark's
 #                                       ntp.ext.length list adds up to; at most EF_PER_FILE
 #   corpus/{pkt,ef}/edge-*              the hand-made cases
+#   corpus/sntp/seed-<capture>-f<frame> one server reply (mode 4) of the client/server captures,
+#                                       behind fuzz_sntp's 18-byte prefix: flags = the reply's
+#                                       key id (0-3) + "nonce = its own origin", local
+#                                       precision -20, T1 = its origin, T4 = its transmit
+#                                       timestamp; at most SNTP_PER_FILE per capture, first
+#                                       one of each (key, stratum), then in frame order
+#   corpus/sntp/edge-*                  hand-made replies (no echo, replay, no key store)
 # Files with other names (e.g. found-* inputs that libFuzzer found) are left alone.
 #
 # Needs only bash, awk and sed (no xxd): bytes are written with bash's printf '\xHH'.
@@ -28,6 +35,8 @@ pkt_dir="$here/corpus/pkt"
 ef_dir="$here/corpus/ef"
 PER_FILE=6
 EF_PER_FILE=6
+sntp_dir="$here/corpus/sntp"
+SNTP_PER_FILE=8
 
 # Writes the bytes spelled by hex string $2 to file $1.
 write_hex() {
@@ -128,4 +137,43 @@ write_hex "$ef_dir/edge-len18" "12340012$(zeros 14)"
 write_hex "$ef_dir/edge-two16" "0104001000112233445566778899aabb04040010$(zeros 12)"
 write_hex "$ef_dir/edge-overrun" "0204fffc$(zeros 16)"
 
-echo "pkt: $(find "$pkt_dir" -type f | wc -l) files, ef: $(find "$ef_dir" -type f | wc -l) files"
+# fuzz_sntp inputs: the prefix (tests/fuzz/fuzz_sntp.c), then one server reply. Prints
+# "frame<TAB>shape<TAB>hex" for each reply of tsv $1 signed with no key or keys 1-3, for pick.
+sntp_rows() {
+    awk -F'\t' '
+        NR == 1 {
+            for (i = 1; i <= NF; i++) col[$i] = i
+            next
+        }
+        $(col["ntp.flags.mode"]) == 4 {
+            pay = $(col["udp.payload"]); kid = $(col["ntp.keyid"])
+            if (kid != "" && kid !~ /^0000000[0-3]$/) next
+            key = (kid == "") ? 0 : substr(kid, 8, 1) + 0
+            printf "%s\t%d:%s\t%02x%s%s%s%s\n", $(col["frame.number"]), key,
+                $(col["ntp.stratum"]), key + 4, "ec", substr(pay, 49, 16),
+                substr(pay, 81, 16), pay
+        }' "$1"
+}
+
+mkdir -p "$sntp_dir"
+rm -f "$sntp_dir"/seed-* "$sntp_dir"/edge-*
+for name in sntp-chrony client-server-ntpsec symkey kod; do
+    while IFS=$'\t' read -r frame hex; do
+        write_hex "$sntp_dir/seed-$name-f$frame" "$hex"
+    done < <(sntp_rows "$data/$name.tsv" | pick "$SNTP_PER_FILE")
+done
+# Prefix: flags, precision -20, T1 = S + 0.5 s, T4 = S + 1.375 s (S = 0xeeb22c89).
+sntp_pre="ec" t1="eeb22c8980000000" t4="eeb22c8a60000000" org="8f1e2d3c4b5a6978"
+srv="240206ec0000080000000400""7f000001eeb22c2500000000${org}eeb22c8a00000000eeb22c8a40000000"
+write_hex "$sntp_dir/edge-fixed-nonce" "00${sntp_pre}${t1}${t4}${srv:0:48}eeb22c8972f5b000${srv:64}"
+write_hex "$sntp_dir/edge-replay" "08${sntp_pre}${t1}${t4}$srv"
+write_hex "$sntp_dir/edge-nostore-md5" "15${sntp_pre}${t1}${t4}${srv}00000001$(zeros 16)"
+write_hex "$sntp_dir/edge-kod-nak" "05${sntp_pre}${t1}${t4}e4000000$(zeros 8)52415445$(zeros 8)${org}$(zeros 16)00000000"
+write_hex "$sntp_dir/edge-short" "04${sntp_pre}${t1}${t4}${srv:0:60}"
+write_hex "$sntp_dir/edge-crypto-nak" "05${sntp_pre}${t1}${t4}${srv}00000000"
+write_hex "$sntp_dir/edge-bogus-origin" "00${sntp_pre}${t1}${t4}$srv"
+write_hex "$sntp_dir/edge-auth-missing" "05${sntp_pre}${t1}${t4}$srv"
+write_hex "$sntp_dir/edge-auth-keyid" "05${sntp_pre}${t1}${t4}${srv}00000002$(zeros 20)"
+
+echo "pkt: $(find "$pkt_dir" -type f | wc -l) files, ef: $(find "$ef_dir" -type f | wc -l) files," \
+    "sntp: $(find "$sntp_dir" -type f | wc -l) files"

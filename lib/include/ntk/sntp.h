@@ -10,7 +10,11 @@
  *   send(buf, len) from a fresh socket on a random port;
  *   on each datagram: t4 = <receive time, the kernel's if it gave one>;
  *       v = ntk_sntp_check(&q, ks, dgram, dlen, t4, &sample);
- *       NTK_SNTP_BOGUS_ORIGIN: not ours, keep waiting; anything else: done with q.
+ *       v < NTK_SNTP_KOD (MALFORMED .. BOGUS_ORIGIN, tests 1-4 below): keep waiting, as
+ *       anyone can forge such a datagram and it must not end the exchange;
+ *       anything else (KOD and later, OK): done with q.
+ * The enum follows the check order, so "v != NTK_SNTP_OK && v < NTK_SNTP_KOD" is exactly
+ * "refused before the nonce was seen to match".
  *
  * Client data minimisation (draft-ietf-ntp-data-minimization): the request is all zero except
  * the first byte (LI 0, VN 4, mode 3) and the transmit timestamp, which is 8 random bytes and
