@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "poison.h"
 
@@ -32,7 +33,7 @@ bool cli_parse_long(const char *s, long min, long max, long *out)
 
 bool cli_parse_double(const char *s, double min, double max, double *out)
 {
-    if (s == NULL || !starts_like_number(s))
+    if (s == NULL || !starts_like_number(s) || s[strspn(s, "0123456789.eE+-")] != '\0')
         return false;
     char *end = NULL;
     errno = 0;

@@ -53,7 +53,7 @@ int cli_resolve(const char *host, uint16_t port, int family, struct cli_target *
     struct addrinfo *res = NULL;
     int rc = getaddrinfo(host, portstr, &hints, &res);
     if (rc != 0)
-        return rc < 0 ? rc : -rc;
+        return rc < 0 ? rc : EAI_FAIL; /* EAI_* are negative on glibc; keep the sign rule */
     size_t n = 0;
     for (const struct addrinfo *ai = res; ai != NULL && n < cap; ai = ai->ai_next) {
         struct cli_target t;

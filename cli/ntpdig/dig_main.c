@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli_keys.h"
 #include "cli_log.h"
@@ -71,7 +72,8 @@ static int run(const struct dig_opts *o, const struct ntk_clk_ops *clk)
         } else
             cli_err("no eligible servers");
         struct timespec now;
-        clk->now(clk->ctx, &now);
+        if (clk->now(clk->ctx, &now) != 0)
+            clock_gettime(CLOCK_REALTIME, &now);
         dig_report(o, &res, adj, &now);
         rc = best != NULL && adj != DIG_ADJ_FAILED ? DIG_EXIT_OK : DIG_EXIT_FAIL;
     }

@@ -179,15 +179,26 @@ static bool take_option(struct dig_opts *o, int c, const char *v)
     }
 }
 
-static enum dig_parse unknown_option(char **argv, int c)
+/* at is optind before the getopt_long call that failed: a long option always moves optind
+ * past itself, a short one inside a cluster does not. */
+static enum dig_parse unknown_option(char **argv, int c, int at)
 {
-    if (c == ':')
-        fprintf(stderr, "ntpdig: option %s needs an argument (see ntpdig --help)\n",
-                argv[optind - 1]);
+    const char *arg = optind > at ? argv[optind - 1] : "";
+    int len = (int)strcspn(arg, "=");
+    if (strncmp(arg, "--", 2) != 0) {
+        if (c == ':')
+            fprintf(stderr, "ntpdig: option -%c needs an argument (see ntpdig --help)\n",
+                    optopt);
+        else
+            fprintf(stderr, "ntpdig: unknown option -%c (see ntpdig --help)\n", optopt);
+    } else if (c == ':')
+        fprintf(stderr, "ntpdig: option %.*s needs an argument (see ntpdig --help)\n", len,
+                arg);
     else if (optopt != 0)
-        fprintf(stderr, "ntpdig: unknown option -%c (see ntpdig --help)\n", optopt);
+        fprintf(stderr, "ntpdig: option %.*s takes no argument (see ntpdig --help)\n", len,
+                arg);
     else
-        fprintf(stderr, "ntpdig: unknown option %s (see ntpdig --help)\n", argv[optind - 1]);
+        fprintf(stderr, "ntpdig: unknown option %.*s (see ntpdig --help)\n", len, arg);
     return DIG_PARSE_BAD;
 }
 
@@ -209,8 +220,8 @@ enum dig_parse dig_opts_parse(int argc, char **argv, struct dig_opts *o)
 {
     set_defaults(o);
     opterr = 0;
-    optind = 1;
-    int c;
+    optind = 0; /* glibc: 0 re-initialises getopt completely, 1 keeps its cluster state */
+    int c, at = 1;
     while ((c = getopt_long(argc, argv, ":46a:c:dD:g:hI:jk:l:M:p:r:Sst:V", long_opts, NULL)) !=
            -1) {
         if (c == 'h') {
@@ -222,9 +233,10 @@ enum dig_parse dig_opts_parse(int argc, char **argv, struct dig_opts *o)
             return DIG_PARSE_DONE;
         }
         if (c == '?' || c == ':')
-            return unknown_option(argv, c);
+            return unknown_option(argv, c, at);
         if (!take_option(o, c, optarg))
             return DIG_PARSE_BAD;
+        at = optind;
     }
     return finish(o, argc, argv);
 }

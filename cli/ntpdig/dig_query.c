@@ -176,7 +176,7 @@ static bool take_reply(struct run *run, struct exch *e, enum ntk_sntp_verdict v,
                        const struct ntk_sntp_sample *s)
 {
     struct dig_result *r = e->r;
-    if (v < NTK_SNTP_KOD) {
+    if (v != NTK_SNTP_OK && v < NTK_SNTP_KOD) {
         /* Anyone can forge these (they do not echo our nonce): keep waiting. */
         cli_dbg(1, "%s (%s): ignored a datagram: %s", r->host, r->target.ip,
                 ntk_sntp_verdict_text(v));
