@@ -64,6 +64,7 @@ struct dig_result {
     const char *host;         /* the name as given */
     struct cli_target target; /* where the request went */
     long round;               /* sample round, 0-based */
+    uint32_t key_id;          /* the key the request was signed with (-a), 0 if none */
     const char *error;        /* NULL when ok; a verdict name or "timeout", "send_failed" */
     char message[160];        /* English detail for error, "" when ok */
     enum ntk_sntp_verdict verdict; /* NTK_SNTP_OK when ok */

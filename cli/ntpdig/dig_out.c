@@ -91,7 +91,7 @@ static void json_header(json_object *o, const struct dig_result *r)
     cli_json_seconds(o, "root_dispersion", h ? ntk_short_to_s(p->root_disp) : NAN);
     cli_json_str(o, "kiss_code", r->verdict == NTK_SNTP_KOD ? r->s.kiss_code : NULL);
     cli_json_bool(o, "authenticated", h && r->s.authenticated);
-    cli_json_int(o, "key_id", r->s.key_id, h && r->s.key_id != 0);
+    cli_json_int(o, "key_id", r->key_id, r->key_id != 0);
 }
 
 /* The measurement (null unless the sample was accepted). */

@@ -95,6 +95,7 @@ static struct dig_result *new_result(struct run *run, const char *host,
     if (t != NULL)
         r->target = *t;
     r->round = round;
+    r->key_id = run->o->key_id;
     r->verdict = NTK_SNTP_VERDICT_COUNT;
     return r;
 }
