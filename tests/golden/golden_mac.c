@@ -38,17 +38,6 @@ struct expect {
     char keyfile[40]; /* "symkey.keys" or "symkey-client-wrong.keys" */
 };
 
-static char *read_data(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", NTK_TEST_DATA_DIR, name);
-    char *text = tu_read_file(path, len);
-    if (!text) {
-        fail_msg("cannot read %s", path);
-    }
-    return text;
-}
-
 static struct ntk_span span_of(const char *s)
 {
     return (struct ntk_span){s, strlen(s)};
@@ -113,7 +102,7 @@ static unsigned parse_expect(struct ntk_span line, struct expect *e)
 static size_t load_expects(const char *name, struct expect *expects)
 {
     size_t len;
-    char *text = read_data(name, &len);
+    char *text = tu_read_data(name, &len);
     struct ntk_tok t;
     ntk_tok_init(&t, text, len);
     struct ntk_span line;
@@ -132,7 +121,7 @@ static size_t load_expects(const char *name, struct expect *expects)
 static size_t parse_keys(const char *name, struct ntk_mac_key *keys)
 {
     size_t len;
-    char *text = read_data(name, &len);
+    char *text = tu_read_data(name, &len);
     struct ntk_keyfile_diag diags[4];
     struct ntk_keyfile kf;
     ntk_keyfile_init(&kf, keys, MAX_KEYS, diags, 4);
@@ -188,7 +177,7 @@ static void chrony_keys_agree(void **state)
     struct ntk_mac_key keys[MAX_KEYS];
     assert_int_equal(parse_keys("symkey.keys", keys), 3);
     size_t len;
-    char *text = read_data("symkey-chrony.keys", &len);
+    char *text = tu_read_data("symkey-chrony.keys", &len);
     struct ntk_tok t;
     ntk_tok_init(&t, text, len);
     struct ntk_span line;

@@ -60,17 +60,6 @@ static long num(const char *s)
     return v;
 }
 
-static char *read_data(const char *name, size_t *len)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s", NTK_TEST_DATA_DIR, name);
-    char *text = tu_read_file(path, len);
-    if (!text) {
-        fail_msg("cannot read %s", path);
-    }
-    return text;
-}
-
 static uint32_t le32(const uint8_t *p)
 {
     return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -117,7 +106,7 @@ static void load_pcap_times(const char *name, struct capture *c)
     char file[128];
     size_t len;
     snprintf(file, sizeof file, "%s.pcap", name);
-    uint8_t *d = (uint8_t *)read_data(file, &len);
+    uint8_t *d = (uint8_t *)tu_read_data(file, &len);
     assert_true(len >= 24);
     assert_int_equal(le32(d), 0xa1b2c3d4u); /* little-endian, microseconds */
     assert_int_equal(le32(d + 20), 1);      /* DLT_EN10MB */
@@ -146,7 +135,7 @@ static void load_capture(const char *name, struct capture *c)
 static struct ntk_mac_keys *load_keys(const char *name, size_t want)
 {
     size_t len;
-    char *text = read_data(name, &len);
+    char *text = tu_read_data(name, &len);
     struct ntk_mac_key keys[MAX_KEYS];
     struct ntk_keyfile kf;
     ntk_keyfile_init(&kf, keys, MAX_KEYS, NULL, 0);

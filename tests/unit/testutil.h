@@ -90,4 +90,20 @@ static inline char *tu_read_file(const char *path, size_t *len)
     return buf;
 }
 
+#ifdef NTK_TEST_DATA_DIR
+/* Reads tests/data/<name> like tu_read_file; a test cannot go on without its data, so on
+ * failure it says which path and aborts. */
+static inline char *tu_read_data(const char *name, size_t *len)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", NTK_TEST_DATA_DIR, name);
+    char *text = tu_read_file(path, len);
+    if (!text) {
+        fprintf(stderr, "cannot read %s\n", path);
+        abort();
+    }
+    return text;
+}
+#endif
+
 #endif /* NTK_TESTUTIL_H */
