@@ -123,13 +123,15 @@ static void json_measure(json_object *o, const struct dig_result *r,
                          const struct timespec *near)
 {
     bool ok = r->verdict == NTK_SNTP_OK;
+    /* ntk_sntp_check fills T1..T4 from the kiss-o'-death test on. */
+    bool times = r->verdict >= NTK_SNTP_KOD && r->verdict < NTK_SNTP_VERDICT_COUNT;
     cli_json_seconds(o, "sync_distance", ok ? r->s.sync_distance_s : NAN);
     cli_json_seconds(o, "dispersion", ok ? r->s.dispersion_s : NAN);
     const ntk_ts *ts[4] = {&r->s.t1, &r->s.t2, &r->s.t3, &r->s.t4};
     static const char *const keys[4][2] = {
         {"t1", "t1_iso"}, {"t2", "t2_iso"}, {"t3", "t3_iso"}, {"t4", "t4_iso"}};
     for (int i = 0; i < 4; i++)
-        cli_json_ts(o, keys[i][0], keys[i][1], *ts[i], near, r->replied);
+        cli_json_ts(o, keys[i][0], keys[i][1], *ts[i], near, times);
 }
 
 static json_object *json_result(const struct dig_result *r, enum dig_adjustment adj,

@@ -171,13 +171,14 @@ static void send_one(struct run *run, struct exch *e)
     cli_dbg(1, "%s (%s): sent %d-byte request", e->r->host, t->ip, len);
 }
 
-/* Fills the result from a checked reply. Returns true when the exchange is over (anything
- * but a reply that is not ours). */
+/* Fills the result from a checked reply. Returns true when the exchange is over: always for
+ * a replay, else for anything but a datagram that fails the checks anyone could fail (those
+ * before the kiss-o'-death test in ntk/sntp.h). */
 static bool take_reply(struct run *run, struct exch *e, enum ntk_sntp_verdict v,
                        const struct ntk_sntp_sample *s)
 {
     struct dig_result *r = e->r;
-    if (v != NTK_SNTP_OK && v < NTK_SNTP_KOD) {
+    if (v != NTK_SNTP_OK && v < NTK_SNTP_KOD && !e->q.replay) {
         /* Anyone can forge these (they do not echo our nonce): keep waiting. */
         cli_dbg(1, "%s (%s): ignored a datagram: %s", r->host, r->target.ip,
                 ntk_sntp_verdict_text(v));
