@@ -124,7 +124,7 @@ static void json_measure(json_object *o, const struct dig_result *r,
 {
     bool ok = r->verdict == NTK_SNTP_OK;
     /* ntk_sntp_check fills T1..T4 from the kiss-o'-death test on. */
-    bool times = r->verdict >= NTK_SNTP_KOD && r->verdict < NTK_SNTP_VERDICT_COUNT;
+    bool times = ok || (r->verdict >= NTK_SNTP_KOD && r->verdict < NTK_SNTP_VERDICT_COUNT);
     cli_json_seconds(o, "sync_distance", ok ? r->s.sync_distance_s : NAN);
     cli_json_seconds(o, "dispersion", ok ? r->s.dispersion_s : NAN);
     const ntk_ts *ts[4] = {&r->s.t1, &r->s.t2, &r->s.t3, &r->s.t4};
