@@ -8,8 +8,7 @@
  *
  * Every operation returns 0 on success or a negative errno value (-EPERM when the process
  * lacks CAP_SYS_TIME, -EINVAL for an adjustment the kernel refuses), so the caller can say
- * why in the operating system's words (strerror). The daemon's discipline adds its own
- * operations (frequency, leap, status) here when it lands.
+ * why in the operating system's words (strerror).
  */
 #ifndef NTK_CLK_H
 #define NTK_CLK_H
@@ -35,6 +34,30 @@ struct ntk_clk_ops {
     /* Slews the clock by offset_s seconds: the kernel spreads the change over time
      * (adjtime(3); Linux refuses offsets beyond about ±2145 s with -EINVAL). */
     int (*slew)(void *ctx, double offset_s);
+
+    /* The daemon's discipline. A driver for ntpdig may leave these NULL. */
+
+    /* Reads the frequency correction now in force, ppm (positive: the clock runs faster). */
+    int (*read_freq)(void *ctx, double *freq_ppm);
+
+    /* Sets the frequency correction, ppm. The driver applies it the way Linux can: the
+     * kernel frequency holds ±500 ppm, and beyond that the tick length (±10 %, in steps of
+     * 100 ppm at HZ=100) takes the rest, which is how a discipline slews fast (chrony's
+     * maxslewrate). Values beyond ±NTK_CLK_FREQ_MAX_PPM give -EINVAL. */
+    int (*set_freq)(void *ctx, double freq_ppm);
+
+    /* Arms the kernel for a leap second at the end of this UTC day: +1 insert, -1 delete,
+     * 0 disarm (STA_INS / STA_DEL). */
+    int (*set_leap)(void *ctx, int leap);
+
+    /* Tells the kernel whether the clock is synchronised and how good it is (STA_UNSYNC,
+     * maxerror, esterror), so that other programs (and the kernel's 11-minute RTC sync) can
+     * see it. */
+    int (*set_sync_status)(void *ctx, int synced, double maxerror_s, double esterror_s);
 };
+
+/* The largest frequency correction set_freq takes: 10 % of the tick plus the kernel's
+ * 500 ppm. */
+#define NTK_CLK_FREQ_MAX_PPM 100500.0
 
 #endif /* NTK_CLK_H */

@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The engine's associations: adding servers and pools, dispatching datagrams to them, and
+ * the timers that make them poll. */
+#include <stdint.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "ntk/err.h"
+#include "ntk/sb.h"
+
+#include "poison.h"
+
+#define NS_PER_S 1000000000LL
+
+struct assoc *eng_assoc_by_id(struct eng *e, uint32_t id)
+{
+    for (size_t i = 0; i < e->nassoc; i++)
+        if (e->assoc[i].id == id)
+            return &e->assoc[i];
+    return NULL;
+}
+
+static bool poll_range_ok(const struct eng_server_cfg *c)
+{
+    return c->minpoll_log2 >= ENG_POLL_MIN && c->maxpoll_log2 <= ENG_POLL_MAX &&
+           c->minpoll_log2 <= c->maxpoll_log2;
+}
+
+static bool same_server(const struct ntk_addr *a, const struct ntk_addr *b)
+{
+    return ntk_addr_eq(a, b) && a->port == b->port;
+}
+
+int eng_add_server(struct eng *e, const struct eng_server_cfg *c, const struct eng_now *now)
+{
+    if (!poll_range_ok(c))
+        return NTK_EINVAL;
+    if (c->key_id != 0 && (e->keys == NULL || ntk_mac_keys_lookup(e->keys, c->key_id, NULL)))
+        return NTK_EINVAL;
+    if (e->nassoc == ENG_ASSOC_MAX)
+        return NTK_ENOSPC;
+    struct eng_server_cfg cfg = *c;
+    if (cfg.addr.port == 0)
+        cfg.addr.port = 123;
+    for (size_t i = 0; i < e->nassoc; i++)
+        if (same_server(&e->assoc[i].cfg.addr, &cfg.addr))
+            return NTK_EINVAL;
+    struct assoc *a = &e->assoc[e->nassoc++];
+    uint32_t id = e->next_id++;
+    assoc_init(a, id, &cfg, e->cfg.tinker.phi_ppm, now->mono_ns, eng_rand32(e));
+    assoc_set_poll(a, disc_poll_log2(&e->disc));
+    return (int)id;
+}
+
+static void request_resolve(struct eng *e, struct eng_pool *p)
+{
+    struct eng_action *a = eng_push(e, ENG_ACT_RESOLVE, 0);
+    if (a == NULL)
+        return; /* retried at the next timer: next_resolve_mono_ns stays due */
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, a->text, sizeof a->text);
+    ntk_sb_puts(&sb, p->tmpl.name);
+    p->resolving = true;
+    p->next_resolve_mono_ns = INT64_MAX;
+}
+
+int eng_add_pool(struct eng *e, const struct eng_server_cfg *c, const struct eng_now *now)
+{
+    (void)now;
+    if (!poll_range_ok(c) || c->name[0] == '\0')
+        return NTK_EINVAL;
+    if (e->npool == ENG_POOL_MAX)
+        return NTK_ENOSPC;
+    struct eng_pool *p = &e->pool[e->npool++];
+    memset(p, 0, sizeof *p);
+    p->tmpl = *c;
+    p->tmpl.from_pool = true;
+    p->backoff_s = ENG_RESOLVE_MIN_S;
+    request_resolve(e, p);
+    return 0;
+}
+
+static size_t pool_members(const struct eng *e, const char *name)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nassoc; i++)
+        if (e->assoc[i].cfg.from_pool && strcmp(e->assoc[i].cfg.name, name) == 0)
+            n++;
+    return n;
+}
+
+static void pool_grow(struct eng *e, struct eng_pool *p, const struct ntk_addr *addrs,
+                      size_t n, const struct eng_now *now)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (pool_members(e, p->tmpl.name) >= (size_t)e->cfg.tos.maxclock)
+            break;
+        struct eng_server_cfg c = p->tmpl;
+        c.addr = addrs[i];
+        (void)eng_add_server(e, &c, now); /* duplicates and a full table are skipped */
+    }
+}
+
+void eng_on_resolved(struct eng *e, const char *name, const struct ntk_addr *addrs, size_t n,
+                     const struct eng_now *now)
+{
+    for (size_t i = 0; i < e->npool; i++) {
+        struct eng_pool *p = &e->pool[i];
+        if (!p->resolving || strcmp(p->tmpl.name, name) != 0)
+            continue;
+        p->resolving = false;
+        if (n == 0) {
+            p->next_resolve_mono_ns = now->mono_ns + (int64_t)p->backoff_s * NS_PER_S;
+            p->backoff_s =
+                p->backoff_s * 2 > ENG_RESOLVE_MAX_S ? ENG_RESOLVE_MAX_S : p->backoff_s * 2;
+            continue;
+        }
+        p->backoff_s = ENG_RESOLVE_MIN_S;
+        pool_grow(e, p, addrs, n, now);
+    }
+}
+
+static struct assoc *assoc_by_addr(struct eng *e, const struct ntk_addr *remote)
+{
+    struct ntk_addr r = *remote;
+    ntk_addr_unmap(&r);
+    for (size_t i = 0; i < e->nassoc; i++)
+        if (same_server(&e->assoc[i].cfg.addr, &r))
+            return &e->assoc[i];
+    return NULL;
+}
+
+static void count_kod(struct eng *e, const struct assoc *a, const struct ntk_sntp_sample *s)
+{
+    if (s->kiss == NTK_KISS_RATE)
+        e->ctr.kod_rate++;
+    else if (s->kiss == NTK_KISS_DENY || s->kiss == NTK_KISS_RSTR)
+        e->ctr.kod_deny++;
+    else
+        e->ctr.kod_other++;
+    eng_event(e, ENG_EV_KOD, a->id, 0, s->kiss_code);
+}
+
+void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf, size_t len,
+                   const struct ntk_addr *remote, const struct timespec *rx,
+                   enum eng_rx_src src)
+{
+    e->ctr.received++;
+    if (src == ENG_RX_KERNEL)
+        e->ctr.rx_kernel_ts++;
+    struct assoc *a = assoc_by_addr(e, remote);
+    if (a == NULL) {
+        e->ctr.unknown_source++;
+        return;
+    }
+    struct ntk_sntp_sample s;
+    bool fresh = false;
+    uint8_t reach_before = a->reach;
+    struct assoc_sys sys = eng_assoc_sys(e);
+    enum assoc_rx r =
+        assoc_receive(a, now, buf, len, ntk_ts_from_timespec(rx), e->keys, &sys, &s, &fresh);
+    e->ctr.by_rx[r < ENG_RX_KINDS ? r : ENG_RX_KINDS - 1]++;
+    if (r == ASSOC_RX_KOD)
+        count_kod(e, a, &s);
+    if (reach_before == 0 && a->reach != 0)
+        eng_event(e, ENG_EV_REACH, a->id, 0, NULL);
+    if (r == ASSOC_RX_SAMPLE && fresh)
+        eng_clock_select(e, now, a->id);
+}
+
+/* Drops pool members that stopped answering, so the pool can find better ones. */
+static void pool_prune(struct eng *e, const struct eng_now *now)
+{
+    for (size_t i = 0; i < e->nassoc; i++) {
+        struct assoc *a = &e->assoc[i];
+        bool useless = a->state == ASSOC_DENIED || a->unreach >= ENG_POOL_DROP_POLLS;
+        if (!a->cfg.from_pool || !useless)
+            continue;
+        for (size_t p = 0; p < e->npool; p++)
+            if (strcmp(e->pool[p].tmpl.name, a->cfg.name) == 0 && !e->pool[p].resolving)
+                e->pool[p].next_resolve_mono_ns = now->mono_ns;
+        e->assoc[i] = e->assoc[--e->nassoc];
+        i--;
+    }
+}
+
+static void poll_due(struct eng *e, const struct eng_now *now, struct assoc *a)
+{
+    uint8_t rnd[12];
+    uint8_t reach_before = a->reach;
+    e->rng.bytes(e->rng.ctx, rnd, sizeof rnd);
+    struct eng_action *act = eng_push(e, ENG_ACT_SEND, a->id);
+    if (act == NULL)
+        return;
+    int len = assoc_poll(a, now, rnd, e->keys, act->pkt, sizeof act->pkt);
+    if (len < 0) {
+        act->kind = ENG_ACT_EVENT;
+        act->event = ENG_EV_CLOCK_ERROR;
+        return;
+    }
+    act->len = (size_t)len;
+    act->remote = a->cfg.addr;
+    if (reach_before != 0 && a->reach == 0)
+        eng_event(e, ENG_EV_UNREACH, a->id, 0, NULL);
+}
+
+void eng_on_timer(struct eng *e, const struct eng_now *now)
+{
+    for (size_t i = 0; i < e->nassoc; i++)
+        if (assoc_due(&e->assoc[i], now->mono_ns))
+            poll_due(e, now, &e->assoc[i]);
+    if (disc_next_deadline(&e->disc) <= now->mono_ns)
+        disc_on_timer(&e->disc, now->mono_ns);
+    pool_prune(e, now);
+    for (size_t i = 0; i < e->npool; i++)
+        if (e->pool[i].next_resolve_mono_ns <= now->mono_ns)
+            request_resolve(e, &e->pool[i]);
+    eng_sys_timer(e, now);
+}
+
+int64_t eng_next_deadline(const struct eng *e)
+{
+    int64_t t = disc_next_deadline(&e->disc);
+    for (size_t i = 0; i < e->nassoc; i++)
+        if (e->assoc[i].state == ASSOC_ACTIVE && e->assoc[i].next_poll_mono_ns < t)
+            t = e->assoc[i].next_poll_mono_ns;
+    for (size_t i = 0; i < e->npool; i++)
+        if (e->pool[i].next_resolve_mono_ns < t)
+            t = e->pool[i].next_resolve_mono_ns;
+    return t;
+}

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The engine's system side: selection over the associations, the system variables it
+ * yields (RFC 5905 §11.2.3 clock_update), the discipline, leap arming and orphan mode. */
+#include <math.h>
+#include <string.h>
+
+#include "engine_internal.h"
+#include "ntk/refid.h"
+
+#include "poison.h"
+
+#define NS_PER_S 1000000000LL
+
+/* NTPsec's orphan refid: the loopback address. */
+#define ORPHAN_REFID 0x7f000001u
+
+struct assoc_sys eng_assoc_sys(const struct eng *e)
+{
+    return (struct assoc_sys){.our_refid = e->sys.refid,
+                              .our_stratum = e->sys.stratum,
+                              .maxdist_s = e->cfg.tos.maxdist_s};
+}
+
+/* Offers every selectable association to the selection. */
+static size_t gather(struct eng *e, int64_t now_mono_ns, struct sel_cand *c)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < e->nassoc && n < SEL_MAX; i++) {
+        struct assoc *a = &e->assoc[i];
+        if (!assoc_selectable(a, now_mono_ns, e->cfg.tos.maxdist_s))
+            continue;
+        c[n] = (struct sel_cand){.id = a->id,
+                                 .offset_s = a->filt.offset_s,
+                                 .root_dist_s = assoc_root_dist(a, now_mono_ns),
+                                 .jitter_s = a->filt.jitter_s,
+                                 .stratum = a->last.stratum,
+                                 .prefer = a->cfg.prefer,
+                                 .true_ = a->cfg.true_};
+        e->sel_ids[n] = a->id;
+        n++;
+    }
+    e->nsel = n;
+    return n;
+}
+
+/* The leap warning most survivors agree on (RFC 5905: the system peer's; we want a
+ * majority so one confused server cannot arm a leap second). */
+static enum ntk_leap survivors_leap(struct eng *e)
+{
+    int votes[4] = {0}, total = 0;
+    for (size_t i = 0; i < e->nsel; i++) {
+        if (e->sel.fate[i] < SEL_SURVIVOR)
+            continue;
+        struct assoc *a = eng_assoc_by_id(e, e->sel_ids[i]);
+        if (a != NULL) {
+            votes[a->last.leap & 3]++;
+            total++;
+        }
+    }
+    if (votes[NTK_LEAP_INSERT] * 2 > total)
+        return NTK_LEAP_INSERT;
+    if (votes[NTK_LEAP_DELETE] * 2 > total)
+        return NTK_LEAP_DELETE;
+    return NTK_LEAP_NONE;
+}
+
+static void arm_leap(struct eng *e, enum ntk_leap leap)
+{
+    int want = leap == NTK_LEAP_INSERT ? 1 : leap == NTK_LEAP_DELETE ? -1 : 0;
+    if (want == e->leap_armed)
+        return;
+    e->leap_armed = want;
+    if (!e->cfg.observe && e->clk->set_leap != NULL) {
+        int rc = e->clk->set_leap(e->clk->ctx, want);
+        if (rc != 0)
+            eng_event(e, ENG_EV_CLOCK_ERROR, 0, rc, "set_leap");
+    }
+    if (want != 0)
+        eng_event(e, ENG_EV_LEAP_ARMED, 0, want, want > 0 ? "insert" : "delete");
+}
+
+/* The system variables from the system peer (RFC 5905 clock_update). */
+static void update_sys(struct eng *e, const struct assoc *p, const struct eng_now *now)
+{
+    struct snap_system *s = &e->sys;
+    int64_t t = now->mono_ns;
+    s->stratum = (uint8_t)(p->last.stratum + 1 > 16 ? 16 : p->last.stratum + 1);
+    uint32_t refid = 0;
+    s->refid = ntk_refid_from_addr(&p->cfg.addr, &refid) == 0 ? refid : 0;
+    s->reftime = ntk_ts_from_timespec(&now->real);
+    s->root_delay_s = ntk_short_to_s(p->last.root_delay) + p->filt.delay_s;
+    s->root_disp_s = ntk_short_to_s(p->last.root_disp) + filter_disp_now(&p->filt, t) +
+                     e->sel.jitter_s + fabs(e->sel.offset_s);
+    s->offset_s = e->sel.offset_s;
+    s->sys_jitter_s = e->sel.jitter_s;
+    s->leap = survivors_leap(e);
+    arm_leap(e, s->leap);
+}
+
+static void fan_out_step(struct eng *e, double step_s)
+{
+    for (size_t i = 0; i < e->nassoc; i++)
+        assoc_on_step(&e->assoc[i], step_s);
+    e->sys.steps++;
+    eng_event(e, ENG_EV_STEP, 0, step_s, NULL);
+}
+
+/* Hands the combined offset to the discipline and acts on its verdict. */
+static void discipline(struct eng *e, const struct assoc *p, const struct eng_now *now)
+{
+    double dist = assoc_root_dist(p, now->mono_ns);
+    enum disc_verdict v =
+        disc_update(&e->disc, now->mono_ns, e->sel.offset_s, e->sel.jitter_s, dist);
+    e->sys.updates++;
+    switch (v) {
+    case DISC_STEPPED:
+        fan_out_step(e, disc_last_step_s(&e->disc));
+        break;
+    case DISC_PANIC:
+        eng_event(e, ENG_EV_PANIC, p->id, e->sel.offset_s,
+                  "offset beyond the panic threshold");
+        if (!e->cfg.observe)
+            eng_exit(e, 1);
+        break;
+    case DISC_DONE:
+        if (disc_last_step_s(&e->disc) != 0)
+            fan_out_step(e, disc_last_step_s(&e->disc));
+        eng_exit(e, 0);
+        break;
+    case DISC_ERROR:
+        eng_event(e, ENG_EV_CLOCK_ERROR, 0, disc_last_error(&e->disc), "discipline");
+        break;
+    case DISC_SLEWED:
+    case DISC_SPIKE:
+        break;
+    }
+    int8_t poll = disc_poll_log2(&e->disc);
+    e->sys.poll_log2 = poll;
+    for (size_t i = 0; i < e->nassoc; i++)
+        assoc_set_poll(&e->assoc[i], poll);
+    if (!e->cfg.observe && e->clk->set_sync_status != NULL)
+        (void)e->clk->set_sync_status(e->clk->ctx, 1, dist, e->sel.jitter_s);
+}
+
+static void lose_sync(struct eng *e, const struct eng_now *now)
+{
+    if (e->sys.sys_peer != 0)
+        eng_event(e, ENG_EV_UNSYNC, e->sys.sys_peer, 0, NULL);
+    e->sys.sys_peer = 0;
+    if (e->unsync_since_mono_ns == 0)
+        e->unsync_since_mono_ns = now->mono_ns;
+}
+
+void eng_clock_select(struct eng *e, const struct eng_now *now, uint32_t from)
+{
+    struct sel_cand c[SEL_MAX];
+    size_t n = gather(e, now->mono_ns, c);
+    select_run(c, n, &e->cfg.tos, e->sys.sys_peer, &e->sel);
+    if (!e->sel.ok || e->sel.sys_peer < 0) {
+        lose_sync(e, now);
+        return;
+    }
+    uint32_t peer_id = e->sel_ids[e->sel.sys_peer];
+    struct assoc *p = eng_assoc_by_id(e, peer_id);
+    if (p == NULL)
+        return;
+    if (peer_id != e->sys.sys_peer)
+        eng_event(e, ENG_EV_SYNC, peer_id, e->sel.offset_s, NULL);
+    e->sys.sys_peer = peer_id;
+    e->unsync_since_mono_ns = 0;
+    update_sys(e, p, now);
+    /* The clock follows the system peer's pace: one update per new sample of it. */
+    if (from == peer_id)
+        discipline(e, p, now);
+}
+
+/* Orphan mode (NTPsec's `tos orphan`): with no source for orphanwait, serve as stratum
+ * `orphan` from the local clock, leap 0, refid 127.0.0.1. */
+static void orphan(struct eng *e, const struct eng_now *now)
+{
+    int64_t since = e->unsync_since_mono_ns ? e->unsync_since_mono_ns : e->start_mono_ns;
+    bool due = e->cfg.tos.orphan < 16 && e->sys.sys_peer == 0 &&
+               now->mono_ns - since >= (int64_t)(e->cfg.tos.orphanwait_s * (double)NS_PER_S);
+    if (!due || e->sys.stratum == (uint8_t)e->cfg.tos.orphan)
+        return;
+    e->sys.stratum = (uint8_t)e->cfg.tos.orphan;
+    e->sys.leap = NTK_LEAP_NONE;
+    e->sys.refid = ORPHAN_REFID;
+    e->sys.reftime = ntk_ts_from_timespec(&now->real);
+    e->sys.root_delay_s = 0;
+    e->sys.root_disp_s = 0;
+}
+
+void eng_sys_timer(struct eng *e, const struct eng_now *now)
+{
+    struct assoc *p = e->sys.sys_peer ? eng_assoc_by_id(e, e->sys.sys_peer) : NULL;
+    if (e->sys.sys_peer != 0 &&
+        (p == NULL || !assoc_selectable(p, now->mono_ns, e->cfg.tos.maxdist_s)))
+        eng_clock_select(e, now, 0);
+    orphan(e, now);
+}

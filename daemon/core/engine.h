@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The sans-IO NTP engine (ARCHITECTURE.md "The sans-IO core"): the whole client side of
+ * ntpd, driven by its caller.
+ *
+ * The caller (daemon/io in ntpd, tests/sim in the simulator) owns every system call. It
+ *   - hands the engine the time on every call (struct eng_now: CLOCK_REALTIME and
+ *     CLOCK_MONOTONIC), the datagrams that arrive, and the results of name lookups;
+ *   - calls eng_on_timer() when eng_next_deadline() has passed;
+ *   - after every call, drains eng_pop_action() and does what each action says (send a
+ *     datagram, resolve a name, log an event, exit).
+ * The engine reads no clock and opens no socket. It adjusts the clock only through the
+ * struct ntk_clk_ops it was given, and draws random numbers only through struct eng_rng.
+ * So the simulator runs it against a simulated clock and network, deterministically.
+ *
+ * Units: times on the monotonic axis are int64 nanoseconds (*_mono_ns); offsets, delays and
+ * dispersions are double seconds (*_s); frequencies double ppm (*_ppm); polls log2 seconds.
+ */
+#ifndef NTK_ENGINE_H
+#define NTK_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "ntk/addr.h"
+#include "ntk/clk.h"
+#include "ntk/mac.h"
+#include "ntk/sntp.h"
+
+/* The time, as the caller read it just before the call. */
+struct eng_now {
+    struct timespec real; /* CLOCK_REALTIME: the clock being disciplined */
+    int64_t mono_ns;      /* CLOCK_MONOTONIC: timers, ages (never stepped) */
+};
+
+/* Randomness (request nonces, poll jitter). The simulator passes a seeded generator. */
+struct eng_rng {
+    void *ctx;                                      /* passed back */
+    void (*bytes)(void *ctx, uint8_t *p, size_t n); /* fills p[0..n) */
+};
+
+/* Where a receive timestamp came from (counted; kernel stamps are better). */
+enum eng_rx_src {
+    ENG_RX_KERNEL = 0, /* SO_TIMESTAMPING / SO_TIMESTAMPNS */
+    ENG_RX_USER = 1,   /* read in user space right after the receive */
+};
+
+/* Defaults of a server line. */
+#define ENG_MINPOLL_DEFAULT 6  /* 64 s */
+#define ENG_MAXPOLL_DEFAULT 10 /* 1024 s */
+#define ENG_POLL_MIN        3  /* the shortest poll the engine uses (8 s), as NTPsec's */
+#define ENG_POLL_MAX        17 /* the longest (36 h) */
+
+/* One `server` / `peer` / `pool` line. Zero-initialise, then set what the line says;
+ * eng_server_defaults() gives NTPsec's defaults. */
+struct eng_server_cfg {
+    struct ntk_addr addr; /* the server's address; port 0 means 123 */
+    char name[256];       /* the name it was resolved from ("" for an address) */
+    int8_t minpoll_log2;  /* minpoll (ENG_POLL_MIN..ENG_POLL_MAX) */
+    int8_t maxpoll_log2;  /* maxpoll (>= minpoll) */
+    bool iburst;          /* a burst of requests 2 s apart while unreachable (start-up) */
+    bool burst;           /* a burst at every poll while reachable */
+    bool prefer;          /* preferred by the selection (RFC 5905 §11.2.3) */
+    bool noselect;        /* polled and shown, never selected */
+    bool true_;           /* `true`: never declared a falseticker */
+    uint32_t key_id;      /* symmetric key (`key N`); 0 = none */
+    bool from_pool;       /* spawned by a pool line: replaced when it becomes useless */
+};
+
+/* Fills *c with NTPsec's defaults for a server line (minpoll 6, maxpoll 10, all flags off). */
+void eng_server_defaults(struct eng_server_cfg *c);
+
+/* The `tos` knobs (NTPsec's names and defaults). */
+struct eng_tos {
+    int minclock;        /* survivors the cluster algorithm keeps at least (3) */
+    int maxclock;        /* associations a pool grows to (10) */
+    int minsane;         /* truechimers needed to synchronise (1) */
+    double mindist_s;    /* minimum distance of the intersection (0.001 s) */
+    double maxdist_s;    /* distance threshold: farther sources are not selectable (1.5 s) */
+    int orphan;          /* orphan stratum; 16 = orphan mode off */
+    double orphanwait_s; /* wait before going orphan (300 s) */
+};
+
+/* The `tinker` knobs that mean something here (NTPsec's names and defaults). */
+struct eng_tinker {
+    double step_s;    /* step threshold (0.128 s; 0 = never step after start-up) */
+    double stepout_s; /* how long an offset beyond the step threshold must last (300 s) */
+    double panic_s;   /* panic threshold (1000 s; 0 = no panic check) */
+    double phi_ppm;   /* frequency tolerance (15 ppm) */
+};
+
+/* What the daemon's command line and ntp.conf say about the engine as a whole. */
+struct eng_cfg {
+    struct eng_tos tos;
+    struct eng_tinker tinker;
+    int8_t precision_log2;   /* the local clock's precision, measured by the caller */
+    bool observe;            /* --observe: compute and serve, never call the clock */
+    bool panic_once;         /* -g: the first offset may exceed the panic threshold */
+    bool once;               /* -q: set the clock once, then ENG_ACT_EXIT */
+    bool have_freq;          /* initial_freq_ppm is known (drift file) */
+    double initial_freq_ppm; /* frequency from the drift file */
+};
+
+/* Fills *c with NTPsec's defaults (tos and tinker as above, precision -20, flags off). */
+void eng_cfg_defaults(struct eng_cfg *c);
+
+/* What the caller must do. */
+enum eng_act_kind {
+    ENG_ACT_SEND = 1, /* send pkt[0..len) to remote (from any local address) */
+    ENG_ACT_RESOLVE,  /* look up name; answer with eng_on_resolved() */
+    ENG_ACT_EVENT,    /* log event (the engine never logs itself) */
+    ENG_ACT_EXIT,     /* -q: done; exit with status `value` (0 ok, 1 failed) */
+};
+
+/* Things worth a log line (NTPsec's event names where it has one). */
+enum eng_event {
+    ENG_EV_SYNC = 1,    /* synchronised to a source (assoc_id) */
+    ENG_EV_UNSYNC,      /* lost synchronisation */
+    ENG_EV_STEP,        /* stepped the clock by value seconds */
+    ENG_EV_PANIC,       /* offset value beyond the panic threshold: not corrected */
+    ENG_EV_FREQ,        /* frequency set to value ppm (start-up estimate) */
+    ENG_EV_KOD,         /* kiss-o'-death from assoc_id (text: the code) */
+    ENG_EV_UNREACH,     /* assoc_id became unreachable */
+    ENG_EV_REACH,       /* assoc_id became reachable */
+    ENG_EV_LEAP_ARMED,  /* a leap second was armed (value +1 insert / -1 delete) */
+    ENG_EV_CLOCK_ERROR, /* a clock call failed (value = -errno, text: which call) */
+};
+
+/* One action. pkt is valid for SEND, name for RESOLVE, text for EVENT. */
+struct eng_action {
+    enum eng_act_kind kind;
+    uint32_t assoc_id;             /* the association concerned, 0 if none */
+    struct ntk_addr remote;        /* SEND: destination (with port) */
+    uint8_t pkt[NTK_SNTP_REQ_MAX]; /* SEND: the datagram */
+    size_t len;                    /* SEND: its length */
+    enum eng_event event;          /* EVENT */
+    double value;                  /* EVENT / EXIT */
+    char text[256];                /* RESOLVE: the name; EVENT: detail */
+};
+
+/* Room in the action queue; when it is full the oldest EVENTs are dropped first, and
+ * eng_snap's counters say so. Every eng_on_* call produces at most a few actions. */
+#define ENG_ACTIONS_MAX 256
+
+/* The engine. */
+struct eng;
+
+/* Creates an engine. clk and rng are borrowed and must outlive it; keys may be NULL (no
+ * authentication) and is borrowed too. Returns NULL when out of memory. */
+struct eng *eng_new(const struct eng_cfg *cfg, const struct ntk_clk_ops *clk,
+                    const struct eng_rng *rng, struct ntk_mac_keys *keys,
+                    const struct eng_now *now);
+
+/* Frees an engine (NULL is fine). */
+void eng_free(struct eng *e);
+
+/* Adds an association for one server. Returns its id (>= 1), or a negative enum ntk_err:
+ * NTK_EINVAL for a bad config (poll range, key id not in the keys), NTK_ENOSPC when the
+ * association table is full. The first poll is scheduled at once (iburst) or within a
+ * random part of minpoll. */
+int eng_add_server(struct eng *e, const struct eng_server_cfg *c, const struct eng_now *now);
+
+/* Adds a pool: queues ENG_ACT_RESOLVE for c->name; the associations come with
+ * eng_on_resolved(). Returns 0 or a negative enum ntk_err. */
+int eng_add_pool(struct eng *e, const struct eng_server_cfg *c, const struct eng_now *now);
+
+/* The addresses a name resolved to (n may be 0: the lookup failed, and is retried with
+ * backoff through a later ENG_ACT_RESOLVE). */
+void eng_on_resolved(struct eng *e, const char *name, const struct ntk_addr *addrs, size_t n,
+                     const struct eng_now *now);
+
+/* One datagram that arrived on a client socket: bytes buf[0..len) from remote to local,
+ * received at rx (CLOCK_REALTIME) by src. Anything may arrive; only a reply to an
+ * outstanding request of the association with that remote address can affect the clock. */
+void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf, size_t len,
+                   const struct ntk_addr *remote, const struct timespec *rx,
+                   enum eng_rx_src src);
+
+/* Runs whatever is due at now (polls, the discipline's slew ends, timeouts). */
+void eng_on_timer(struct eng *e, const struct eng_now *now);
+
+/* When eng_on_timer should next be called, on the monotonic axis (INT64_MAX: never). */
+int64_t eng_next_deadline(const struct eng *e);
+
+/* Takes the oldest pending action into *out. Returns false when there is none. */
+bool eng_pop_action(struct eng *e, struct eng_action *out);
+
+#endif /* NTK_ENGINE_H */

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The engine's state, shared by its parts: engine.c (queue, creation), eng_assoc.c
+ * (associations, pools, packets, timers), eng_sys.c (selection, system variables, the
+ * discipline) and eng_snap.c (the report). Not for use outside daemon/core. */
+#ifndef NTK_ENGINE_INTERNAL_H
+#define NTK_ENGINE_INTERNAL_H
+
+#include "assoc.h"
+#include "disc.h"
+#include "engine.h"
+#include "select.h"
+#include "snap.h"
+
+/* Most associations (servers plus pool members); the selection's limit. */
+#define ENG_ASSOC_MAX SEL_MAX
+
+/* Most pool lines. */
+#define ENG_POOL_MAX 8
+
+/* Name lookups that failed are retried after this, doubling up to ENG_RESOLVE_MAX_S. */
+#define ENG_RESOLVE_MIN_S 16
+#define ENG_RESOLVE_MAX_S 3600
+
+/* A pool member unanswered for this many polls is dropped and the pool resolved again. */
+#define ENG_POOL_DROP_POLLS 10
+
+/* One pool line. */
+struct eng_pool {
+    struct eng_server_cfg tmpl;   /* the line; tmpl.name is the name to resolve */
+    bool resolving;               /* an ENG_ACT_RESOLVE is out */
+    int64_t next_resolve_mono_ns; /* when to ask again (INT64_MAX: not needed) */
+    int backoff_s;                /* current retry delay */
+};
+
+struct eng {
+    struct eng_cfg cfg;
+    const struct ntk_clk_ops *clk;
+    struct eng_rng rng;
+    struct ntk_mac_keys *keys;
+    int64_t start_mono_ns;
+    /* associations, in creation order; ids are never reused */
+    struct assoc assoc[ENG_ASSOC_MAX];
+    size_t nassoc;
+    uint32_t next_id;
+    struct eng_pool pool[ENG_POOL_MAX];
+    size_t npool;
+    /* selection and system state */
+    struct sel_result sel;     /* the last selection */
+    uint32_t sel_ids[SEL_MAX]; /* the association id of each candidate of `sel` */
+    size_t nsel;
+    struct snap_system sys;
+    int64_t unsync_since_mono_ns; /* for orphan mode */
+    int leap_armed;               /* +1 / -1 / 0, as told to the clock */
+    struct disc disc;
+    bool exited; /* ENG_ACT_EXIT was queued */
+    struct snap_counters ctr;
+    /* actions: a ring */
+    struct eng_action act[ENG_ACTIONS_MAX];
+    size_t act_head, nact;
+};
+
+/* Appends a zeroed action of this kind and returns it for the caller to fill; when the
+ * queue is full the oldest EVENT is dropped to make room, and NULL is returned only if there
+ * is none (counted in actions_dropped). */
+struct eng_action *eng_push(struct eng *e, enum eng_act_kind kind, uint32_t assoc_id);
+
+/* Queues an event action. */
+void eng_event(struct eng *e, enum eng_event ev, uint32_t assoc_id, double value,
+               const char *text);
+
+/* 32 random bits from the engine's rng. */
+uint32_t eng_rand32(struct eng *e);
+
+/* Queues ENG_ACT_EXIT once. */
+void eng_exit(struct eng *e, int status);
+
+/* The association with this id, or NULL. */
+struct assoc *eng_assoc_by_id(struct eng *e, uint32_t id);
+
+/* Runs the selection after a new sample from association `from`, updates the system
+ * variables and, when the system peer has a new sample, the discipline (eng_sys.c). */
+void eng_clock_select(struct eng *e, const struct eng_now *now, uint32_t from);
+
+/* Periodic system work: orphan mode, losing the system peer (eng_sys.c). */
+void eng_sys_timer(struct eng *e, const struct eng_now *now);
+
+/* The loop-test view of the system for assoc_receive. */
+struct assoc_sys eng_assoc_sys(const struct eng *e);
+
+#endif /* NTK_ENGINE_INTERNAL_H */

@@ -1,0 +1,562 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Unit tests of the engine through its public API (engine.h, snap.h): a recording fake clock,
+ * a seeded generator and scripted servers that answer its requests. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "../../daemon/core/engine.h"
+#include "../../daemon/core/snap.h"
+#include "ntk/err.h"
+#include "ntk/pkt.h"
+#include "ntk/refid.h"
+#include "testutil.h"
+
+#include "poison.h"
+
+#define NS 1000000000LL
+
+/* ---- the fake clock: a local clock that follows set_freq and step exactly ---- */
+
+struct fclk {
+    double phase_s;  /* local minus true */
+    double freq_ppm; /* correction in force */
+    int steps, freqs, leaps, syncs;
+    int last_leap;
+};
+
+static int c_now(void *ctx, struct timespec *t)
+{
+    (void)ctx;
+    (void)t;
+    return 0;
+}
+static int c_priv(void *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+static int c_step(void *ctx, double s)
+{
+    struct fclk *c = ctx;
+    c->phase_s += s;
+    c->steps++;
+    return 0;
+}
+static int c_read(void *ctx, double *ppm)
+{
+    *ppm = ((struct fclk *)ctx)->freq_ppm;
+    return 0;
+}
+static int c_set(void *ctx, double ppm)
+{
+    struct fclk *c = ctx;
+    c->freq_ppm = ppm;
+    c->freqs++;
+    return fabs(ppm) > NTK_CLK_FREQ_MAX_PPM ? -22 : 0;
+}
+static int c_leap(void *ctx, int leap)
+{
+    struct fclk *c = ctx;
+    c->leaps++;
+    c->last_leap = leap;
+    return 0;
+}
+static int c_sync(void *ctx, int s, double a, double b)
+{
+    (void)s;
+    (void)a;
+    (void)b;
+    ((struct fclk *)ctx)->syncs++;
+    return 0;
+}
+
+static void rng_bytes(void *ctx, uint8_t *p, size_t n)
+{
+    uint64_t *s = ctx;
+    for (size_t i = 0; i < n; i++) {
+        *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+        p[i] = (uint8_t)(*s >> 56);
+    }
+}
+
+/* ---- the world: true time, the engine, up to 4 servers ---- */
+
+struct server {
+    struct ntk_addr addr;
+    double offset_s; /* server minus true time */
+    uint8_t stratum; /* 0: answer with a KoD of code `kiss` */
+    const char *kiss;
+    enum ntk_leap leap;
+    bool silent;
+    int requests;
+};
+
+struct world {
+    int64_t true_ns; /* true time since start */
+    struct fclk clk;
+    struct ntk_clk_ops ops;
+    uint64_t seed;
+    struct eng_rng rng;
+    struct eng_cfg cfg;
+    struct eng *e;
+    struct server srv[4];
+    int nsrv;
+    int events[16]; /* counts by enum eng_event */
+    int exits, exit_status, resolves;
+    char resolve_name[256];
+};
+
+#define START_UNIX 1764126000LL
+
+static struct eng_now now_of(const struct world *w)
+{
+    double local = (double)w->true_ns / (double)NS + w->clk.phase_s;
+    struct eng_now n;
+    n.real.tv_sec = (time_t)(START_UNIX + (int64_t)floor(local));
+    n.real.tv_nsec = (long)((local - floor(local)) * 1e9);
+    n.mono_ns = NS + w->true_ns; /* the fake's monotonic clock ignores steps and slews */
+    return n;
+}
+
+static void world_init(struct world *w, bool observe)
+{
+    memset(w, 0, sizeof *w);
+    w->ops = (struct ntk_clk_ops){.name = "fake",
+                                  .ctx = &w->clk,
+                                  .now = c_now,
+                                  .check_privilege = c_priv,
+                                  .step = c_step,
+                                  .slew = c_step,
+                                  .read_freq = c_read,
+                                  .set_freq = c_set,
+                                  .set_leap = c_leap,
+                                  .set_sync_status = c_sync};
+    w->seed = 7;
+    w->rng = (struct eng_rng){.ctx = &w->seed, .bytes = rng_bytes};
+    eng_cfg_defaults(&w->cfg);
+    w->cfg.observe = observe;
+}
+
+static void world_start(struct world *w)
+{
+    struct eng_now n = now_of(w);
+    w->e = eng_new(&w->cfg, &w->ops, &w->rng, NULL, &n);
+    assert_non_null(w->e);
+}
+
+static int add_server(struct world *w, const char *ip, double offset_s)
+{
+    struct server *s = &w->srv[w->nsrv++];
+    memset(s, 0, sizeof *s);
+    assert_int_equal(ntk_addr_parse_span((struct ntk_span){ip, strlen(ip)}, &s->addr), 0);
+    s->addr.port = 123;
+    s->offset_s = offset_s;
+    s->stratum = 1;
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    c.addr = s->addr;
+    c.iburst = true;
+    struct eng_now n = now_of(w);
+    return eng_add_server(w->e, &c, &n);
+}
+
+static struct server *server_at(struct world *w, const struct ntk_addr *a)
+{
+    for (int i = 0; i < w->nsrv; i++)
+        if (ntk_addr_eq(&w->srv[i].addr, a) && w->srv[i].addr.port == a->port)
+            return &w->srv[i];
+    return NULL;
+}
+
+/* Answers a request at once (zero network delay) from s's clock. */
+static void answer(struct world *w, struct server *s, const uint8_t *req)
+{
+    s->requests++;
+    if (s->silent)
+        return;
+    double server_unix = (double)START_UNIX + (double)w->true_ns / (double)NS + s->offset_s;
+    struct timespec st = {.tv_sec = (time_t)floor(server_unix),
+                          .tv_nsec = (long)((server_unix - floor(server_unix)) * 1e9)};
+    struct ntk_pkt p = {.leap = s->leap,
+                        .version = 4,
+                        .mode = NTK_MODE_SERVER,
+                        .stratum = s->stratum,
+                        .poll_log2 = 6,
+                        .precision_log2 = -20};
+    p.refid = s->stratum == 0 ? NTK_REFID_CODE(s->kiss[0], s->kiss[1], s->kiss[2], s->kiss[3])
+                              : NTK_REFID_CODE('G', 'P', 'S', 0);
+    p.org = ntk_ts_make(
+        (uint32_t)req[40] << 24 | (uint32_t)req[41] << 16 | (uint32_t)req[42] << 8 | req[43],
+        (uint32_t)req[44] << 24 | (uint32_t)req[45] << 16 | (uint32_t)req[46] << 8 | req[47]);
+    p.rec = p.xmt = p.reftime = ntk_ts_from_timespec(&st);
+    uint8_t buf[48];
+    struct ntk_wr wr;
+    ntk_wr_init(&wr, buf, sizeof buf);
+    assert_int_equal(ntk_pkt_encode(&wr, &p), 0);
+    struct eng_now n = now_of(w);
+    eng_on_packet(w->e, &n, buf, sizeof buf, &s->addr, &n.real, ENG_RX_KERNEL);
+}
+
+static void drain(struct world *w)
+{
+    struct eng_action a;
+    while (eng_pop_action(w->e, &a)) {
+        switch (a.kind) {
+        case ENG_ACT_SEND: {
+            struct server *s = server_at(w, &a.remote);
+            assert_non_null(s);
+            assert_true(a.len >= 48);
+            if (s != NULL)
+                answer(w, s, a.pkt);
+            break;
+        }
+        case ENG_ACT_EVENT:
+            w->events[a.event & 15]++;
+            break;
+        case ENG_ACT_EXIT:
+            w->exits++;
+            w->exit_status = (int)a.value;
+            break;
+        case ENG_ACT_RESOLVE:
+            w->resolves++;
+            memcpy(w->resolve_name, a.text, sizeof w->resolve_name);
+            break;
+        }
+    }
+}
+
+/* Moves true time forward, the local clock gaining the frequency correction in force. */
+static void advance_to(struct world *w, int64_t true_ns)
+{
+    double dt = (double)(true_ns - w->true_ns) / (double)NS;
+    w->clk.phase_s += dt * w->clk.freq_ppm * 1e-6;
+    w->true_ns = true_ns;
+}
+
+/* Runs the engine for `seconds` of true time, jumping from deadline to deadline. */
+static void run(struct world *w, double seconds)
+{
+    int64_t end = w->true_ns + (int64_t)(seconds * (double)NS);
+    drain(w);
+    for (int guard = 0; guard < 1000000; guard++) {
+        int64_t d = eng_next_deadline(w->e) - NS; /* mono -> true axis */
+        if (d > end)
+            break;
+        if (d > w->true_ns)
+            advance_to(w, d);
+        struct eng_now n = now_of(w);
+        eng_on_timer(w->e, &n);
+        drain(w);
+    }
+    advance_to(w, end);
+}
+
+static void snap_sys(struct world *w, struct snap_system *sys)
+{
+    struct eng_now n = now_of(w);
+    eng_snap(w->e, n.mono_ns, sys, NULL, NULL, 0);
+}
+
+/* ---- tests ---- */
+
+static void defaults(void **state)
+{
+    (void)state;
+    struct eng_cfg c;
+    eng_cfg_defaults(&c);
+    assert_int_equal(c.tos.minclock, 3);
+    assert_int_equal(c.tos.maxclock, 10);
+    assert_int_equal(c.tos.minsane, 1);
+    assert_int_equal(c.tos.orphan, 16);
+    assert_true(c.tinker.step_s == 0.128);
+    assert_true(c.tinker.panic_s == 1000);
+    struct eng_server_cfg s;
+    eng_server_defaults(&s);
+    assert_int_equal(s.minpoll_log2, 6);
+    assert_int_equal(s.maxpoll_log2, 10);
+    assert_false(s.iburst);
+}
+
+static void add_server_checks(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    world_start(&w);
+    assert_int_equal(add_server(&w, "127.0.0.1", 0), 1);
+    assert_int_equal(add_server(&w, "127.0.0.2", 0), 2);
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    c.addr = w.srv[0].addr; /* a duplicate */
+    struct eng_now n = now_of(&w);
+    assert_int_equal(eng_add_server(w.e, &c, &n), NTK_EINVAL);
+    c.addr.port = 1123;
+    c.minpoll_log2 = 9;
+    c.maxpoll_log2 = 8; /* min above max */
+    assert_int_equal(eng_add_server(w.e, &c, &n), NTK_EINVAL);
+    c.maxpoll_log2 = 10;
+    c.key_id = 5; /* no keys */
+    assert_int_equal(eng_add_server(w.e, &c, &n), NTK_EINVAL);
+    c.key_id = 0;
+    assert_int_equal(eng_add_server(w.e, &c, &n), 3);
+    eng_free(w.e);
+}
+
+static void syncs_to_a_server(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    w.clk.phase_s = -0.010; /* the local clock is 10 ms behind */
+    world_start(&w);
+    assert_int_equal(add_server(&w, "127.0.0.1", 0), 1);
+    run(&w, 60);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 1);
+    assert_int_equal(sys.stratum, 2);
+    assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    assert_int_equal(sys.refid, 0x7f000001u);
+    assert_true(w.events[ENG_EV_SYNC] >= 1);
+    assert_true(w.srv[0].requests >= 6); /* the iburst */
+    assert_true(w.clk.freqs + w.clk.steps > 0);
+    assert_true(fabs(w.clk.phase_s) < 0.001); /* corrected */
+    struct snap_assoc a;
+    struct eng_now n = now_of(&w);
+    assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, &a, 1), 1);
+    assert_int_equal(a.tally, SNAP_TALLY_SYSPEER);
+    assert_true(a.reach != 0);
+    eng_free(w.e);
+}
+
+static void observe_never_touches_the_clock(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, true);
+    w.clk.phase_s = -0.5; /* would be stepped */
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    run(&w, 600);
+    assert_int_equal(w.clk.steps, 0);
+    assert_int_equal(w.clk.freqs, 0);
+    assert_int_equal(w.clk.leaps, 0);
+    assert_int_equal(w.clk.syncs, 0);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 1);
+    assert_true(sys.observe);
+    assert_true(fabs(sys.offset_s - 0.5) < 0.01);
+    eng_free(w.e);
+}
+
+static void unknown_sources_and_garbage(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    struct ntk_addr other;
+    assert_int_equal(ntk_addr_parse_span((struct ntk_span){"192.0.2.1", 9}, &other), 0);
+    other.port = 123;
+    uint8_t junk[48] = {0x24};
+    int calls = w.clk.freqs + w.clk.steps; /* disc_init may set the frequency */
+    struct eng_now n = now_of(&w);
+    eng_on_packet(w.e, &n, junk, sizeof junk, &other, &n.real, ENG_RX_USER);
+    eng_on_packet(w.e, &n, junk, sizeof junk, &w.srv[0].addr, &n.real, ENG_RX_USER);
+    eng_on_packet(w.e, &n, junk, 3, &w.srv[0].addr, &n.real, ENG_RX_KERNEL);
+    struct snap_counters ctr;
+    eng_snap(w.e, n.mono_ns, NULL, &ctr, NULL, 0);
+    assert_int_equal(ctr.received, 3);
+    assert_int_equal(ctr.rx_kernel_ts, 1);
+    assert_int_equal(ctr.unknown_source, 1);
+    assert_int_equal(ctr.by_rx[1], 2); /* ignored: not a reply to our request */
+    assert_int_equal(w.clk.freqs + w.clk.steps, calls);
+    eng_free(w.e);
+}
+
+static void pool_resolves_and_retries(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    world_start(&w);
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    memcpy(c.name, "pool.example", 13);
+    c.iburst = true;
+    struct eng_now n = now_of(&w);
+    assert_int_equal(eng_add_pool(w.e, &c, &n), 0);
+    drain(&w);
+    assert_int_equal(w.resolves, 1);
+    assert_string_equal(w.resolve_name, "pool.example");
+    eng_on_resolved(w.e, "pool.example", NULL, 0, &n); /* failed: retried in 16 s */
+    run(&w, 15);
+    assert_int_equal(w.resolves, 1);
+    run(&w, 2);
+    assert_int_equal(w.resolves, 2);
+    struct ntk_addr addrs[3];
+    const char *ips[3] = {"127.0.0.1", "127.0.0.2", "127.0.0.3"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ntk_addr_parse_span((struct ntk_span){ips[i], 9}, &addrs[i]), 0);
+        w.srv[w.nsrv].addr = addrs[i];
+        w.srv[w.nsrv].addr.port = 123;
+        w.srv[w.nsrv].stratum = 2;
+        w.nsrv++;
+    }
+    n = now_of(&w);
+    eng_on_resolved(w.e, "pool.example", addrs, 3, &n);
+    struct snap_assoc a[4];
+    assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, a, 4), 3);
+    assert_true(a[0].from_pool && a[2].from_pool);
+    assert_int_equal(a[1].addr.port, 123);
+    run(&w, 60);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_not_equal(sys.sys_peer, 0);
+    eng_free(w.e);
+}
+
+static void once_exits_after_the_first_update(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    w.cfg.once = true;
+    w.clk.phase_s = 0.3;
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    run(&w, 60);
+    assert_int_equal(w.exits, 1);
+    assert_int_equal(w.exit_status, 0);
+    assert_int_equal(w.clk.steps, 1);
+    assert_true(fabs(w.clk.phase_s) < 0.001);
+    eng_free(w.e);
+}
+
+static void panic_is_not_corrected(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 2000);
+    run(&w, 60);
+    assert_true(w.events[ENG_EV_PANIC] >= 1);
+    assert_int_equal(w.clk.steps, 0);
+    assert_int_equal(w.exits, 1);
+    assert_int_equal(w.exit_status, 1);
+    eng_free(w.e);
+}
+
+static void panic_once_allows_a_step(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    w.cfg.panic_once = true;
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 2000);
+    run(&w, 60);
+    assert_int_equal(w.clk.steps, 1);
+    assert_true(fabs(w.clk.phase_s - 2000) < 0.01);
+    assert_int_equal(w.events[ENG_EV_STEP], 1);
+    assert_int_equal(w.exits, 0);
+    eng_free(w.e);
+}
+
+static void orphan_mode(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    w.cfg.tos.orphan = 5;
+    w.cfg.tos.orphanwait_s = 10;
+    world_start(&w);
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    struct eng_now n = now_of(&w);
+    assert_int_equal(ntk_addr_parse_span((struct ntk_span){"127.0.0.1", 9}, &c.addr), 0);
+    c.addr.port = 123;
+    w.srv[0].addr = c.addr;
+    w.srv[0].silent = true;
+    w.nsrv = 1;
+    assert_int_equal(eng_add_server(w.e, &c, &n), 1);
+    struct snap_system sys;
+    run(&w, 5);
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.stratum, 16);
+    assert_int_equal(sys.leap, NTK_LEAP_UNSYNC);
+    run(&w, 70);
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.stratum, 5);
+    assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    assert_int_equal(sys.refid, 0x7f000001u);
+    eng_free(w.e);
+}
+
+static void kod_deny_stops_polling(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    w.srv[0].stratum = 0;
+    w.srv[0].kiss = "DENY";
+    run(&w, 30);
+    int asked = w.srv[0].requests;
+    assert_int_equal(asked, 1);
+    run(&w, 3600);
+    assert_int_equal(w.srv[0].requests, asked);
+    assert_true(w.events[ENG_EV_KOD] == 1);
+    struct snap_counters ctr;
+    struct eng_now n = now_of(&w);
+    eng_snap(w.e, n.mono_ns, NULL, &ctr, NULL, 0);
+    assert_int_equal(ctr.kod_deny, 1);
+    eng_free(w.e);
+}
+
+static void leap_is_armed_by_the_servers(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    w.srv[0].leap = NTK_LEAP_INSERT;
+    run(&w, 60);
+    assert_int_equal(w.clk.last_leap, 1);
+    assert_int_equal(w.clk.leaps, 1);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 1);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.leap, NTK_LEAP_INSERT);
+    eng_free(w.e);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(defaults),
+        cmocka_unit_test(add_server_checks),
+        cmocka_unit_test(syncs_to_a_server),
+        cmocka_unit_test(observe_never_touches_the_clock),
+        cmocka_unit_test(unknown_sources_and_garbage),
+        cmocka_unit_test(pool_resolves_and_retries),
+        cmocka_unit_test(once_exits_after_the_first_update),
+        cmocka_unit_test(panic_is_not_corrected),
+        cmocka_unit_test(panic_once_allows_a_step),
+        cmocka_unit_test(orphan_mode),
+        cmocka_unit_test(kod_deny_stops_polling),
+        cmocka_unit_test(leap_is_armed_by_the_servers),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
