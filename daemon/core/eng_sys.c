@@ -18,6 +18,7 @@ struct assoc_sys eng_assoc_sys(const struct eng *e)
 {
     return (struct assoc_sys){.our_refid = e->sys.refid,
                               .our_stratum = e->sys.stratum,
+                              .precision_log2 = e->cfg.precision_log2,
                               .maxdist_s = e->cfg.tos.maxdist_s};
 }
 
@@ -29,8 +30,11 @@ static size_t gather(struct eng *e, int64_t now_mono_ns, struct sel_cand *c)
         struct assoc *a = &e->assoc[i];
         if (!assoc_selectable(a, now_mono_ns, e->cfg.tos.maxdist_s))
             continue;
+        /* The filter may offer an older sample: bring it into the clock's current frame
+         * (the corrections the discipline made since it was taken). */
+        double since = disc_since_s(&e->disc, a->filt.t_mono_ns);
         c[n] = (struct sel_cand){.id = a->id,
-                                 .offset_s = a->filt.offset_s,
+                                 .offset_s = a->filt.offset_s - since,
                                  .root_dist_s = assoc_root_dist(a, now_mono_ns),
                                  .jitter_s = a->filt.jitter_s,
                                  .stratum = a->last.stratum,
