@@ -84,7 +84,9 @@ static void start_poll(struct assoc *a)
     if (backing_off(a)) {
         a->hpoll_log2 = clamp_poll(a->hpoll_log2 + 1, a->poll_floor_log2, a->cfg.maxpoll_log2);
     }
-    bool burst = (a->cfg.iburst && !a->ever_reached) || (a->cfg.burst && reachable);
+    /* RFC 5905 / NTPsec: iburst whenever the server is unreachable (start-up, and when it
+     * comes back after an outage, so the filter refills in seconds, not polls). */
+    bool burst = (a->cfg.iburst && !reachable) || (a->cfg.burst && reachable);
     a->burst_left = burst ? ASSOC_BURST : 1;
 }
 

@@ -10,7 +10,8 @@
  * Poll scheduling:
  *  - hpoll starts at minpoll and moves between minpoll and maxpoll as the engine says
  *    (assoc_set_poll: the discipline's poll, clamped to the association's range);
- *  - iburst: while the source has never been reached, every poll is a burst of
+ *  - iburst: while the source is unreachable (reach == 0: at start-up and after an outage),
+ *    every poll is a burst of
  *    ASSOC_BURST requests ASSOC_BURST_GAP_S apart; burst: the same at every poll while
  *    reachable; the next poll is one interval after the last request of a burst;
  *  - reach is shifted left at every poll (not every request of a burst) and bit 0 set by a

@@ -148,8 +148,12 @@ static void discipline(struct eng *e, const struct assoc *p, const struct eng_no
 
 static void lose_sync(struct eng *e, const struct eng_now *now)
 {
-    if (e->sys.sys_peer != 0)
+    if (e->sys.sys_peer != 0) {
         eng_event(e, ENG_EV_UNSYNC, e->sys.sys_peer, 0, NULL);
+        /* Tell the kernel too, so adjtimex(2) users stop trusting the clock. */
+        if (!e->cfg.observe && e->clk->set_sync_status != NULL)
+            (void)e->clk->set_sync_status(e->clk->ctx, 0, 16.0, 0.0);
+    }
     e->sys.sys_peer = 0;
     if (e->unsync_since_mono_ns == 0)
         e->unsync_since_mono_ns = now->mono_ns;
