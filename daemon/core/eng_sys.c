@@ -11,6 +11,11 @@
 
 #define NS_PER_S 1000000000LL
 
+/* The dispersion growth rate once synchronised (chrony's maxclockerror default), and after
+ * how many clock updates it applies. */
+#define ENG_PHI_SYNCED_PPM    1.0
+#define ENG_PHI_AFTER_UPDATES 8
+
 /* NTPsec's orphan refid: the loopback address. */
 #define ORPHAN_REFID 0x7f000001u
 
@@ -109,6 +114,23 @@ static void fan_out_step(struct eng *e, double step_s)
     eng_event(e, ENG_EV_STEP, 0, step_s, NULL);
 }
 
+/* The rate at which dispersion grows with age. RFC 5905's PHI (15 ppm) is the worst case
+ * for a clock nobody has measured; once the discipline has run a few updates the local
+ * clock's frequency is known far better, and ageing every sample by 15 ppm would make the
+ * distances of sources polled every 1024 s tens of milliseconds wide, so a drifting
+ * falseticker would stay inside the intersection long after it left the truth. chrony ages
+ * its samples by `maxclockerror`, 1 ppm by default, plus its measured skew; we do the same
+ * with ENG_PHI_SYNCED_PPM once synchronised, and keep the tinker value until then. */
+static void set_phi(struct eng *e)
+{
+    double phi =
+        e->sys.updates >= ENG_PHI_AFTER_UPDATES ? ENG_PHI_SYNCED_PPM : e->cfg.tinker.phi_ppm;
+    if (phi > e->cfg.tinker.phi_ppm)
+        phi = e->cfg.tinker.phi_ppm;
+    for (size_t i = 0; i < e->nassoc; i++)
+        filter_set_phi(&e->assoc[i].filt, phi);
+}
+
 /* Hands the combined offset to the discipline and acts on its verdict. */
 static void discipline(struct eng *e, const struct assoc *p, const struct eng_now *now)
 {
@@ -138,6 +160,7 @@ static void discipline(struct eng *e, const struct assoc *p, const struct eng_no
     case DISC_SPIKE:
         break;
     }
+    set_phi(e);
     int8_t poll = disc_poll_log2(&e->disc);
     e->sys.poll_log2 = poll;
     for (size_t i = 0; i < e->nassoc; i++)

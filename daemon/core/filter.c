@@ -17,6 +17,11 @@ struct pick {
     double jitter_s;        /* RMS offset difference from ord[0], at least the precision */
 };
 
+void filter_set_phi(struct filter *f, double phi_ppm)
+{
+    f->phi_ppm = phi_ppm;
+}
+
 void filter_init(struct filter *f, double phi_ppm)
 {
     memset(f, 0, sizeof *f);

@@ -78,6 +78,10 @@ void filter_add_miss(struct filter *f, int64_t now_mono_ns);
  * the filter is not valid). */
 double filter_disp_now(const struct filter *f, int64_t now_mono_ns);
 
+/* Sets the frequency tolerance that ages the dispersion from now on (ppm). The engine lowers
+ * it from the RFC's worst case once the discipline has measured the clock (see eng_sys.c). */
+void filter_set_phi(struct filter *f, double phi_ppm);
+
 /* Shifts every stored offset (and the output) by -step_s after the clock was stepped by
  * step_s. */
 void filter_on_step(struct filter *f, double step_s);

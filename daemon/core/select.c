@@ -3,6 +3,7 @@
 #include "select.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "poison.h"
@@ -353,11 +354,63 @@ void select_combine(const struct sel_cand *c, size_t n, uint32_t prev_sys_peer,
     r->ok = true;
 }
 
+/* A survivor's offset and index, sorted by offset. */
+struct by_offset {
+    double off;
+    int i;
+};
+
+static int cmp_offset(const void *a, const void *b)
+{
+    double x = ((const struct by_offset *)a)->off, y = ((const struct by_offset *)b)->off;
+    return (x > y) - (x < y);
+}
+
+/* The survivor (not `true`: a trusted source is kept whatever and must not drag the
+ * median) whose offset is the median of theirs (the lower middle for an even count, so it
+ * is a real source and at least its owner stays), and how many there are. */
+static int survivor_median(const struct sel_cand *c, size_t n, const struct sel_result *r,
+                           int *median)
+{
+    struct by_offset v[SEL_MAX];
+    int m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (r->fate[i] == SEL_SURVIVOR && !immune(&c[i]))
+            v[m++] = (struct by_offset){c[i].offset_s, (int)i};
+    if (m == 0)
+        return 0;
+    qsort(v, (size_t)m, sizeof v[0], cmp_offset);
+    *median = v[(m - 1) / 2].i;
+    return m;
+}
+
+void select_agree(const struct sel_cand *c, size_t n, struct sel_result *r)
+{
+    n = clamp_n(n);
+    r->disagreeing = 0;
+    int med = -1;
+    if (survivor_median(c, n, r, &med) < SEL_AGREE_MIN)
+        return;
+    /* The yardstick is the median source's jitter: a source drifting away from the others
+     * has a large jitter of its own (its stages disagree), so its own would excuse it. */
+    double tol = fmax(SEL_AGREE_K * c[med].jitter_s, SEL_AGREE_FLOOR_S);
+    for (size_t i = 0; i < n; i++) {
+        if (r->fate[i] != SEL_SURVIVOR || immune(&c[i]) || c[i].prefer)
+            continue;
+        if (fabs(c[i].offset_s - c[med].offset_s) > tol) {
+            r->fate[i] = SEL_OUTLIER;
+            r->survivors--;
+            r->disagreeing++;
+        }
+    }
+}
+
 void select_run(const struct sel_cand *c, size_t n, const struct eng_tos *tos,
                 uint32_t prev_sys_peer, struct sel_result *r)
 {
     select_intersect(c, n, tos, r);
     select_cluster(c, n, tos, r);
+    select_agree(c, n, r);
     int minsane = tos->minsane < 1 ? 1 : tos->minsane;
     if (r->truechimers >= minsane) {
         select_combine(c, n, prev_sys_peer, r);

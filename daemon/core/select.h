@@ -49,25 +49,29 @@ struct sel_result {
     int survivors;       /* after pruning (>= minclock or all truechimers) */
     double sel_jitter_s; /* the selection jitter of the worst survivor when pruning stopped
                             (0 for a single survivor) */
+    int disagreeing;     /* survivors select_agree then took out of the combine */
     double peer_jitter_min_s; /* the smallest peer jitter among the survivors (φ_min) */
-    double seljit_s[SEL_MAX]; /* each truechimer's selection jitter in the last round it took
-                                 part in (0 for falsetickers and excess) */
+    double seljit_s[SEL_MAX]; /* each truechimer's selection jitter in
+                                 the last round it took part in (0 for
+                                 falsetickers and excess) */
     /* combine (RFC 5905 §11.2.3) */
     double offset_s; /* combined offset */
     /* selection jitter around the system peer, weighted by 1 / λ */
     double sys_sel_jitter_s;
-    /* combined jitter: sqrt(system peer jitter² + sys_sel_jitter_s²) */
+    /* combined jitter: sqrt(system peer jitter² + sys_sel_jitter_s²)
+     */
     double jitter_s;
     int sys_peer;                /* index into the candidate array, -1 if none */
     enum sel_fate fate[SEL_MAX]; /* per candidate, same order as the input */
-    bool ok;                     /* a system peer was chosen: at least minsane truechimers */
+    bool ok;                     /* a system peer was chosen: at least minsane truechimers
+                                  */
 };
 
-/* Runs all stages over c[0..n) (candidates beyond SEL_MAX are ignored) with the tos knobs.
- * prev_sys_peer is the association id of the current system peer (0 if none): it is kept when
- * it survives, to avoid clockhopping (NTPsec's hysteresis). With fewer than minsane
- * truechimers ok is false and nothing is combined (offset 0, sys_peer -1); the fates still
- * show what intersection and cluster found. Always writes *r. */
+/* Runs all stages (intersect, cluster, agree, combine) over c[0..n) (candidates beyond SEL_MAX
+ * are ignored) with the tos knobs. prev_sys_peer is the association id of the current system
+ * peer (0 if none): it is kept when it survives, to avoid clockhopping (NTPsec's hysteresis).
+ * With fewer than minsane truechimers ok is false and nothing is combined (offset 0, sys_peer
+ * -1); the fates still show what intersection and cluster found. Always writes *r. */
 void select_run(const struct sel_cand *c, size_t n, const struct eng_tos *tos,
                 uint32_t prev_sys_peer, struct sel_result *r);
 
@@ -96,6 +100,21 @@ void select_intersect(const struct sel_cand *c, size_t n, const struct eng_tos *
  * pruning, as in NTPsec). The rest become SEL_SURVIVOR. */
 void select_cluster(const struct sel_cand *c, size_t n, const struct eng_tos *tos,
                     struct sel_result *r);
+
+/* Survivors needed before select_agree judges them against their median, how many of its
+ * own jitters a survivor may lie from that median, and the least tolerance (s). */
+#define SEL_AGREE_MIN     3
+#define SEL_AGREE_K       4.0
+#define SEL_AGREE_FLOOR_S 0.001
+
+/* A combine limit (chrony's combinelimit has the same aim; RFC 5905 has none): with at least
+ * SEL_AGREE_MIN survivors, one whose offset lies more than max(SEL_AGREE_K * the jitter of
+ * the median survivor, SEL_AGREE_FLOOR_S) from that median survivor's offset is not combined
+ * (SEL_OUTLIER), unless it is `prefer` or `true`. The cluster algorithm never prunes below
+ * minclock (3), so without this a source drifting away from the others keeps pulling the
+ * combined offset until the intersection finally drops it, which with wide-area distances
+ * takes tens of ms. */
+void select_agree(const struct sel_cand *c, size_t n, struct sel_result *r);
 
 /* Picks the system peer among the survivors: the `prefer` ones if any survived, and among
  * those considered the previous system peer if it is one (no clockhopping), else the lowest

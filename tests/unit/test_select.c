@@ -727,7 +727,9 @@ static void check_invariants(const struct sel_cand *c, int n, const struct eng_t
         }
     }
     int fresh = r->truechimers - count_fate(r, (size_t)n, SEL_EXCESS);
-    assert_true(r->survivors >= (fresh < t->minclock ? fresh : t->minclock));
+    /* The cluster keeps minclock; select_agree may then take some out of the combine. */
+    assert_true(r->survivors + r->disagreeing >= (fresh < t->minclock ? fresh : t->minclock));
+    assert_true(r->disagreeing == 0 || r->survivors + r->disagreeing >= SEL_AGREE_MIN);
     assert_true(r->survivors <= t->maxclock);
     assert_true(r->ok == (r->truechimers >= t->minsane));
     if (r->allow >= 0 && !any_true) {
@@ -833,6 +835,41 @@ static void drift_property(void **state)
     }
 }
 
+/* select_agree: a survivor far from the median survivor (by the median's jitter) is not
+ * combined; with two survivors, or when it is `prefer`, nothing is taken out. */
+static void agree_combine_limit(void **state)
+{
+    (void)state;
+    struct eng_tos t = tos_default();
+    /* Wide distances, so all three are truechimers and survive the cluster (minclock 3). */
+    struct sel_cand c[3] = {cand(1, 0.0000, 0.02, 1, 0.001), cand(2, 0.0005, 0.02, 1, 0.001),
+                            cand(3, 0.0060, 0.02, 1, 0.004)};
+    struct sel_result r;
+    select_run(c, 3, &t, 0, &r);
+    assert_true(r.ok);
+    assert_int_equal(r.truechimers, 3);
+    assert_int_equal(r.fate[2], SEL_OUTLIER); /* 5.5 ms from the median, tolerance 4 ms */
+    assert_int_equal(r.disagreeing, 1);
+    assert_int_equal(r.survivors, 2);
+    assert_near(r.offset_s, 0.00025, 1e-12); /* equal weights: the mean of the other two */
+    /* 3.9 ms away is within 4 * 1 ms: combined. */
+    c[2].offset_s = 0.0044;
+    select_run(c, 3, &t, 0, &r);
+    assert_int_equal(r.disagreeing, 0);
+    assert_int_equal(r.survivors, 3);
+    /* `prefer` is never taken out. */
+    c[2].offset_s = 0.0060;
+    c[2].prefer = true;
+    select_run(c, 3, &t, 0, &r);
+    assert_int_equal(r.disagreeing, 0);
+    assert_int_equal(r.fate[2], SEL_SYSPEER);
+    /* Two survivors: no median to judge by. */
+    c[2].prefer = false;
+    select_run(c + 1, 2, &t, 0, &r);
+    assert_int_equal(r.disagreeing, 0);
+    assert_int_equal(r.survivors, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -855,6 +892,7 @@ int main(void)
         cmocka_unit_test(majority_property),
         cmocka_unit_test(oracle_property),
         cmocka_unit_test(drift_property),
+        cmocka_unit_test(agree_combine_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
