@@ -48,6 +48,8 @@ int eng_add_server(struct eng *e, const struct eng_server_cfg *c, const struct e
     struct assoc *a = &e->assoc[e->nassoc++];
     uint32_t id = e->next_id++;
     assoc_init(a, id, &cfg, e->cfg.tinker.phi_ppm, now->mono_ns, eng_rand32(e));
+    /* Every reply reaches the discipline, which weighs it by its delay (filter.h). */
+    filter_set_every_sample(&a->filt, true);
     assoc_set_poll(a, disc_poll_log2(&e->disc));
     return (int)id;
 }

@@ -135,8 +135,14 @@ static void set_phi(struct eng *e)
 static void discipline(struct eng *e, const struct assoc *p, const struct eng_now *now)
 {
     double dist = assoc_root_dist(p, now->mono_ns);
-    enum disc_verdict v =
-        disc_update(&e->disc, now->mono_ns, e->sel.offset_s, e->sel.jitter_s, dist);
+    /* The sample's own time and delay: the estimator places it where it was measured and
+     * weighs it by its delay (the combined offset is already in the current frame). */
+    struct disc_sample x = {.t_mono_ns = p->filt.t_mono_ns,
+                            .offset_s = e->sel.offset_s,
+                            .delay_s = p->filt.delay_s,
+                            .jitter_s = e->sel.jitter_s,
+                            .root_dist_s = dist};
+    enum disc_verdict v = disc_feed(&e->disc, now->mono_ns, &x);
     e->sys.updates++;
     switch (v) {
     case DISC_STEPPED:

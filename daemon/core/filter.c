@@ -17,6 +17,11 @@ struct pick {
     double jitter_s;        /* RMS offset difference from ord[0], at least the precision */
 };
 
+void filter_set_every_sample(struct filter *f, bool on)
+{
+    f->every_sample = on;
+}
+
 void filter_set_phi(struct filter *f, double phi_ppm)
 {
     f->phi_ppm = phi_ppm;
@@ -68,11 +73,13 @@ static void sort_stages(const struct filter *f, int64_t t, struct pick *p)
 }
 
 /* RFC 5905 §10: ε = Σ ε_i / 2^(i+1) over all 8 stages in delay order, an empty stage or a
- * dummy counting as MAXDISP. */
+ * dummy counting as MAXDISP. In every-sample mode a stage never filled counts nothing, so a
+ * source is selectable from its first reply (a dummy, an unanswered poll, still counts). */
 static double weighted_disp(const struct filter *f, const struct pick *p, int64_t t)
 {
     double sum = 0.0, w = 0.5;
-    for (int k = 0; k < FILTER_STAGES; k++, w *= 0.5) {
+    int stages = f->every_sample ? p->n : FILTER_STAGES;
+    for (int k = 0; k < stages; k++, w *= 0.5) {
         double e = k < p->m ? aged_disp(f, &f->st[p->ord[k]], t) : FILTER_MAXDISP_S;
         sum += e * w;
     }
@@ -143,6 +150,20 @@ static bool offer(struct filter *f, const struct filter_sample *c, int prev_m)
     return true;
 }
 
+/* Every-sample mode: the newest sample is the output (the discipline weighs it). */
+static bool offer_newest(struct filter *f, const struct filter_sample *s)
+{
+    if (f->valid && s->t_mono_ns <= f->t_mono_ns) {
+        return false;
+    }
+    f->spike_held = false;
+    f->valid = true;
+    f->offset_s = s->offset_s;
+    f->delay_s = s->delay_s;
+    f->t_mono_ns = s->t_mono_ns;
+    return true;
+}
+
 bool filter_add(struct filter *f, const struct filter_sample *s, double precision_s)
 {
     struct pick before, p;
@@ -151,7 +172,9 @@ bool filter_add(struct filter *f, const struct filter_sample *s, double precisio
     f->precision_s = precision_s;
     evaluate(f, s->t_mono_ns, &p);
     bool fresh = false;
-    if (p.m > 0) {
+    if (f->every_sample && aged_disp(f, s, s->t_mono_ns) < FILTER_MAXDISP_S) {
+        fresh = offer_newest(f, s);
+    } else if (p.m > 0) {
         fresh = offer(f, &f->st[p.ord[0]], before.m);
     } else {
         f->valid = false; /* even the new sample is a dummy (its ε is MAXDISP) */

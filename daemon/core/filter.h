@@ -42,6 +42,7 @@ struct filter {
     int head;                               /* index of the newest stage */
     int n;                                  /* stages filled (0..FILTER_STAGES) */
     double phi_ppm;                         /* frequency tolerance used to age dispersion */
+    bool every_sample;                      /* filter_set_every_sample */
     double precision_s; /* jitter floor given with the last sample (2^-20 before) */
     bool spike_held;    /* the last new candidate was held as a spike:
                            the next new one is used whatever it says */
@@ -77,6 +78,14 @@ void filter_add_miss(struct filter *f, int64_t now_mono_ns);
 /* The filter dispersion recomputed with every stage aged to now (FILTER_MAXDISP_S while
  * the filter is not valid). */
 double filter_disp_now(const struct filter *f, int64_t now_mono_ns);
+
+/* Every-sample mode (the engine's choice, off after filter_init): each accepted sample is the
+ * output and is offered (filter_add returns true for it), with no popcorn hold, and stages
+ * never filled add no dispersion. The stages still give the jitter and the dispersion. The
+ * RFC 5905 choice of the lowest-delay stage passes about one reply in eight to the clock;
+ * the discipline (disc.c) instead weighs every offset by its delay and rejects outliers
+ * against its model, which uses all of them. */
+void filter_set_every_sample(struct filter *f, bool on);
 
 /* Sets the frequency tolerance that ages the dispersion from now on (ppm). The engine lowers
  * it from the RFC's worst case once the discipline has measured the clock (see eng_sys.c). */

@@ -98,7 +98,8 @@ struct server {
 };
 
 struct world {
-    int64_t true_ns; /* true time since start */
+    int64_t true_ns;  /* true time since start */
+    double mono_s_ns; /* the local monotonic clock since start (ns, slewed, not stepped) */
     struct fclk clk;
     struct ntk_clk_ops ops;
     uint64_t seed;
@@ -120,7 +121,7 @@ static struct eng_now now_of(const struct world *w)
     struct eng_now n;
     n.real.tv_sec = (time_t)(START_UNIX + (int64_t)floor(local));
     n.real.tv_nsec = (long)((local - floor(local)) * 1e9);
-    n.mono_ns = NS + w->true_ns; /* the fake's monotonic clock ignores steps and slews */
+    n.mono_ns = NS + (int64_t)w->mono_s_ns; /* slewed like the clock, never stepped (Linux) */
     return n;
 }
 
@@ -236,6 +237,7 @@ static void advance_to(struct world *w, int64_t true_ns)
 {
     double dt = (double)(true_ns - w->true_ns) / (double)NS;
     w->clk.phase_s += dt * w->clk.freq_ppm * 1e-6;
+    w->mono_s_ns += (double)(true_ns - w->true_ns) * (1 + w->clk.freq_ppm * 1e-6);
     w->true_ns = true_ns;
 }
 
@@ -245,7 +247,11 @@ static void run(struct world *w, double seconds)
     int64_t end = w->true_ns + (int64_t)(seconds * (double)NS);
     drain(w);
     for (int guard = 0; guard < 1000000; guard++) {
-        int64_t d = eng_next_deadline(w->e) - NS; /* mono -> true axis */
+        /* The deadline on the monotonic axis, mapped to true time at the current rate. */
+        double ahead = (double)(eng_next_deadline(w->e) - NS) - w->mono_s_ns;
+        int64_t d = w->true_ns;
+        if (ahead > 0)
+            d += (int64_t)ceil(ahead / (1 + w->clk.freq_ppm * 1e-6));
         if (d > end)
             break;
         if (d > w->true_ns)
