@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "ntk/leapfile.h"
 #include "ntk/refid.h"
 
 #include "poison.h"
@@ -73,6 +74,27 @@ static enum ntk_leap survivors_leap(struct eng *e)
     return NTK_LEAP_NONE;
 }
 
+void eng_set_leap_table(struct eng *e, const struct ntk_leap_table *tab)
+{
+    e->leap_table = tab;
+}
+
+/* What the leap-seconds file says about the UTC day of now: NTK_LEAP_INSERT / _DELETE when
+ * this day ends with a leap second, NTK_LEAP_NONE when it does not; false when there is no
+ * usable file (none, or expired), so the servers decide. */
+static bool leap_from_table(const struct eng *e, const struct eng_now *now, enum ntk_leap *out)
+{
+    int64_t t = (int64_t)now->real.tv_sec;
+    if (e->leap_table == NULL || ntk_leap_expired(e->leap_table, t))
+        return false;
+    int64_t when = 0;
+    int delta = 0;
+    int64_t day_end = (t / 86400 + 1) * 86400; /* Unix time has no leap seconds */
+    bool today = ntk_leap_next(e->leap_table, t, &when, &delta) == 0 && when == day_end;
+    *out = !today ? NTK_LEAP_NONE : delta > 0 ? NTK_LEAP_INSERT : NTK_LEAP_DELETE;
+    return true;
+}
+
 static void arm_leap(struct eng *e, enum ntk_leap leap)
 {
     int want = leap == NTK_LEAP_INSERT ? 1 : leap == NTK_LEAP_DELETE ? -1 : 0;
@@ -102,7 +124,8 @@ static void update_sys(struct eng *e, const struct assoc *p, const struct eng_no
                      e->sel.jitter_s + fabs(e->sel.offset_s);
     s->offset_s = e->sel.offset_s;
     s->sys_jitter_s = e->sel.jitter_s;
-    s->leap = survivors_leap(e);
+    enum ntk_leap file;
+    s->leap = leap_from_table(e, now, &file) ? file : survivors_leap(e);
     arm_leap(e, s->leap);
 }
 
@@ -230,6 +253,12 @@ static void orphan(struct eng *e, const struct eng_now *now)
 
 void eng_sys_timer(struct eng *e, const struct eng_now *now)
 {
+    enum ntk_leap file;
+    /* The file arms the kernel on its own schedule, between clock updates too. */
+    if (leap_from_table(e, now, &file) && e->sys.sys_peer != 0) {
+        e->sys.leap = file;
+        arm_leap(e, file);
+    }
     struct assoc *p = e->sys.sys_peer ? eng_assoc_by_id(e, e->sys.sys_peer) : NULL;
     if (e->sys.sys_peer != 0 &&
         (p == NULL || !assoc_selectable(p, now->mono_ns, e->cfg.tos.maxdist_s)))

@@ -183,6 +183,14 @@ void eng_on_timer(struct eng *e, const struct eng_now *now);
 /* When eng_on_timer should next be called, on the monotonic axis (INT64_MAX: never). */
 int64_t eng_next_deadline(const struct eng *e);
 
+/* Uses tab (borrowed: the caller keeps it alive and calls again after a reload; NULL
+ * forgets it) as the leap-seconds file (NTPsec's `leapfile`). While it is not expired it
+ * decides the leap warning: the kernel is armed during the UTC day whose last second is a
+ * leap in the table, and the servers' leap bits are not needed. Without a table, or once it
+ * has expired, the leap bits most survivors send decide (eng_sys.c). */
+struct ntk_leap_table;
+void eng_set_leap_table(struct eng *e, const struct ntk_leap_table *tab);
+
 /* Takes the oldest pending action into *out. Returns false when there is none. */
 bool eng_pop_action(struct eng *e, struct eng_action *out);
 

@@ -49,8 +49,9 @@ struct eng {
     uint32_t sel_ids[SEL_MAX]; /* the association id of each candidate of `sel` */
     size_t nsel;
     struct snap_system sys;
-    int64_t unsync_since_mono_ns; /* for orphan mode */
-    int leap_armed;               /* +1 / -1 / 0, as told to the clock */
+    int64_t unsync_since_mono_ns;            /* for orphan mode */
+    int leap_armed;                          /* +1 / -1 / 0, as told to the clock */
+    const struct ntk_leap_table *leap_table; /* eng_set_leap_table (borrowed), or NULL */
     struct disc disc;
     bool exited; /* ENG_ACT_EXIT was queued */
     struct snap_counters ctr;

@@ -13,6 +13,7 @@
 #include "../../daemon/core/engine.h"
 #include "../../daemon/core/snap.h"
 #include "ntk/err.h"
+#include "ntk/leapfile.h"
 #include "ntk/pkt.h"
 #include "ntk/refid.h"
 #include "testutil.h"
@@ -548,6 +549,69 @@ static void leap_is_armed_by_the_servers(void **state)
     eng_free(w.e);
 }
 
+/* A leap-seconds table with the 1972 base and one leap beginning at unix_when. */
+static void leap_table(struct ntk_leap_table *t, struct ntk_leap_entry e[2], int64_t unix_when,
+                       int64_t expires_unix)
+{
+    e[0] = (struct ntk_leap_entry){.ntp_s = NTK_LEAPFILE_FIRST_NTP_S,
+                                   .unix_s = (int64_t)NTK_LEAPFILE_FIRST_NTP_S -
+                                             NTK_NTP_UNIX_OFFSET_S,
+                                   .tai_utc_s = 10};
+    e[1] = (struct ntk_leap_entry){.ntp_s = (uint64_t)(unix_when + NTK_NTP_UNIX_OFFSET_S),
+                                   .unix_s = unix_when,
+                                   .tai_utc_s = 11};
+    *t = (struct ntk_leap_table){.entries = e,
+                                 .cap = 2,
+                                 .n = 2,
+                                 .expires_ntp_s =
+                                     (uint64_t)(expires_unix + NTK_NTP_UNIX_OFFSET_S)};
+}
+
+/* The leap file arms the kernel during the day that ends with a leap, whatever the servers
+ * say; a leap on a later day, or an expired file, does not. */
+static void leap_file_arms_the_kernel(void **state)
+{
+    (void)state;
+    int64_t day_end = (START_UNIX / 86400 + 1) * 86400;
+    struct ntk_leap_entry ent[2];
+    struct ntk_leap_table tab;
+    struct world w;
+    /* Today's leap: armed, though the server sends no leap bits. */
+    world_init(&w, false);
+    world_start(&w);
+    leap_table(&tab, ent, day_end, day_end + 30 * 86400);
+    eng_set_leap_table(w.e, &tab);
+    add_server(&w, "127.0.0.1", 0);
+    run(&w, 60);
+    assert_int_equal(w.clk.last_leap, 1);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.leap, NTK_LEAP_INSERT);
+    eng_free(w.e);
+    /* Tomorrow's leap: not yet; a server's insert bit is overruled by the file. */
+    world_init(&w, false);
+    world_start(&w);
+    leap_table(&tab, ent, day_end + 86400, day_end + 30 * 86400);
+    eng_set_leap_table(w.e, &tab);
+    add_server(&w, "127.0.0.1", 0);
+    w.srv[0].leap = NTK_LEAP_INSERT;
+    run(&w, 60);
+    assert_int_equal(w.clk.leaps, 0);
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    eng_free(w.e);
+    /* An expired file: the servers decide again. */
+    world_init(&w, false);
+    world_start(&w);
+    leap_table(&tab, ent, day_end + 86400, START_UNIX - 1);
+    eng_set_leap_table(w.e, &tab);
+    add_server(&w, "127.0.0.1", 0);
+    w.srv[0].leap = NTK_LEAP_INSERT;
+    run(&w, 60);
+    assert_int_equal(w.clk.last_leap, 1);
+    eng_free(w.e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -563,6 +627,7 @@ int main(void)
         cmocka_unit_test(orphan_mode),
         cmocka_unit_test(kod_deny_stops_polling),
         cmocka_unit_test(leap_is_armed_by_the_servers),
+        cmocka_unit_test(leap_file_arms_the_kernel),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

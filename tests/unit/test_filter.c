@@ -394,6 +394,31 @@ static void property_against_reference(void **state)
     }
 }
 
+/* Every-sample mode: each sample is the output and offered, whatever its delay; stages never
+ * filled add no dispersion, so one reply is enough to be selectable; a missed poll still
+ * counts as MAXDISP. */
+static void every_sample_mode(void **state)
+{
+    (void)state;
+    struct filter f;
+    filter_init(&f, 0);
+    filter_set_every_sample(&f, true);
+    assert_true(add(&f, 0.010, 0.005, 0.002, 10));
+    assert_near(f.offset_s, 0.010, 0);
+    assert_near(f.disp_s, 0.001, 1e-15); /* ε/2, no empty-stage tail */
+    assert_true(add(&f, 0.011, 0.001, 0.002, 12));
+    assert_true(add(&f, 0.030, 0.009, 0.002, 14)); /* the worst delay, and a spike: offered */
+    assert_near(f.offset_s, 0.030, 0);
+    assert_near(f.delay_s, 0.009, 0);
+    assert_true(f.t_mono_ns == 14 * S_NS);
+    /* Sorted by delay: 1, 5, 9 ms; ε = 2 ms each: 1 + 0.5 + 0.25 ms. */
+    assert_near(f.disp_s, 0.00175, 1e-15);
+    /* The jitter still comes from the stages, around the lowest-delay one (11 ms). */
+    assert_near(f.jitter_s, sqrt((0.001 * 0.001 + 0.019 * 0.019) / 2), 1e-15);
+    filter_add_miss(&f, 16 * S_NS);
+    assert_near(filter_disp_now(&f, 16 * S_NS), 0.001 + 0.0005 + 0.00025 + 16.0 / 16, 1e-12);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -413,6 +438,7 @@ int main(void)
         cmocka_unit_test(miss_growth),
         cmocka_unit_test(miss_on_partial),
         cmocka_unit_test(property_against_reference),
+        cmocka_unit_test(every_sample_mode),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
