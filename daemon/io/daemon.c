@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ntpd as a whole: configuration to engine and server, sockets and resolver on the loop,
+ * actions carried out, signals (daemon.h). */
+#include "daemon.h"
+
+#include <errno.h>
+#include <math.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "clk_linux.h"
+#include "log.h"
+#include "net.h"
+#include "ntk/err.h"
+
+#include "poison.h"
+
+/* The restrict flags of the configuration and of the server are the same bits. */
+_Static_assert((unsigned)CONF_RES_IGNORE == (unsigned)RST_IGNORE &&
+                   (unsigned)CONF_RES_FLAKE == (unsigned)RST_FLAKE &&
+                   (unsigned)CONF_RES_NOSERVE == (unsigned)RST_NOSERVE &&
+                   (unsigned)CONF_RES_NTPPORT == (unsigned)RST_NTPPORT,
+               "conf and restrict flags differ");
+
+/* How often a foreground daemon logs a status line. */
+#define STATUS_INTERVAL_S 60
+
+static struct eng_now now_of(void)
+{
+    struct eng_now n;
+    clock_gettime(CLOCK_REALTIME, &n.real);
+    n.mono_ns = loop_now_mono_ns();
+    return n;
+}
+
+uint16_t ntpd_port(void)
+{
+    const char *p = getenv("NTK_NTPD_PORT");
+    long v = p != NULL ? strtol(p, NULL, 10) : 0;
+    return v > 0 && v < 65536 ? (uint16_t)v : 123;
+}
+
+static void rng_bytes(void *ctx, uint8_t *p, size_t n)
+{
+    (void)ctx;
+    while (n > 0) {
+        ssize_t got = getrandom(p, n, 0);
+        if (got <= 0)
+            continue; /* EINTR; getrandom never fails otherwise once the pool is ready */
+        p += got;
+        n -= (size_t)got;
+    }
+}
+
+/* ---- actions ---- */
+
+static void arm_eng_timer(struct ntpd *d);
+
+static void send_request(struct ntpd *d, const struct eng_action *a)
+{
+    int fd = a->remote.family == NTK_ADDR_V6 ? d->cli_fd6 : d->cli_fd4;
+    int rc = fd < 0 ? -EAFNOSUPPORT : net_send(fd, a->pkt, a->len, &a->remote);
+    if (rc != 0)
+        log_msg(LOG_DEBUG, "association %u: send failed: %s", (unsigned)a->assoc_id,
+                strerror(-rc));
+}
+
+static void log_event(const struct eng_action *a)
+{
+    static const char *const names[] = {
+        [ENG_EV_SYNC] = "synchronised to association",
+        [ENG_EV_UNSYNC] = "lost sync",
+        [ENG_EV_STEP] = "clock stepped",
+        [ENG_EV_PANIC] = "panic",
+        [ENG_EV_FREQ] = "frequency",
+        [ENG_EV_KOD] = "kiss-o'-death",
+        [ENG_EV_UNREACH] = "unreachable",
+        [ENG_EV_REACH] = "reachable",
+        [ENG_EV_LEAP_ARMED] = "leap second armed",
+        [ENG_EV_CLOCK_ERROR] = "clock error",
+    };
+    const char *what = a->event < sizeof names / sizeof names[0] && names[a->event] != NULL
+                           ? names[a->event]
+                           : "event";
+    int level =
+        a->event == ENG_EV_PANIC || a->event == ENG_EV_CLOCK_ERROR ? LOG_ERR : LOG_INFO;
+    log_msg(level, "%s: association %u, value %.9g %s", what, (unsigned)a->assoc_id, a->value,
+            a->text);
+}
+
+static void drain_actions(struct ntpd *d)
+{
+    struct eng_action a;
+    while (eng_pop_action(d->eng, &a)) {
+        switch (a.kind) {
+        case ENG_ACT_SEND:
+            send_request(d, &a);
+            break;
+        case ENG_ACT_RESOLVE:
+            (void)resolver_ask(d->resolver, a.text, AF_UNSPEC, 123);
+            break;
+        case ENG_ACT_EVENT:
+            log_event(&a);
+            break;
+        case ENG_ACT_EXIT:
+            d->exit_status = (int)a.value;
+            loop_stop(d->loop);
+            break;
+        }
+    }
+    arm_eng_timer(d);
+}
+
+static void on_eng_timer(void *ctx, int64_t now_mono_ns)
+{
+    (void)now_mono_ns;
+    struct ntpd *d = ctx;
+    d->eng_timer = 0;
+    struct eng_now n = now_of();
+    eng_on_timer(d->eng, &n);
+    drain_actions(d);
+}
+
+static void arm_eng_timer(struct ntpd *d)
+{
+    if (d->eng_timer != 0)
+        loop_cancel(d->loop, d->eng_timer);
+    int64_t t = eng_next_deadline(d->eng);
+    d->eng_timer = t == INT64_MAX ? 0 : loop_timer(d->loop, t, on_eng_timer, d);
+    if (d->eng_timer < 0)
+        d->eng_timer = 0;
+}
+
+/* ---- sockets ---- */
+
+static void on_client_readable(void *ctx, int fd)
+{
+    struct ntpd *d = ctx;
+    static struct net_msg m[NET_BATCH];
+    int n = net_recv_batch(fd, m, NET_BATCH);
+    for (int i = 0; i < n; i++) {
+        struct eng_now now = now_of();
+        eng_on_packet(d->eng, &now, m[i].buf, m[i].len, &m[i].remote, &m[i].rx,
+                      m[i].kernel_ts ? ENG_RX_KERNEL : ENG_RX_USER);
+    }
+    drain_actions(d);
+}
+
+/* Answers what srv_handle accepts; replies are finished (transmit timestamp, MAC) just
+ * before the batch goes out. */
+static void on_server_readable(void *ctx, int fd)
+{
+    struct ntpd *d = ctx;
+    static struct net_msg m[NET_BATCH];
+    static uint8_t reply[NET_BATCH][SRV_REPLY_MAX];
+    struct net_out out[NET_BATCH];
+    int n = net_recv_batch(fd, m, NET_BATCH), k = 0;
+    if (n <= 0)
+        return;
+    struct snap_system sys;
+    int64_t mono = loop_now_mono_ns();
+    eng_snap(d->eng, mono, &sys, NULL, NULL, 0);
+    for (int i = 0; i < n; i++) {
+        struct srv_req q = {.buf = m[i].buf,
+                            .len = m[i].truncated ? 0 : m[i].len,
+                            .src = m[i].remote,
+                            .rx_ts = ntk_ts_from_timespec(&m[i].rx),
+                            .rx_mono_ns = mono};
+        struct srv_verdict v;
+        if (srv_handle(&d->srv, &sys, &q, reply[k], sizeof reply[k], &v) != SRV_REPLY)
+            continue;
+        out[k] = (struct net_out){.buf = reply[k],
+                                  .len = v.len,
+                                  .remote = m[i].remote,
+                                  .local = m[i].local,
+                                  .ifindex = m[i].ifindex};
+        k++;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int ok = 0;
+    for (int i = 0; i < k; i++)
+        if (srv_finish(reply[i], out[i].len, ntk_ts_from_timespec(&now), d->srv.keys) == 0)
+            out[ok++] = out[i];
+    if (ok > 0)
+        (void)net_send_batch(fd, out, ok);
+}
+
+static int open_server_sockets(struct ntpd *d)
+{
+    static const char *const wild[] = {"0.0.0.0", "::"};
+    for (int i = 0; i < 2; i++) {
+        struct ntk_addr a;
+        (void)ntk_addr_parse_span((struct ntk_span){wild[i], strlen(wild[i])}, &a);
+        int fd = net_open_server(&a, d->port);
+        if (fd < 0) {
+            log_msg(i == 0 ? LOG_ERR : LOG_WARNING, "cannot listen on [%s]:%u: %s", wild[i],
+                    (unsigned)d->port, strerror(-fd));
+            if (i == 0)
+                return 1;
+            continue;
+        }
+        d->srv_fd[d->nsrv_fd++] = fd;
+        (void)loop_add_fd(d->loop, fd, on_server_readable, d);
+    }
+    return 0;
+}
+
+static int open_client_sockets(struct ntpd *d)
+{
+    d->cli_fd4 = net_open_client(AF_INET);
+    d->cli_fd6 = net_open_client(AF_INET6);
+    if (d->cli_fd4 < 0 && d->cli_fd6 < 0) {
+        log_msg(LOG_ERR, "cannot open a client socket: %s", strerror(-d->cli_fd4));
+        return 1;
+    }
+    if (d->cli_fd4 >= 0)
+        (void)loop_add_fd(d->loop, d->cli_fd4, on_client_readable, d);
+    if (d->cli_fd6 >= 0)
+        (void)loop_add_fd(d->loop, d->cli_fd6, on_client_readable, d);
+    return 0;
+}
+
+/* ---- names, signals, status ---- */
+
+/* A `server NAME` line's answer: its first address becomes an association. Pools go to the
+ * engine, which asked for them. */
+static void take_answer(struct ntpd *d, const struct resolve_answer *a)
+{
+    struct eng_now now = now_of();
+    for (size_t i = 0; i < d->conf.n_servers; i++) {
+        struct conf_server *s = &d->conf.servers[i];
+        if (strcmp(s->cfg.name, a->name) != 0)
+            continue;
+        if (s->kind == CONF_SRV_POOL) {
+            eng_on_resolved(d->eng, a->name, a->addrs, a->n, &now);
+        } else if (a->n == 0) {
+            log_msg(LOG_WARNING, "cannot resolve %s: %s", a->name, gai_strerror(a->gai_err));
+        } else {
+            struct eng_server_cfg c = s->cfg;
+            uint16_t port = c.addr.port;
+            c.addr = a->addrs[0];
+            c.addr.port = port != 0 ? port : 123;
+            int id = eng_add_server(d->eng, &c, &now);
+            if (id < 0)
+                log_msg(LOG_ERR, "server %s: %s", a->name, ntk_strerror(id));
+        }
+    }
+}
+
+static void on_resolved(void *ctx, int fd)
+{
+    (void)fd;
+    struct ntpd *d = ctx;
+    static struct resolve_answer a;
+    while (resolver_take(d->resolver, &a) == 1)
+        take_answer(d, &a);
+    drain_actions(d);
+}
+
+static void on_signal(void *ctx, int fd)
+{
+    struct ntpd *d = ctx;
+    struct signalfd_siginfo si;
+    while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
+        if (si.ssi_signo == SIGHUP) {
+            log_msg(LOG_INFO, "SIGHUP: reopening the log");
+            continue;
+        }
+        log_msg(LOG_INFO, "signal %u: exiting", (unsigned)si.ssi_signo);
+        d->exit_status = 0;
+        loop_stop(d->loop);
+    }
+}
+
+static int open_signals(struct ntpd *d)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    d->sig_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (d->sig_fd < 0)
+        return 1;
+    return loop_add_fd(d->loop, d->sig_fd, on_signal, d) == 0 ? 0 : 1;
+}
+
+static void on_status(void *ctx, int64_t now_mono_ns)
+{
+    struct ntpd *d = ctx;
+    struct snap_system s;
+    eng_snap(d->eng, now_mono_ns, &s, NULL, NULL, 0);
+    if (s.sys_peer == 0)
+        log_msg(LOG_INFO, "status: not synchronised (stratum %u)", (unsigned)s.stratum);
+    else
+        log_msg(LOG_INFO,
+                "status: synchronised to association %u, stratum %u, offset %+.6f s, "
+                "frequency %+.3f ppm, poll %d s%s",
+                (unsigned)s.sys_peer, (unsigned)s.stratum, s.offset_s, s.freq_ppm,
+                1 << s.poll_log2, s.observe ? " (observe: the clock is not touched)" : "");
+    d->status_timer =
+        loop_timer(d->loop, now_mono_ns + STATUS_INTERVAL_S * 1000000000LL, on_status, d);
+}
+
+/* ---- setup ---- */
+
+static void log_diags(const struct conf_diags *g)
+{
+    for (size_t i = 0; i < g->n; i++) {
+        char line[512];
+        conf_diag_format(&g->d[i], line, sizeof line);
+        log_msg(g->d[i].sev == CONF_SEV_ERROR ? LOG_ERR : LOG_WARNING, "%s", line);
+    }
+    if (g->errors > g->n)
+        log_msg(LOG_ERR, "... and %zu more errors", g->errors - g->n);
+}
+
+/* The configuration -c names, /etc/ntp.conf, or the built-in one when neither exists. */
+static int load_conf(struct conf *c, const struct ntpd_opts *o)
+{
+    static struct conf_diags g;
+    conf_diags_init(&g);
+    conf_init(c);
+    const char *path = o->config != NULL ? o->config : "/etc/ntp.conf";
+    if (o->config == NULL && access(path, R_OK) != 0) {
+        log_msg(LOG_INFO, "no %s: using the built-in configuration", path);
+        return conf_default(c) == 0 ? 0 : 1;
+    }
+    int rc = conf_parse_file(c, path, &g);
+    log_diags(&g);
+    if (rc != 0)
+        log_msg(LOG_ERR, "%s: %zu error(s) in the configuration", path, g.errors);
+    return rc == 0 ? 0 : 1;
+}
+
+int ntpd_check_config(const struct ntpd_opts *o)
+{
+    struct conf c;
+    int rc = load_conf(&c, o);
+    if (rc == 0)
+        log_msg(LOG_INFO, "configuration OK: %zu server line(s), %zu restrict line(s)",
+                c.n_servers, c.n_rules);
+    conf_free(&c);
+    return rc;
+}
+
+/* The local clock's precision: the smallest step between readings, as log2 s. */
+static int8_t measure_precision(void)
+{
+    struct timespec a, b;
+    double best = 1.0;
+    clock_gettime(CLOCK_REALTIME, &a);
+    for (int i = 0; i < 64; i++) {
+        clock_gettime(CLOCK_REALTIME, &b);
+        double dt = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
+        if (dt > 0 && dt < best)
+            best = dt;
+        a = b;
+    }
+    int p = (int)ceil(log2(best));
+    return (int8_t)(p < -30 ? -30 : p);
+}
+
+static int make_engine(struct ntpd *d)
+{
+    struct eng_cfg cfg;
+    eng_cfg_defaults(&cfg);
+    cfg.tos = d->conf.tos;
+    cfg.tinker = d->conf.tinker;
+    cfg.precision_log2 = measure_precision();
+    /* `disable ntp` and --observe both mean: compute, never touch the clock. */
+    cfg.observe = d->opts.observe || !(d->conf.sys_flags & CONF_SYS_NTP);
+    cfg.panic_once = d->opts.panic_gate;
+    cfg.once = d->opts.once;
+    if (d->opts.slew_only)
+        cfg.tinker.step_s = 600; /* -x: NTPsec slews up to 600 s */
+    static struct eng_rng rng = {.ctx = NULL, .bytes = rng_bytes};
+    const struct ntk_clk_ops *clk = cfg.observe ? ntk_clk_null() : ntk_clk_linux();
+    struct eng_now now = now_of();
+    d->eng = eng_new(&cfg, clk, &rng, NULL, &now);
+    if (d->eng == NULL)
+        return 1;
+    log_msg(LOG_INFO, "clock: %s driver%s, precision 2^%d s", clk->name,
+            cfg.observe ? " (observe: never adjusted)" : "", cfg.precision_log2);
+    return 0;
+}
+
+static void add_servers(struct ntpd *d)
+{
+    struct eng_now now = now_of();
+    for (size_t i = 0; i < d->conf.n_servers; i++) {
+        struct conf_server *s = &d->conf.servers[i];
+        int family = s->family == 4 ? AF_INET : s->family == 6 ? AF_INET6 : AF_UNSPEC;
+        int rc = 0;
+        if (s->kind == CONF_SRV_POOL)
+            rc = eng_add_pool(d->eng, &s->cfg, &now);
+        else if (s->cfg.addr.family == NTK_ADDR_NONE)
+            rc = resolver_ask(d->resolver, s->cfg.name, family,
+                              s->cfg.addr.port ? s->cfg.addr.port : 123);
+        else
+            rc = eng_add_server(d->eng, &s->cfg, &now);
+        if (rc < 0)
+            log_msg(LOG_ERR, "line %u: server %s: %s", (unsigned)s->line,
+                    s->cfg.name[0] ? s->cfg.name : "(address)", ntk_strerror(rc));
+    }
+}
+
+static void add_rule(struct ntpd *d, const struct conf_restrict *r, enum ntk_addr_family fam)
+{
+    struct ntk_addr net = r->addr;
+    unsigned prefix = r->prefix_len;
+    if (r->is_default) {
+        memset(&net, 0, sizeof net);
+        net.family = fam;
+        prefix = 0;
+    }
+    int rc = r->unrestrict ? rst_remove(d->rst, &net, prefix, r->flags)
+                           : rst_add(d->rst, &net, prefix, r->flags);
+    if (rc != 0 && rc != NTK_ENOTFOUND)
+        log_msg(LOG_ERR, "line %u: restrict: %s", (unsigned)r->line, ntk_strerror(rc));
+}
+
+static void add_rules(struct ntpd *d)
+{
+    for (size_t i = 0; i < d->conf.n_rules; i++) {
+        const struct conf_restrict *r = &d->conf.rules[i];
+        if (r->is_default && r->family != 6)
+            add_rule(d, r, NTK_ADDR_V4);
+        if (r->is_default && r->family != 4)
+            add_rule(d, r, NTK_ADDR_V6);
+        if (!r->is_default && r->addr.family != NTK_ADDR_NONE)
+            add_rule(d, r, r->addr.family);
+        else if (!r->is_default)
+            log_msg(LOG_WARNING, "line %u: restrict by name or `source` is not applied yet",
+                    (unsigned)r->line);
+    }
+}
+
+static int make_server(struct ntpd *d)
+{
+    struct mru_cfg mc;
+    mru_cfg_default(&mc);
+    if (d->conf.mru.maxmem_kib)
+        mc.maxmem_kib = d->conf.mru.maxmem_kib;
+    if (d->conf.mru.maxdepth)
+        mc.maxdepth = d->conf.mru.maxdepth;
+    if (d->conf.mru.minage_s)
+        mc.minage_s = d->conf.mru.minage_s;
+    if (d->conf.mru.maxage_s)
+        mc.maxage_s = d->conf.mru.maxage_s;
+    mc.minimum_s = d->conf.discard.minimum_s;
+    mc.average_pps = d->conf.limit.average_s > 0 ? 1.0 / d->conf.limit.average_s : 1.0;
+    mc.burst = d->conf.limit.burst;
+    uint8_t seed[16];
+    rng_bytes(NULL, seed, sizeof seed);
+    d->rst = rst_new();
+    d->mru = mru_new(&mc, seed);
+    if (d->rst == NULL || d->mru == NULL)
+        return 1;
+    add_rules(d);
+    d->srv =
+        (struct srv){.rst = d->rst, .mru = d->mru, .rng = {.ctx = NULL, .bytes = rng_bytes}};
+    return 0;
+}
+
+int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
+{
+    memset(d, 0, sizeof *d);
+    d->opts = *o;
+    d->cli_fd4 = d->cli_fd6 = d->sig_fd = -1;
+    d->port = ntpd_port();
+    d->exit_status = 0;
+    if (load_conf(&d->conf, o) != 0)
+        return 1;
+    d->loop = loop_new();
+    d->resolver = resolver_new();
+    if (d->loop == NULL || d->resolver == NULL || make_engine(d) != 0 || make_server(d) != 0)
+        return 1;
+    if (open_signals(d) != 0 || open_server_sockets(d) != 0 || open_client_sockets(d) != 0)
+        return 1;
+    (void)loop_add_fd(d->loop, resolver_fd(d->resolver), on_resolved, d);
+    add_servers(d);
+    return 0;
+}
+
+int ntpd_run(struct ntpd *d)
+{
+    struct eng_now now = now_of();
+    eng_on_timer(d->eng, &now);
+    drain_actions(d);
+    if (d->opts.foreground)
+        d->status_timer = loop_timer(d->loop, now.mono_ns + 5000000000LL, on_status, d);
+    log_msg(LOG_INFO, "serving on port %u", (unsigned)d->port);
+    int rc = loop_run(d->loop);
+    if (rc < 0) {
+        log_msg(LOG_ERR, "event loop: %s", strerror(-rc));
+        return 1;
+    }
+    return d->exit_status;
+}
+
+void ntpd_free(struct ntpd *d)
+{
+    for (int i = 0; i < d->nsrv_fd; i++)
+        close(d->srv_fd[i]);
+    if (d->cli_fd4 >= 0)
+        close(d->cli_fd4);
+    if (d->cli_fd6 >= 0)
+        close(d->cli_fd6);
+    if (d->sig_fd >= 0)
+        close(d->sig_fd);
+    resolver_free(d->resolver);
+    eng_free(d->eng);
+    mru_free(d->mru);
+    rst_free(d->rst);
+    loop_free(d->loop);
+    conf_free(&d->conf);
+}

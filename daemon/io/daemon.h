@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ntpd as a whole: the engine and the server wired to sockets, the resolver and the loop
+ * (ARCHITECTURE.md "The daemon's shape"). main.c parses the command line and calls
+ * ntpd_setup, ntpd_run and ntpd_free. */
+#ifndef NTK_DAEMON_H
+#define NTK_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "loop.h"
+#include "mru.h"
+#include "opts.h"
+#include "resolve.h"
+#include "restrict.h"
+#include "server.h"
+
+/* Most server sockets (one per family on the wildcard for now). */
+#define NTPD_SERVER_SOCKS 4
+
+struct ntpd {
+    struct ntpd_opts opts;
+    struct conf conf;
+    struct loop *loop;
+    struct resolver *resolver;
+    struct eng *eng;
+    struct rst_table *rst;
+    struct mru *mru;
+    struct srv srv;
+    int srv_fd[NTPD_SERVER_SOCKS]; /* server sockets (-1: none) */
+    int nsrv_fd;
+    int cli_fd4, cli_fd6; /* client sockets (-1: none) */
+    int sig_fd;           /* signalfd for SIGTERM/SIGINT/SIGHUP */
+    uint16_t port;        /* the port served (123) */
+    int64_t eng_timer;    /* the loop timer for eng_next_deadline (0: none) */
+    int64_t status_timer; /* the periodic status line (0: none) */
+    int exit_status;      /* what ntpd_run returns */
+};
+
+/* The port ntpd serves: 123, or NTK_NTPD_PORT from the environment (tests run several
+ * daemons on loopback; NTPsec has no such option). */
+uint16_t ntpd_port(void);
+
+/* Builds the daemon from o: reads the configuration (or the built-in default), builds the
+ * engine (observe: the null clock driver), the server, the sockets, and registers everything
+ * with the loop. Problems are logged; returns 0, or the exit status to use (1). */
+int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o);
+
+/* Runs until SIGTERM/SIGINT, -q's end or a panic. Returns the exit status. */
+int ntpd_run(struct ntpd *d);
+
+/* Closes and frees everything (safe after a failed setup). */
+void ntpd_free(struct ntpd *d);
+
+/* Parses the configuration o names (or the default) and logs every diagnostic as
+ * file:line:col; returns 0 when there was no error, 1 otherwise (--check-config). */
+int ntpd_check_config(const struct ntpd_opts *o);
+
+#endif /* NTK_DAEMON_H */
