@@ -5,6 +5,8 @@
 
 #include <errno.h>
 #include <math.h>
+#include <openssl/crypto.h>
+#include <stdio.h>
 #include <netdb.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "net.h"
 #include "ntk/err.h"
+#include "ntk/keyfile.h"
 
 #include "poison.h"
 
@@ -192,24 +195,54 @@ static void on_server_readable(void *ctx, int fd)
         (void)net_send_batch(fd, out, ok);
 }
 
+static void listen_on(struct ntpd *d, const struct ntk_addr *a, int level)
+{
+    if (d->nsrv_fd == NTPD_SERVER_SOCKS) {
+        log_msg(LOG_WARNING, "too many listen addresses: %d at most", NTPD_SERVER_SOCKS);
+        return;
+    }
+    char text[NTK_ADDRSTR_MAX];
+    int fd = net_open_server(a, d->port);
+    if (fd < 0) {
+        log_msg(level, "cannot listen on %s port %u: %s", ntk_addr_format(a, text),
+                (unsigned)d->port, strerror(-fd));
+        return;
+    }
+    d->srv_fd[d->nsrv_fd++] = fd;
+    (void)loop_add_fd(d->loop, fd, on_server_readable, d);
+}
+
+/* The addresses `interface listen ADDR` and -I ADDR name; none means the wildcards. (Names
+ * of interfaces and the ignore/drop rules are not applied yet: they are logged.) */
 static int open_server_sockets(struct ntpd *d)
 {
+    for (size_t i = 0; i < d->conf.n_nics; i++) {
+        const struct conf_nic *n = &d->conf.nics[i];
+        if (n->action == CONF_NIC_LISTEN && n->match == CONF_NIC_ADDR)
+            listen_on(d, &n->addr, LOG_ERR);
+        else if (n->action == CONF_NIC_LISTEN || n->match != CONF_NIC_WILDCARD)
+            log_msg(LOG_WARNING,
+                    "interface rule %zu: only `interface listen ADDRESS` is "
+                    "applied so far",
+                    i + 1);
+    }
+    for (int i = 0; i < d->opts.ninterfaces; i++) {
+        struct ntk_addr a;
+        const char *t = d->opts.interfaces[i];
+        if (ntk_addr_parse_span((struct ntk_span){t, strlen(t)}, &a) == 0)
+            listen_on(d, &a, LOG_ERR);
+        else
+            log_msg(LOG_WARNING, "-I %s: interface names are not supported yet", t);
+    }
+    if (d->nsrv_fd > 0)
+        return 0;
     static const char *const wild[] = {"0.0.0.0", "::"};
     for (int i = 0; i < 2; i++) {
         struct ntk_addr a;
         (void)ntk_addr_parse_span((struct ntk_span){wild[i], strlen(wild[i])}, &a);
-        int fd = net_open_server(&a, d->port);
-        if (fd < 0) {
-            log_msg(i == 0 ? LOG_ERR : LOG_WARNING, "cannot listen on [%s]:%u: %s", wild[i],
-                    (unsigned)d->port, strerror(-fd));
-            if (i == 0)
-                return 1;
-            continue;
-        }
-        d->srv_fd[d->nsrv_fd++] = fd;
-        (void)loop_add_fd(d->loop, fd, on_server_readable, d);
+        listen_on(d, &a, i == 0 ? LOG_ERR : LOG_WARNING);
     }
-    return 0;
+    return d->nsrv_fd > 0 ? 0 : 1;
 }
 
 static int open_client_sockets(struct ntpd *d)
@@ -370,6 +403,90 @@ static int8_t measure_precision(void)
     return (int8_t)(p < -30 ? -30 : p);
 }
 
+/* ---- keys ---- */
+
+/* Reads a whole (small) file: NULL after logging why. */
+static char *read_small_file(const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "re");
+    if (f == NULL) {
+        log_msg(LOG_ERR, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(max + 1);
+    size_t n = buf != NULL ? fread(buf, 1, max + 1, f) : 0;
+    bool bad = buf == NULL || ferror(f) || n > max;
+    fclose(f);
+    if (bad) {
+        log_msg(LOG_ERR, "%s: cannot read it (or it is larger than %zu bytes)", path, max);
+        free(buf);
+        return NULL;
+    }
+    *len = n;
+    return buf;
+}
+
+static bool trusted(const struct ntpd *d, uint32_t id)
+{
+    for (int i = 0; i < d->opts.ntrusted; i++)
+        if (d->opts.trusted[i] == id)
+            return true;
+    return conf_key_trusted(&d->conf, id);
+}
+
+/* Keeps the trusted keys of the parsed file (NTPsec uses only those). */
+static size_t keep_trusted(const struct ntpd *d, struct ntk_mac_key *k, size_t n)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (trusted(d, k[i].keyid))
+            k[m++] = k[i];
+    ntk_mac_key_wipe(k + m, n - m);
+    return m;
+}
+
+static void log_key_diags(const char *path, const struct ntk_keyfile *kf)
+{
+    for (size_t i = 0; i < kf->ndiags; i++) {
+        char line[256];
+        struct ntk_sb sb;
+        ntk_sb_init(&sb, line, sizeof line);
+        ntk_keyfile_diag_format(&sb, path, &kf->diags[i]);
+        log_msg(kf->diags[i].warning ? LOG_WARNING : LOG_ERR, "%s", ntk_sb_str(&sb));
+    }
+}
+
+/* The keys file (-k or `keys`), trusted keys only. Returns 0 (also with no file) or 1. */
+static int load_keys(struct ntpd *d, struct ntk_mac_keys **out)
+{
+    const char *path = d->opts.keysfile != NULL ? d->opts.keysfile : d->conf.keys;
+    *out = NULL;
+    if (path == NULL || path[0] == '\0')
+        return 0;
+    size_t len = 0;
+    char *text = read_small_file(path, 1024 * 1024, &len);
+    if (text == NULL)
+        return 1;
+    size_t cap = ntk_keyfile_max_keys(text, len) + 1;
+    struct ntk_mac_key *keys = calloc(cap, sizeof *keys);
+    struct ntk_keyfile_diag diags[32];
+    struct ntk_keyfile kf;
+    int rc = 1;
+    if (keys != NULL) {
+        ntk_keyfile_init(&kf, keys, cap, diags, 32);
+        (void)ntk_keyfile_parse(&kf, text, len);
+        log_key_diags(path, &kf);
+        size_t n = keep_trusted(d, keys, kf.nkeys);
+        rc = ntk_mac_keys_new(keys, n, out) == 0 ? 0 : 1;
+        log_msg(LOG_INFO, "%s: %zu trusted key(s)", path, n);
+        ntk_mac_key_wipe(keys, cap);
+    }
+    OPENSSL_cleanse(text, len);
+    free(text);
+    free(keys);
+    return rc;
+}
+
 static int make_engine(struct ntpd *d)
 {
     struct eng_cfg cfg;
@@ -386,7 +503,9 @@ static int make_engine(struct ntpd *d)
     static struct eng_rng rng = {.ctx = NULL, .bytes = rng_bytes};
     const struct ntk_clk_ops *clk = cfg.observe ? ntk_clk_null() : ntk_clk_linux();
     struct eng_now now = now_of();
-    d->eng = eng_new(&cfg, clk, &rng, NULL, &now);
+    if (load_keys(d, &d->keys) != 0)
+        return 1;
+    d->eng = eng_new(&cfg, clk, &rng, d->keys, &now);
     if (d->eng == NULL)
         return 1;
     log_msg(LOG_INFO, "clock: %s driver%s, precision 2^%d s", clk->name,
@@ -467,8 +586,10 @@ static int make_server(struct ntpd *d)
     if (d->rst == NULL || d->mru == NULL)
         return 1;
     add_rules(d);
-    d->srv =
-        (struct srv){.rst = d->rst, .mru = d->mru, .rng = {.ctx = NULL, .bytes = rng_bytes}};
+    d->srv = (struct srv){.rst = d->rst,
+                          .mru = d->mru,
+                          .keys = d->keys,
+                          .rng = {.ctx = NULL, .bytes = rng_bytes}};
     return 0;
 }
 
@@ -520,6 +641,7 @@ void ntpd_free(struct ntpd *d)
         close(d->sig_fd);
     resolver_free(d->resolver);
     eng_free(d->eng);
+    ntk_mac_keys_free(d->keys);
     mru_free(d->mru);
     rst_free(d->rst);
     loop_free(d->loop);

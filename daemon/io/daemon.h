@@ -29,6 +29,7 @@ struct ntpd {
     struct rst_table *rst;
     struct mru *mru;
     struct srv srv;
+    struct ntk_mac_keys *keys;     /* trusted symmetric keys (NULL: none) */
     int srv_fd[NTPD_SERVER_SOCKS]; /* server sockets (-1: none) */
     int nsrv_fd;
     int cli_fd4, cli_fd6; /* client sockets (-1: none) */
