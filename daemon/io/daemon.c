@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "clk_linux.h"
+#include "files.h"
 #include "log.h"
 #include "net.h"
 #include "ntk/err.h"
@@ -30,6 +31,9 @@ _Static_assert((unsigned)CONF_RES_IGNORE == (unsigned)RST_IGNORE &&
                    (unsigned)CONF_RES_NOSERVE == (unsigned)RST_NOSERVE &&
                    (unsigned)CONF_RES_NTPPORT == (unsigned)RST_NTPPORT,
                "conf and restrict flags differ");
+
+/* How often the drift-file policy is asked (it writes at most hourly itself). */
+#define DRIFT_TIMER_S 600
 
 /* How often a foreground daemon logs a status line. */
 #define STATUS_INTERVAL_S 60
@@ -487,6 +491,60 @@ static int load_keys(struct ntpd *d, struct ntk_mac_keys **out)
     return rc;
 }
 
+/* ---- the drift file ---- */
+
+static const char *drift_path(const struct ntpd *d)
+{
+    const char *p = d->opts.driftfile != NULL ? d->opts.driftfile : d->conf.driftfile;
+    return p != NULL && p[0] != '\0' ? p : NULL;
+}
+
+/* The frequency the drift file remembers; false when there is none (or it is unusable). */
+static bool read_drift(const struct ntpd *d, double *freq_ppm)
+{
+    const char *path = drift_path(d);
+    if (path == NULL)
+        return false;
+    char why[300];
+    struct ntk_sb err;
+    ntk_sb_init(&err, why, sizeof why);
+    enum drift_status st = drift_read(path, freq_ppm, &err);
+    if (st == DRIFT_OK)
+        log_msg(LOG_INFO, "%s: frequency %+.3f ppm", path, *freq_ppm);
+    else if (st != DRIFT_NOFILE)
+        log_msg(LOG_WARNING, "%s (ignored)", ntk_sb_str(&err));
+    return st == DRIFT_OK;
+}
+
+/* Writes the drift file now if NTPsec's policy says so (force: at exit). Never in observe
+ * mode: the frequency there is the clock's own, which no later start should apply. */
+static void save_drift(struct ntpd *d, bool force)
+{
+    const char *path = drift_path(d);
+    struct snap_system s;
+    int64_t mono = loop_now_mono_ns();
+    eng_snap(d->eng, mono, &s, NULL, NULL, 0);
+    if (path == NULL || s.observe || s.updates == 0)
+        return;
+    struct drift_policy next;
+    bool due = drift_should_write(&d->drift, s.freq_ppm, mono / 1000000000LL, &next);
+    d->drift = next;
+    if (!due && !force)
+        return;
+    char why[300];
+    struct ntk_sb err;
+    ntk_sb_init(&err, why, sizeof why);
+    if (drift_write(path, s.freq_ppm, &err) != 0)
+        log_msg(LOG_ERR, "%s", ntk_sb_str(&err));
+}
+
+static void on_drift_timer(void *ctx, int64_t now_mono_ns)
+{
+    struct ntpd *d = ctx;
+    save_drift(d, false);
+    (void)loop_timer(d->loop, now_mono_ns + DRIFT_TIMER_S * 1000000000LL, on_drift_timer, d);
+}
+
 static int make_engine(struct ntpd *d)
 {
     struct eng_cfg cfg;
@@ -498,6 +556,9 @@ static int make_engine(struct ntpd *d)
     cfg.observe = d->opts.observe || !(d->conf.sys_flags & CONF_SYS_NTP);
     cfg.panic_once = d->opts.panic_gate;
     cfg.once = d->opts.once;
+    cfg.have_freq = read_drift(d, &cfg.initial_freq_ppm);
+    drift_policy_init(&d->drift, cfg.have_freq ? cfg.initial_freq_ppm : 0,
+                      loop_now_mono_ns() / 1000000000LL);
     if (d->opts.slew_only)
         cfg.tinker.step_s = 600; /* -x: NTPsec slews up to 600 s */
     static struct eng_rng rng = {.ctx = NULL, .bytes = rng_bytes};
@@ -620,8 +681,10 @@ int ntpd_run(struct ntpd *d)
     drain_actions(d);
     if (d->opts.foreground)
         d->status_timer = loop_timer(d->loop, now.mono_ns + 5000000000LL, on_status, d);
+    (void)loop_timer(d->loop, now.mono_ns + DRIFT_TIMER_S * 1000000000LL, on_drift_timer, d);
     log_msg(LOG_INFO, "serving on port %u", (unsigned)d->port);
     int rc = loop_run(d->loop);
+    save_drift(d, true); /* SIGTERM: the state files are finished before exiting */
     if (rc < 0) {
         log_msg(LOG_ERR, "event loop: %s", strerror(-rc));
         return 1;
