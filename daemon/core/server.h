@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* The serving side of ntpd as pure functions: the shell calls srv_handle() for every
+ * datagram that is not a reply to one of its own associations, sends what it builds, and
+ * calls srv_finish() just before the send so the transmit timestamp is as late as possible.
+ *
+ * Order of the checks (NTPsec's receive(); each drop counted by enum srv_drop):
+ *   1. restrict lookup on the source (address, and port for `ntpport` rules); `ignore`
+ *      drops anything, silently;
+ *   2. mode 6 -> SRV_CONTROL (the shell hands it to the control module with the flags, which
+ *      applies noquery/nomodify/nomrulist); mode 7 -> dropped (never answered);
+ *   3. ntk_pkt_decode (malformed packets dropped by the codec's reason);
+ *   4. only mode 3, and NTPv1 mode 0 (RFC 1059 had no mode field; NTPsec answers it), get a
+ *      reply; modes 1, 2, 4 and 5 from strangers are dropped (no ephemeral peers);
+ *   5. `noserve`, `version` (not v4), `flake` (10 %) drop;
+ *   6. MRU / rate limit (mru.h) BEFORE any cryptography, as chrony's
+ *      NCR_ProcessRxUnknown: an excess packet costs no MAC computation;
+ *   7. a crypto-NAK (bare key id), an unknown key id or a bad MAC -> dropped and counted,
+ *      never answered: NTPsec 1.2 (receive(): "drop: missing or bad MAC") and chrony 4
+ *      (only NTS gets a NAK) both drop; no crypto-NAK is sent;
+ *   8. reply (or KoD RATE) built: version mirrored, mode 4, poll copied, the system's leap,
+ *      stratum (16, unsynchronised, goes out as 0 as NTPsec's STRATUM_TO_PKT), precision,
+ *      root delay/dispersion, refid (INIT before the first update), reftime; origin = the
+ *      request's transmit verbatim, receive = the kernel receive time; transmit left 0 for
+ *      srv_finish. An unsynchronised server still answers (leap 3), as NTPsec and chrony do.
+ * Data minimisation (draft-ietf-ntp-data-minimization): a normal reply depends on the
+ * request's version, mode, poll, transmit timestamp and key id only, so a minimised request
+ * (zero stratum, precision, root values, reference, origin, receive) gets the same answer.
+ * Extension fields of a request (NTS is not served here) are ignored: the reply has none.
+ * The KoD RATE is NTPsec's: leap 3, stratum 0, refid "RATE", poll, precision, root delay and
+ * dispersion and reftime echoed from the request, origin = receive = transmit = the
+ * request's transmit (it carries no time of ours).
+ * Anti-amplification: a reply is never longer than its request (48 + key id + MAC of the
+ * same key at most); srv_handle checks it and drops (SRV_DROP_AMPLIFY) if it were not.
+ */
+#ifndef NTK_SERVER_H
+#define NTK_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine.h"
+#include "mru.h"
+#include "ntk/addr.h"
+#include "ntk/mac.h"
+#include "ntk/ntime.h"
+#include "restrict.h"
+#include "snap.h"
+
+/* The longest reply: header, key id and a 20-byte MAC. */
+#define SRV_REPLY_MAX (NTK_PKT_HDR_LEN + NTK_PKT_KEYID_LEN + NTK_MAC_LEN_MAX)
+
+/* What the shell does with the datagram. */
+enum srv_action {
+    SRV_DROP = 0,    /* nothing (the reason is counted) */
+    SRV_REPLY = 1,   /* srv_finish the reply, then send it to the source */
+    SRV_CONTROL = 2, /* a mode 6 message: pass it to the control module with the flags */
+};
+
+/* Why a datagram was dropped. Stable values: they index counters. */
+enum srv_drop {
+    SRV_DROP_NONE = 0,       /* not dropped */
+    SRV_DROP_TOO_SHORT,      /* empty or under 48 bytes */
+    SRV_DROP_BAD_LENGTH,     /* length not a multiple of 4 */
+    SRV_DROP_BAD_VERSION,    /* version 0 or above 4 */
+    SRV_DROP_BAD_MODE,       /* mode 0 in version 2-4 */
+    SRV_DROP_BAD_EF,         /* malformed extension field */
+    SRV_DROP_BAD_MAC_LENGTH, /* trailer not 0, 4, 20 or 24 bytes */
+    SRV_DROP_MODE_PRIVATE,   /* mode 7 (ntpdc), never answered */
+    SRV_DROP_NOT_REQUEST,    /* mode 1, 2, 4 or 5 from a stranger */
+    SRV_DROP_IGNORE,         /* restrict ignore */
+    SRV_DROP_NOSERVE,        /* restrict noserve */
+    SRV_DROP_VERSION,        /* restrict version: not NTPv4 */
+    SRV_DROP_FLAKE,          /* restrict flake: the random 10 % */
+    SRV_DROP_RATE,           /* rate limited (restrict limited), no KoD sent */
+    SRV_DROP_CRYPTO_NAK,     /* a request carrying a bare key id */
+    SRV_DROP_UNKNOWN_KEY,    /* MAC with a key id we do not have */
+    SRV_DROP_BAD_MAC,        /* MAC did not verify */
+    SRV_DROP_NOSPC,          /* the caller's reply buffer is too small */
+    SRV_DROP_AMPLIFY,        /* the reply would be longer than the request (never) */
+    SRV_DROP_COUNT,          /* number of values */
+};
+
+/* Counters (never reset). */
+struct srv_stats {
+    uint64_t received;              /* datagrams handed to srv_handle */
+    uint64_t replies;               /* SRV_REPLY verdicts, KoDs included */
+    uint64_t kod;                   /* of which KoD RATE */
+    uint64_t control;               /* SRV_CONTROL verdicts */
+    uint64_t drops[SRV_DROP_COUNT]; /* SRV_DROP verdicts by reason */
+    uint64_t by_version[5];         /* answered requests by version (index 1..4) */
+};
+
+/* The server's state. Zero-initialise, then set the borrowed pointers. */
+struct srv {
+    struct rst_table *rst;     /* restrict rules (borrowed); NULL: no restrictions */
+    struct mru *mru;           /* MRU / rate limiter (borrowed); NULL: none */
+    struct ntk_mac_keys *keys; /* symmetric keys (borrowed); NULL: none */
+    struct eng_rng rng;        /* random bytes for `flake` (bytes NULL: flake never drops) */
+    struct srv_stats st;       /* counters */
+};
+
+/* One received datagram. */
+struct srv_req {
+    const uint8_t *buf;  /* the UDP payload (borrowed) */
+    size_t len;          /* its length */
+    struct ntk_addr src; /* source address and port */
+    ntk_ts rx_ts;        /* receive time (kernel timestamp when there was one) */
+    int64_t rx_mono_ns;  /* the same instant on the monotonic clock (rate limits) */
+};
+
+/* The decision about one datagram. */
+struct srv_verdict {
+    enum srv_action action; /* what to do */
+    enum srv_drop why;      /* SRV_DROP_NONE unless action is SRV_DROP */
+    uint32_t rflags;        /* restrict flags of the source */
+    size_t len;             /* reply bytes written (action SRV_REPLY), else 0 */
+    uint32_t key_id;        /* key the reply is to be signed with (0: none) */
+    bool kod;               /* the reply is a KoD RATE */
+};
+
+/* Handles one datagram with the system state sys (from eng_snap). When the verdict is
+ * SRV_REPLY, writes the reply (transmit timestamp 0, MAC not yet computed) to
+ * reply[0..v->len) (cap >= SRV_REPLY_MAX always suffices); otherwise reply is untouched.
+ * Writes *v and counts the outcome in s->st. Returns v->action. */
+enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
+                           const struct srv_req *req, uint8_t *reply, size_t cap,
+                           struct srv_verdict *v);
+
+/* Writes the transmit timestamp xmt into the reply of len bytes (a KoD keeps the request's
+ * transmit, as NTPsec's) and, when the reply carries a key id, computes the MAC over the
+ * header into the bytes after it. Call it as late as possible before sending. Returns 0;
+ * NTK_EINVAL when len is not 48, 68 or 72 (or does not match the key's MAC length);
+ * the ntk_mac_compute error otherwise (the reply must then not be sent). */
+int srv_finish(uint8_t *reply, size_t len, ntk_ts xmt, struct ntk_mac_keys *keys);
+
+/* A stable lowercase name of a drop reason ("too_short", "ignore", "bad_mac", ...), the
+ * daemon's counter label; "unknown" for other values. Never NULL. */
+const char *srv_drop_name(enum srv_drop why);
+
+#endif /* NTK_SERVER_H */

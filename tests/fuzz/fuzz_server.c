@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Fuzz harness for daemon/core/server.c (with restrict.c and mru.c): srv_handle on arbitrary
+ * datagrams from a source with arbitrary restrict flags, repeated to reach the rate limiter.
+ * Input: flags (2 bytes, little-endian), source port (2), repeats (1), then the datagram.
+ * Invariants: a reply is never longer than the request, comes only for mode 3 (or NTPv1
+ * mode 0), finishes, and decodes as mode 4 of the request's version with a MAC that
+ * verifies; mode 6 alone is passed on; every drop has a named reason. */
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "ntk/err.h"
+#include "ntk/pkt.h"
+#include "server.h"
+
+#include "poison.h"
+
+static struct ntk_mac_keys *keys(void)
+{
+    static struct ntk_mac_keys *ks;
+    if (!ks) {
+        struct ntk_mac_key k[3] = {
+            {.keyid = 1, .type = NTK_MAC_MD5, .secret_len = 13},
+            {.keyid = 2, .type = NTK_MAC_SHA1, .secret_len = 20},
+            {.keyid = 3, .type = NTK_MAC_AES128_CMAC, .secret_len = 16},
+        };
+        memcpy(k[0].secret, "AnchorsMD5Key", 13);
+        /* the secrets of tests/data/symkey.keys, so the corpus's real requests verify */
+        static const uint8_t sha1[20] = {0x8b, 0xb9, 0x95, 0x6f, 0xb1, 0xc1, 0x17,
+                                         0xe6, 0x38, 0xfb, 0x11, 0x5e, 0xa3, 0x95,
+                                         0xd8, 0xb0, 0x81, 0x05, 0xee, 0x68};
+        static const uint8_t aes[16] = {0x24, 0x50, 0xc2, 0xae, 0x8f, 0x92, 0x88, 0x58,
+                                        0x87, 0x7f, 0x1b, 0x7b, 0xf8, 0xf6, 0xaf, 0x79};
+        memcpy(k[1].secret, sha1, 20);
+        memcpy(k[2].secret, aes, 16);
+        FUZZ_CHECK(ntk_mac_keys_new(k, 3, &ks) == 0);
+    }
+    return ks;
+}
+
+static void check_reply(const uint8_t *q, size_t qlen, uint8_t *out,
+                        const struct srv_verdict *v)
+{
+    FUZZ_CHECK(v->why == SRV_DROP_NONE);
+    FUZZ_CHECK(v->len >= NTK_PKT_HDR_LEN && v->len <= qlen && v->len <= SRV_REPLY_MAX);
+    unsigned mode = q[0] & 7, ver = (q[0] >> 3) & 7;
+    FUZZ_CHECK(mode == 3 || (mode == 0 && ver == 1));
+    FUZZ_CHECK(srv_finish(out, v->len, ntk_ts_make(0xeeb22b00, 1), keys()) == 0);
+    struct ntk_pkt p;
+    struct ntk_pkt_layout l;
+    FUZZ_CHECK(ntk_pkt_decode(out, v->len, &p, &l, NULL) == 0);
+    FUZZ_CHECK(p.mode == NTK_MODE_SERVER && p.version == ver);
+    FUZZ_CHECK(memcmp(out + 24, q + 40, 8) == 0); /* origin = the request's transmit */
+    if (v->key_id) {
+        FUZZ_CHECK(l.auth == NTK_PKT_AUTH_MAC && l.key_id == v->key_id);
+        FUZZ_CHECK(ntk_mac_verify(keys(), v->key_id, out, 48, out + l.mac_off, l.mac_len) ==
+                   0);
+    } else {
+        FUZZ_CHECK(v->len == NTK_PKT_HDR_LEN);
+    }
+    if (v->kod) {
+        FUZZ_CHECK(p.stratum == 0 && p.leap == NTK_LEAP_UNSYNC);
+    }
+}
+
+static void one(struct srv *s, const struct snap_system *sys, const struct srv_req *req)
+{
+    uint8_t out[SRV_REPLY_MAX];
+    memset(out, 0xa5, sizeof out);
+    struct srv_verdict v;
+    enum srv_action a = srv_handle(s, sys, req, out, sizeof out, &v);
+    FUZZ_CHECK(a == v.action);
+    if (a == SRV_REPLY) {
+        check_reply(req->buf, req->len, out, &v);
+    } else if (a == SRV_CONTROL) {
+        FUZZ_CHECK(req->len > 0 && (req->buf[0] & 7) == 6 && !(v.rflags & RST_IGNORE));
+    } else {
+        FUZZ_CHECK(v.why > SRV_DROP_NONE && v.why < SRV_DROP_COUNT && v.len == 0);
+        FUZZ_CHECK(strcmp(srv_drop_name(v.why), "unknown") != 0);
+        FUZZ_CHECK(out[0] == 0xa5);
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 5) {
+        return 0;
+    }
+    uint32_t flags = (uint32_t)data[0] | (uint32_t)data[1] << 8;
+    const uint8_t ip[4] = {192, 0, 2, 1};
+    struct srv_req req = {.buf = data + 5, .len = size - 5, .rx_ts = ntk_ts_make(1, 2)};
+    ntk_addr_set_v4(&req.src, ip, (uint16_t)(data[2] | data[3] << 8));
+    struct mru_cfg cfg;
+    mru_cfg_default(&cfg);
+    cfg.maxdepth = 16;
+    cfg.burst = 2;
+    static const uint8_t seed[16] = {0};
+    struct srv s = {.rst = rst_new(), .mru = mru_new(&cfg, seed), .keys = keys()};
+    FUZZ_CHECK(s.rst && s.mru);
+    struct ntk_addr net = req.src;
+    FUZZ_CHECK(rst_add(s.rst, &net, 24, flags & ~(uint32_t)RST_FLAKE) == 0);
+    struct snap_system sys = {.leap = (enum ntk_leap)(data[4] >> 6),
+                              .stratum = data[4] & 31,
+                              .precision_log2 = -20,
+                              .refid = 0x7f000001,
+                              .root_delay_s = 0.5,
+                              .root_disp_s = 70000};
+    unsigned repeats = 1 + (data[4] & 7);
+    for (unsigned i = 0; i < repeats; i++) {
+        req.rx_mono_ns = (int64_t)i * 100000000;
+        one(&s, &sys, &req);
+    }
+    FUZZ_CHECK(s.st.received == repeats);
+    rst_free(s.rst);
+    mru_free(s.mru);
+    return 0;
+}
