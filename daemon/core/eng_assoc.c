@@ -223,6 +223,9 @@ void eng_on_timer(struct eng *e, const struct eng_now *now)
 int64_t eng_next_deadline(const struct eng *e)
 {
     int64_t t = disc_next_deadline(&e->disc);
+    int64_t sys = eng_sys_deadline(e);
+    if (sys < t)
+        t = sys;
     for (size_t i = 0; i < e->nassoc; i++)
         if (e->assoc[i].state == ASSOC_ACTIVE && e->assoc[i].next_poll_mono_ns < t)
             t = e->assoc[i].next_poll_mono_ns;

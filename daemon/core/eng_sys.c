@@ -251,6 +251,15 @@ static void orphan(struct eng *e, const struct eng_now *now)
     e->sys.root_disp_s = 0;
 }
 
+int64_t eng_sys_deadline(const struct eng *e)
+{
+    if (e->cfg.tos.orphan >= 16 || e->sys.sys_peer != 0 ||
+        e->sys.stratum == (uint8_t)e->cfg.tos.orphan)
+        return INT64_MAX;
+    int64_t since = e->unsync_since_mono_ns ? e->unsync_since_mono_ns : e->start_mono_ns;
+    return since + (int64_t)(e->cfg.tos.orphanwait_s * (double)NS_PER_S);
+}
+
 void eng_sys_timer(struct eng *e, const struct eng_now *now)
 {
     enum ntk_leap file;

@@ -85,6 +85,9 @@ void eng_clock_select(struct eng *e, const struct eng_now *now, uint32_t from);
 /* Periodic system work: orphan mode, losing the system peer (eng_sys.c). */
 void eng_sys_timer(struct eng *e, const struct eng_now *now);
 
+/* When eng_sys_timer has work of its own (orphan mode to enter), INT64_MAX if none. */
+int64_t eng_sys_deadline(const struct eng *e);
+
 /* The loop-test view of the system for assoc_receive. */
 struct assoc_sys eng_assoc_sys(const struct eng *e);
 

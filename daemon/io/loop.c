@@ -91,9 +91,12 @@ static void swap(struct loop *l, int a, int b)
 
 static void sift_up(struct loop *l, int i)
 {
-    while (i > 0 && earlier(&l->heap[i], &l->heap[(i - 1) / 2])) {
-        swap(l, i, (i - 1) / 2);
-        i = (i - 1) / 2;
+    while (i > 0 && i < l->nheap && i < LOOP_TIMERS_MAX) {
+        int parent = (i - 1) / 2;
+        if (!earlier(&l->heap[i], &l->heap[parent]))
+            return;
+        swap(l, i, parent);
+        i = parent;
     }
 }
 
@@ -128,7 +131,8 @@ int64_t loop_timer(struct loop *l, int64_t when_mono_ns, loop_timer_cb cb, void 
     int64_t id = l->next_id++;
     l->heap[l->nheap] = (struct timer){
         .when_mono_ns = when_mono_ns, .seq = l->seq++, .id = id, .cb = cb, .ctx = ctx};
-    sift_up(l, l->nheap++);
+    l->nheap++;
+    sift_up(l, l->nheap - 1);
     return id;
 }
 
