@@ -70,6 +70,7 @@ static void rng_bytes(void *ctx, uint8_t *p, size_t n)
 /* ---- actions ---- */
 
 static void arm_eng_timer(struct ntpd *d);
+static void load_leapfile(struct ntpd *d);
 
 static void send_request(struct ntpd *d, const struct eng_action *a)
 {
@@ -309,7 +310,8 @@ static void on_signal(void *ctx, int fd)
     struct signalfd_siginfo si;
     while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-            log_msg(LOG_INFO, "SIGHUP: reopening the log");
+            log_msg(LOG_INFO, "SIGHUP: re-reading the leap file");
+            load_leapfile(d);
             continue;
         }
         log_msg(LOG_INFO, "signal %u: exiting", (unsigned)si.ssi_signo);
@@ -525,6 +527,47 @@ static int load_keys(struct ntpd *d, struct ntk_mac_keys **out)
     return rc;
 }
 
+/* ---- the leap-seconds file ---- */
+
+/* (Re)reads the leap file (`leapfile`): a good table replaces the engine's; a bad one is
+ * reported with every problem and the previous table stays. Warns when it has expired. */
+static void load_leapfile(struct ntpd *d)
+{
+    const char *path = d->conf.leapfile;
+    if (path[0] == '\0')
+        return;
+    size_t len = 0;
+    char *text = read_small_file(path, 64 * 1024, &len);
+    if (text == NULL)
+        return;
+    static struct ntk_leap_entry fresh[NTK_LEAPFILE_ENTRIES_MAX];
+    struct ntk_leapfile_diag diags[16];
+    struct ntk_leapfile lf;
+    ntk_leapfile_init(&lf, fresh, NTK_LEAPFILE_ENTRIES_MAX, diags, 16);
+    int rc = ntk_leapfile_parse(&lf, text, len, NTK_LEAPFILE_ALLOW_NOHASH);
+    free(text);
+    for (size_t i = 0; i < lf.ndiags; i++) {
+        char line[256];
+        struct ntk_sb sb;
+        ntk_sb_init(&sb, line, sizeof line);
+        ntk_leapfile_diag_format(&sb, path, &diags[i]);
+        log_msg(diags[i].warning ? LOG_WARNING : LOG_ERR, "%s", ntk_sb_str(&sb));
+    }
+    if (rc != 0)
+        return;
+    memcpy(d->leap_entries, fresh, lf.table.n * sizeof fresh[0]);
+    d->leap = lf.table;
+    d->leap.entries = d->leap_entries;
+    eng_set_leap_table(d->eng, &d->leap);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    bool expired = ntk_leap_expired(&d->leap, (int64_t)now.tv_sec);
+    log_msg(expired ? LOG_WARNING : LOG_INFO, "%s: %zu entries, TAI-UTC %d s%s", path,
+            d->leap.n, ntk_leap_tai_offset(&d->leap, (int64_t)now.tv_sec),
+            expired ? "; EXPIRED: leap seconds come from the servers until it is renewed"
+                    : "");
+}
+
 /* ---- the drift file ---- */
 
 static const char *drift_path(const struct ntpd *d)
@@ -671,9 +714,12 @@ static int make_server(struct ntpd *d)
         mc.minage_s = d->conf.mru.minage_s;
     if (d->conf.mru.maxage_s)
         mc.maxage_s = d->conf.mru.maxage_s;
+    /* NTPsec's knobs: `discard average N` is a mean headway of 2^N s, `minimum` the least
+     * spacing; `limit burst` the burst allowance. */
     mc.minimum_s = d->conf.discard.minimum_s;
-    mc.average_pps = d->conf.limit.average_s > 0 ? 1.0 / d->conf.limit.average_s : 1.0;
-    mc.burst = d->conf.limit.burst;
+    mc.average_pps = ldexp(1.0, -d->conf.discard.average_log2);
+    if (d->conf.limit.burst > 0)
+        mc.burst = d->conf.limit.burst;
     uint8_t seed[16];
     rng_bytes(NULL, seed, sizeof seed);
     d->rst = rst_new();
@@ -681,10 +727,28 @@ static int make_server(struct ntpd *d)
     if (d->rst == NULL || d->mru == NULL)
         return 1;
     add_rules(d);
-    d->srv = (struct srv){.rst = d->rst,
-                          .mru = d->mru,
-                          .keys = d->keys,
-                          .rng = {.ctx = NULL, .bytes = rng_bytes}};
+    /* `disable monitor`: no client list, and so no rate limiting (as NTPsec). */
+    struct mru *mon = d->conf.sys_flags & CONF_SYS_MONITOR ? d->mru : NULL;
+    d->srv = (struct srv){
+        .rst = d->rst, .mru = mon, .keys = d->keys, .rng = {.ctx = NULL, .bytes = rng_bytes}};
+    return 0;
+}
+
+/* -p: the process id, written atomically; removed at exit. */
+static int write_pidfile(struct ntpd *d)
+{
+    if (d->opts.pidfile == NULL)
+        return 0;
+    char text[32], why[300];
+    struct ntk_sb sb, err;
+    ntk_sb_init(&sb, text, sizeof text);
+    ntk_sb_printf(&sb, "%ld\n", (long)getpid());
+    ntk_sb_init(&err, why, sizeof why);
+    if (files_write_atomic(d->opts.pidfile, text, ntk_sb_len(&sb), 0644, &err) != 0) {
+        log_msg(LOG_ERR, "%s", ntk_sb_str(&err));
+        return 1;
+    }
+    d->pidfile_written = true;
     return 0;
 }
 
@@ -704,8 +768,9 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     if (open_signals(d) != 0 || open_server_sockets(d) != 0 || open_client_sockets(d) != 0)
         return 1;
     (void)loop_add_fd(d->loop, resolver_fd(d->resolver), on_resolved, d);
+    load_leapfile(d);
     add_servers(d);
-    return 0;
+    return write_pidfile(d);
 }
 
 int ntpd_run(struct ntpd *d)
@@ -742,5 +807,7 @@ void ntpd_free(struct ntpd *d)
     mru_free(d->mru);
     rst_free(d->rst);
     loop_free(d->loop);
+    if (d->pidfile_written)
+        (void)unlink(d->opts.pidfile);
     conf_free(&d->conf);
 }

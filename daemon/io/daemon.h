@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "engine.h"
 #include "files.h"
+#include "ntk/leapfile.h"
 #include "loop.h"
 #include "mru.h"
 #include "opts.h"
@@ -33,13 +34,16 @@ struct ntpd {
     struct ntk_mac_keys *keys;     /* trusted symmetric keys (NULL: none) */
     int srv_fd[NTPD_SERVER_SOCKS]; /* server sockets (-1: none) */
     int nsrv_fd;
-    int cli_fd4, cli_fd6;      /* client sockets (-1: none) */
-    int sig_fd;                /* signalfd for SIGTERM/SIGINT/SIGHUP */
-    uint16_t port;             /* the port served (123) */
-    int64_t eng_timer;         /* the loop timer for eng_next_deadline (0: none) */
-    int64_t status_timer;      /* the periodic status line (0: none) */
-    struct drift_policy drift; /* when to write the drift file */
-    int exit_status;           /* what ntpd_run returns */
+    int cli_fd4, cli_fd6;       /* client sockets (-1: none) */
+    int sig_fd;                 /* signalfd for SIGTERM/SIGINT/SIGHUP */
+    uint16_t port;              /* the port served (123) */
+    int64_t eng_timer;          /* the loop timer for eng_next_deadline (0: none) */
+    int64_t status_timer;       /* the periodic status line (0: none) */
+    struct drift_policy drift;  /* when to write the drift file */
+    struct ntk_leap_table leap; /* the leap file's table, given to the engine */
+    struct ntk_leap_entry leap_entries[NTK_LEAPFILE_ENTRIES_MAX];
+    bool pidfile_written; /* remove it at exit */
+    int exit_status;      /* what ntpd_run returns */
 };
 
 /* The port ntpd serves: 123, or NTK_NTPD_PORT from the environment (tests run several
