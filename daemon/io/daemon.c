@@ -20,6 +20,7 @@
 #include "files.h"
 #include "log.h"
 #include "net.h"
+#include "priv.h"
 #include "ntk/err.h"
 #include "ntk/keyfile.h"
 #include "ntk/refid.h"
@@ -639,6 +640,7 @@ static int make_engine(struct ntpd *d)
     if (d->opts.slew_only)
         cfg.tinker.step_s = 600; /* -x: NTPsec slews up to 600 s */
     static struct eng_rng rng = {.ctx = NULL, .bytes = rng_bytes};
+    d->eng_observe = cfg.observe;
     const struct ntk_clk_ops *clk = cfg.observe ? ntk_clk_null() : ntk_clk_linux();
     struct eng_now now = now_of();
     if (load_keys(d, &d->keys) != 0)
@@ -770,7 +772,13 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     (void)loop_add_fd(d->loop, resolver_fd(d->resolver), on_resolved, d);
     load_leapfile(d);
     add_servers(d);
-    return write_pidfile(d);
+    if (write_pidfile(d) != 0)
+        return 1;
+    /* Sockets are bound and files open: root is no longer needed. Observe mode keeps no
+     * capability at all; otherwise only CAP_SYS_TIME. */
+    if (d->opts.user != NULL && priv_drop(d->opts.user, !d->eng_observe) != 0)
+        return 1;
+    return 0;
 }
 
 int ntpd_run(struct ntpd *d)

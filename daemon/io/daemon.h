@@ -43,6 +43,7 @@ struct ntpd {
     struct ntk_leap_table leap; /* the leap file's table, given to the engine */
     struct ntk_leap_entry leap_entries[NTK_LEAPFILE_ENTRIES_MAX];
     bool pidfile_written; /* remove it at exit */
+    bool eng_observe;     /* the engine never touches the clock */
     int exit_status;      /* what ntpd_run returns */
 };
 
