@@ -166,6 +166,8 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
         count_kod(e, a, &s);
     if (reach_before == 0 && a->reach != 0)
         eng_event(e, ENG_EV_REACH, a->id, 0, NULL);
+    if (r == ASSOC_RX_SAMPLE)
+        eng_event(e, ENG_EV_PEER_UPDATE, a->id, s.offset_s, NULL);
     if (r == ASSOC_RX_SAMPLE && fresh)
         eng_clock_select(e, now, a->id);
 }

@@ -167,6 +167,7 @@ static void discipline(struct eng *e, const struct assoc *p, const struct eng_no
                             .root_dist_s = dist};
     enum disc_verdict v = disc_feed(&e->disc, now->mono_ns, &x);
     e->sys.updates++;
+    eng_event(e, ENG_EV_CLOCK_UPDATE, p->id, e->sel.offset_s, NULL);
     switch (v) {
     case DISC_STEPPED:
         fan_out_step(e, disc_last_step_s(&e->disc));

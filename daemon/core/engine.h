@@ -115,16 +115,19 @@ enum eng_act_kind {
 
 /* Things worth a log line (NTPsec's event names where it has one). */
 enum eng_event {
-    ENG_EV_SYNC = 1,    /* synchronised to a source (assoc_id) */
-    ENG_EV_UNSYNC,      /* lost synchronisation */
-    ENG_EV_STEP,        /* stepped the clock by value seconds */
-    ENG_EV_PANIC,       /* offset value beyond the panic threshold: not corrected */
-    ENG_EV_FREQ,        /* frequency set to value ppm (start-up estimate) */
-    ENG_EV_KOD,         /* kiss-o'-death from assoc_id (text: the code) */
-    ENG_EV_UNREACH,     /* assoc_id became unreachable */
-    ENG_EV_REACH,       /* assoc_id became reachable */
-    ENG_EV_LEAP_ARMED,  /* a leap second was armed (value +1 insert / -1 delete) */
-    ENG_EV_CLOCK_ERROR, /* a clock call failed (value = -errno, text: which call) */
+    ENG_EV_SYNC = 1,     /* synchronised to a source (assoc_id) */
+    ENG_EV_UNSYNC,       /* lost synchronisation */
+    ENG_EV_STEP,         /* stepped the clock by value seconds */
+    ENG_EV_PANIC,        /* offset value beyond the panic threshold: not corrected */
+    ENG_EV_FREQ,         /* frequency set to value ppm (start-up estimate) */
+    ENG_EV_KOD,          /* kiss-o'-death from assoc_id (text: the code) */
+    ENG_EV_UNREACH,      /* assoc_id became unreachable */
+    ENG_EV_REACH,        /* assoc_id became reachable */
+    ENG_EV_LEAP_ARMED,   /* a leap second was armed (value +1 insert / -1 delete) */
+    ENG_EV_CLOCK_ERROR,  /* a clock call failed (value = -errno, text: which call) */
+    ENG_EV_CLOCK_UPDATE, /* the discipline took an offset (value: it; the statistics file
+                            loopstats reads the rest from eng_snap) */
+    ENG_EV_PEER_UPDATE,  /* assoc_id accepted a sample (value: its offset; peerstats) */
 };
 
 /* One action. pkt is valid for SEND, name for RESOLVE, text for EVENT. */

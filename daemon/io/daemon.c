@@ -117,7 +117,10 @@ static void drain_actions(struct ntpd *d)
             (void)resolver_ask(d->resolver, a.text, AF_UNSPEC, 123);
             break;
         case ENG_ACT_EVENT:
-            log_event(&a);
+            if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE)
+                dstats_event(&d->stats, d->eng, &a);
+            else
+                log_event(&a);
             break;
         case ENG_ACT_EXIT:
             d->exit_status = (int)a.value;
@@ -759,6 +762,7 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     memset(d, 0, sizeof *d);
     d->opts = *o;
     d->cli_fd4 = d->cli_fd6 = d->sig_fd = -1;
+    d->stats.loop.fd = d->stats.peer.fd = -1; /* ntpd_free may run before dstats_init */
     d->port = ntpd_port();
     d->exit_status = 0;
     if (load_conf(&d->conf, o) != 0)
@@ -771,6 +775,7 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
         return 1;
     (void)loop_add_fd(d->loop, resolver_fd(d->resolver), on_resolved, d);
     load_leapfile(d);
+    dstats_init(&d->stats, &d->conf, d->opts.statsdir);
     add_servers(d);
     if (write_pidfile(d) != 0)
         return 1;
@@ -809,6 +814,7 @@ void ntpd_free(struct ntpd *d)
         close(d->cli_fd6);
     if (d->sig_fd >= 0)
         close(d->sig_fd);
+    dstats_close(&d->stats);
     resolver_free(d->resolver);
     eng_free(d->eng);
     ntk_mac_keys_free(d->keys);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "conf.h"
+#include "dstats.h"
 #include "engine.h"
 #include "files.h"
 #include "ntk/leapfile.h"
@@ -44,6 +45,7 @@ struct ntpd {
     struct ntk_leap_entry leap_entries[NTK_LEAPFILE_ENTRIES_MAX];
     bool pidfile_written; /* remove it at exit */
     bool eng_observe;     /* the engine never touches the clock */
+    struct dstats stats;  /* loopstats, peerstats */
     int exit_status;      /* what ntpd_run returns */
 };
 
