@@ -777,17 +777,18 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     load_leapfile(d);
     dstats_init(&d->stats, &d->conf, d->opts.statsdir);
     add_servers(d);
+    return 0;
+}
+
+int ntpd_run(struct ntpd *d)
+{
+    /* After the fork into the background: the pidfile names the process that runs. */
     if (write_pidfile(d) != 0)
         return 1;
     /* Sockets are bound and files open: root is no longer needed. Observe mode keeps no
      * capability at all; otherwise only CAP_SYS_TIME. */
     if (d->opts.user != NULL && priv_drop(d->opts.user, !d->eng_observe) != 0)
         return 1;
-    return 0;
-}
-
-int ntpd_run(struct ntpd *d)
-{
     struct eng_now now = now_of();
     eng_on_timer(d->eng, &now);
     drain_actions(d);

@@ -58,7 +58,8 @@ uint16_t ntpd_port(void);
  * with the loop. Problems are logged; returns 0, or the exit status to use (1). */
 int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o);
 
-/* Runs until SIGTERM/SIGINT, -q's end or a panic. Returns the exit status. */
+/* Writes the pidfile, drops root (-u), then runs until SIGTERM/SIGINT, -q's end or a panic.
+ * Returns the exit status. */
 int ntpd_run(struct ntpd *d);
 
 /* Closes and frees everything (safe after a failed setup). */
