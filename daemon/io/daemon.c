@@ -223,6 +223,15 @@ static void listen_on(struct ntpd *d, const struct ntk_addr *a, int level)
     (void)loop_add_fd(d->loop, fd, on_server_readable, d);
 }
 
+static size_t listen_rules(const struct ntpd *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->conf.n_nics; i++)
+        n += d->conf.nics[i].action == CONF_NIC_LISTEN &&
+             d->conf.nics[i].match == CONF_NIC_ADDR;
+    return n;
+}
+
 /* The addresses `interface listen ADDR` and -I ADDR name; none means the wildcards. (Names
  * of interfaces and the ignore/drop rules are not applied yet: they are logged.) */
 static int open_server_sockets(struct ntpd *d)
@@ -247,6 +256,10 @@ static int open_server_sockets(struct ntpd *d)
     }
     if (d->nsrv_fd > 0)
         return 0;
+    if (d->opts.ninterfaces > 0 || listen_rules(d) > 0) {
+        log_msg(LOG_ERR, "none of the addresses to listen on could be used");
+        return 1;
+    }
     static const char *const wild[] = {"0.0.0.0", "::"};
     for (int i = 0; i < 2; i++) {
         struct ntk_addr a;

@@ -47,8 +47,13 @@ int main(int argc, char **argv)
         break;
     }
     log_set_level(o.debug > 0 ? LOG_DEBUG : LOG_INFO);
-    if (o.logfile != NULL && log_to(LOG_SINK_FILE, o.logfile) != 0)
-        return 1;
+    if (o.logfile != NULL) {
+        int rc = log_to(LOG_SINK_FILE, o.logfile);
+        if (rc != 0) {
+            log_msg(LOG_ERR, "cannot open the log file %s: %s", o.logfile, strerror(-rc));
+            return 1;
+        }
+    }
     if (o.check_config)
         return ntpd_check_config(&o);
     static struct ntpd d;

@@ -41,7 +41,8 @@ static const char usage_text[] =
     "  -s, --statsdir=DIR        statistics files directory\n"
     "  -t, --trustedkey=KEYID    trust this key (repeatable)\n"
     "  -u, --user=USER[:GROUP]   drop root privileges to USER, keeping CAP_SYS_TIME\n"
-    "  -U, --uinterval=SECONDS   interval between interface scans (0: never)\n"
+    "  -U, --uinterval=SECONDS   interval between interface scans (0: never; also\n"
+    "                            --updateinterval)\n"
     "  -w, --wait-sync=SECONDS   wait up to SECONDS for the first synchronisation\n"
     "  -x, --slew                slew offsets up to 600 s instead of stepping\n"
     "  -z, --var=NAME=VALUE      define a system variable\n"
@@ -76,6 +77,7 @@ static const struct option long_opts[] = {
     {"trustedkey", required_argument, NULL, 't'},
     {"user", required_argument, NULL, 'u'},
     {"uinterval", required_argument, NULL, 'U'},
+    {"updateinterval", required_argument, NULL, 'U'}, /* what NTPsec 1.2 really accepts */
     {"wait-sync", required_argument, NULL, 'w'},
     {"slew", no_argument, NULL, 'x'},
     {"var", required_argument, NULL, 'z'},
