@@ -72,6 +72,7 @@ static void rng_bytes(void *ctx, uint8_t *p, size_t n)
 
 static void arm_eng_timer(struct ntpd *d);
 static void load_leapfile(struct ntpd *d);
+static int load_keys(struct ntpd *d, struct ntk_mac_keys **out);
 
 static void send_request(struct ntpd *d, const struct eng_action *a)
 {
@@ -434,12 +435,19 @@ static int load_conf(struct conf *c, const struct ntpd_opts *o)
 
 int ntpd_check_config(const struct ntpd_opts *o)
 {
-    struct conf c;
-    int rc = load_conf(&c, o);
+    static struct ntpd d; /* only opts, conf and the keys are used */
+    memset(&d, 0, sizeof d);
+    d.opts = *o;
+    int rc = load_conf(&d.conf, o);
+    struct ntk_mac_keys *keys = NULL;
+    /* The keys file is part of the configuration: unreadable, or a line in error, fails. */
+    if (rc == 0 && (load_keys(&d, &keys) != 0 || d.key_errors > 0))
+        rc = 1;
     if (rc == 0)
         log_msg(LOG_INFO, "configuration OK: %zu server line(s), %zu restrict line(s)",
-                c.n_servers, c.n_rules);
-    conf_free(&c);
+                d.conf.n_servers, d.conf.n_rules);
+    ntk_mac_keys_free(keys);
+    conf_free(&d.conf);
     return rc;
 }
 
@@ -533,6 +541,7 @@ static int load_keys(struct ntpd *d, struct ntk_mac_keys **out)
         ntk_keyfile_init(&kf, keys, cap, diags, 32);
         (void)ntk_keyfile_parse(&kf, text, len);
         log_key_diags(path, &kf);
+        d->key_errors = kf.nerrors;
         size_t n = keep_trusted(d, keys, kf.nkeys);
         rc = ntk_mac_keys_new(keys, n, out) == 0 ? 0 : 1;
         log_msg(LOG_INFO, "%s: %zu trusted key(s)", path, n);
@@ -732,12 +741,17 @@ static int make_server(struct ntpd *d)
         mc.minage_s = d->conf.mru.minage_s;
     if (d->conf.mru.maxage_s)
         mc.maxage_s = d->conf.mru.maxage_s;
-    /* NTPsec's knobs: `discard average N` is a mean headway of 2^N s, `minimum` the least
-     * spacing; `limit burst` the burst allowance. */
+    /* The rate limiter's figures are `limit`'s (average spacing, burst, KoD spacing; their
+     * defaults let an iburst through, as NTPsec 1.2 does for Debian's `restrict default kod
+     * limited`), and `discard minimum` the least spacing. `discard average` is accepted and
+     * not used: with the MRU's score it would limit the third request of an iburst. */
     mc.minimum_s = d->conf.discard.minimum_s;
-    mc.average_pps = ldexp(1.0, -d->conf.discard.average_log2);
+    if (d->conf.limit.average_s > 0)
+        mc.average_pps = 1.0 / d->conf.limit.average_s;
     if (d->conf.limit.burst > 0)
         mc.burst = d->conf.limit.burst;
+    if (d->conf.limit.kod_s > 0)
+        mc.kod_interval_s = d->conf.limit.kod_s;
     uint8_t seed[16];
     rng_bytes(NULL, seed, sizeof seed);
     d->rst = rst_new();

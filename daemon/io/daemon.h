@@ -33,6 +33,7 @@ struct ntpd {
     struct mru *mru;
     struct srv srv;
     struct ntk_mac_keys *keys;     /* trusted symmetric keys (NULL: none) */
+    size_t key_errors;             /* lines in error in the keys file */
     int srv_fd[NTPD_SERVER_SOCKS]; /* server sockets (-1: none) */
     int nsrv_fd;
     int cli_fd4, cli_fd6;       /* client sockets (-1: none) */

@@ -540,3 +540,43 @@ ntk_done() {
   [ "$NTK_FAILS" -eq 0 ] || exit 1
   exit 0
 }
+
+# ---- our ntpd (tests/interop/ntpd_*.sh: arguments OUR_NTPDIG OUR_NTPD) ----
+
+# start_ntpd NAME PORT [CONF-LINE...]: our ntpd (NTK_NTPD) with --observe -n (never touches
+# the clock; CAP_SYS_TIME is dropped anyway), the given ntp.conf lines in $W/NAME/ntp.conf,
+# serving on PORT (NTK_NTPD_PORT), logging to $W/NAME/ntpd.log. Sets LAST_PID.
+start_ntpd() {
+  local name=$1 port=$2
+  shift 2
+  local d=$W/$name
+  [ -x "${NTK_NTPD:-}" ] || ntk_fatal "our ntpd '${NTK_NTPD:-}' is not an executable"
+  mkdir -m 750 "$d"
+  printf '%s\n' "$@" >"$d/ntp.conf"
+  sed 's/^/  ntp.conf| /' "$d/ntp.conf"
+  NTK_NTPD_PORT=$port "$NTK_NTPD" --observe -n -c "$d/ntp.conf" -p "$d/ntpd.pid" \
+    >"$d/ntpd.log" 2>&1 &
+  LAST_PID=$!
+  NTK_PIDS+=("$LAST_PID")
+  ntk_log "started our ntpd $name pid $LAST_PID on port $port"
+}
+
+# ntk_wait_log FILE ERE SECONDS: wait (bounded) until a line of FILE matches ERE; 0 if it
+# did, 1 if not (the caller checks).
+ntk_wait_log() {
+  local n
+  for n in $(seq 1 $(($3 * 5))); do
+    grep -Eq -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+# ntk_show_log NAME: the log of peer NAME ($W/NAME/ntpd.log or chronyd.log), prefixed.
+ntk_show_log() {
+  local f
+  for f in "$W/$1/ntpd.log" "$W/$1/chronyd.log"; do
+    [ -e "$f" ] && sed "s/^/  $1| /" "$f"
+  done
+  return 0
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Our ntpd --check-config on good and bad ntp.conf files: exit 0 and "configuration OK" for
+# good ones (NTPsec syntax as the interop tests use it, comments, an empty file, includefile);
+# exit 1 and one "FILE:LINE:COL: error: ..." message per bad line, an included file's errors
+# with that file's name, a missing file, a missing or malformed keys file (which ntpd itself
+# refuses or complains about at start). Needs neither root nor the peers.
+# Usage: ntpd_check_config.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+NTK_NTPD=${2:-}
+[ -x "$NTK_NTPD" ] || ntk_fatal "our ntpd '$NTK_NTPD' is not an executable"
+W=$(mktemp -d "${TMPDIR:-/tmp}/ntk-$NTK_NAME.XXXXXX") || ntk_fatal "mktemp failed"
+trap 'rm -rf "$W"' EXIT
+cd "$W" || ntk_fatal "cd $W"
+
+conf() { # FILE LINE...: write an ntp.conf
+  local f=$1
+  shift
+  printf '%s\n' "$@" >"$f"
+  sed "s/^/  $f| /" "$f"
+}
+cc() { # LABEL FILE: ntpd --check-config -c FILE, without the clock or the network
+  ntk_run "$1" "$NTK_NTPD" --check-config -c "$2"
+  ALL="$OUT$ERR"
+}
+
+echo "== good files"
+conf good.conf "# the interop tests' directives" "" \
+  "server 127.0.0.1 iburst minpoll 4 maxpoll 4 port 10123 key 2" \
+  "server 127.0.0.3 iburst prefer" \
+  "pool pool.example.org iburst" \
+  "restrict default kod limited nomodify noquery" "restrict 127.0.0.1" \
+  "restrict 10.0.0.0 mask 255.0.0.0 noserve" "restrict ::1" \
+  "discard minimum 2 average 3" "limit average 1 burst 2 kod 1" \
+  "tos orphan 5 orphanwait 1 minsane 1" "keys $NTK_DATA/symkey.keys" "trustedkey 1 2 3" \
+  "interface listen 127.0.0.2" "interface ignore wildcard" "driftfile $W/ntp.drift" \
+  "statsdir $W/" "   # indented comment" "enable stats" "disable monitor"
+cc good good.conf
+check_rc "good.conf" 0
+check_match "good.conf: configuration OK" "configuration OK" "$ALL"
+check_nomatch "good.conf: no error, no warning" "error|warning" "$ALL"
+conf empty.conf
+cc empty empty.conf
+check_rc "empty.conf" 0
+conf inc-ok.conf "server 127.0.0.5 iburst"
+conf main-ok.conf "includefile $W/inc-ok.conf" "restrict default"
+cc incok main-ok.conf
+check_rc "includefile of a good file" 0
+
+echo "== bad files"
+conf bad.conf "server 127.0.0.1 iburst" "bogus directive here" "server 127.0.0.1 minpoll 99" \
+  "restrict default frobnicate" "crypto pw foo" "trustedkey 0" "  tos orphan 17" \
+  "interface listen" 'server "unterminated' "broadcastclient" "server 127.0.0.1 iburst"
+cc bad bad.conf
+check_rc "bad.conf" 1
+lines=$(grep -Eo 'bad\.conf:[0-9]+:[0-9]+: error' <<<"$ALL" | tr '\n' ' ')
+want=
+for lc in 2:1 3:26 4:18 5:1 6:12 7:14 8:17 9:8 10:1; do want+="bad.conf:$lc: error "; done
+check_eq "bad.conf: one FILE:LINE:COL error per bad line, in order" "$want" "$lines"
+for re in "bad\.conf:2:1: error: .*bogus" "bad\.conf:3:26: error: .*minpoll.*99" \
+  "bad\.conf:4:18: error: .*frobnicate" "bad\.conf:5:1: error: .*[Aa]utokey" \
+  "bad\.conf:6:12: error: .*trustedkey" "bad\.conf:7:14: error: .*orphan.*17" \
+  "bad\.conf:8:17: error: .*missing" "bad\.conf:9:8: error: .*unterminated" \
+  "bad\.conf:10:1: error: .*broadcast"; do
+  check_match "bad.conf: /$re/" "$re" "$ALL"
+done
+check_match "bad.conf: the error count" "bad\.conf: 9 error\(s\)" "$ALL"
+check_nomatch "bad.conf: no 'configuration OK'" "configuration OK" "$ALL"
+
+conf inc-bad.conf "server 127.0.0.1" "foo"
+conf main-bad.conf "includefile $W/inc-bad.conf" "server 127.0.0.3 iburst"
+cc incbad main-bad.conf
+check_rc "includefile of a bad file" 1
+check_match "the included file's name and line" "inc-bad\.conf:2:1: error: .*foo" "$ALL"
+
+cc missing "$W/nonexistent.conf"
+check_rc "a missing configuration file" 1
+check_match "a missing file: named, with the reason" "nonexistent\.conf.*No such file" "$ALL"
+
+echo "== keys files (ntpd refuses to start without its keys file)"
+conf k-missing.conf "keys $W/nonexistent.keys" "trustedkey 1"
+cc kmiss k-missing.conf
+check_rc "a missing keys file" 1
+check_match "a missing keys file: named" "nonexistent\.keys" "$ALL"
+printf '%s\n' "1 MD5" "2 FOO 1234" >bad.keys
+conf k-bad.conf "keys $W/bad.keys" "trustedkey 1 2"
+cc kbad k-bad.conf
+check_rc "a keys file with bad lines" 1
+check_match "bad.keys: FILE:LINE:COL of line 1" "bad\.keys:1:[0-9]+: error" "$ALL"
+check_match "bad.keys: FILE:LINE:COL of line 2" "bad\.keys:2:[0-9]+: error" "$ALL"
+ntk_done
