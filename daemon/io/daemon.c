@@ -384,6 +384,10 @@ static void on_status(void *ctx, int64_t now_mono_ns)
     struct snap_system s;
     static struct snap_assoc as[64];
     size_t n = eng_snap(d->eng, now_mono_ns, &s, NULL, as, 64);
+    /* The poll shown is the system peer's own (clamped to its maxpoll). */
+    for (size_t i = 0; i < n && i < 64; i++)
+        if (as[i].id == s.sys_peer)
+            s.poll_log2 = as[i].hpoll_log2;
     if (s.sys_peer == 0)
         log_msg(LOG_INFO, "status: not synchronised (stratum %u)", (unsigned)s.stratum);
     else
