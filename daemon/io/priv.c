@@ -15,6 +15,17 @@
 
 #include "poison.h"
 
+/* A numeric user or group id (decimal, below (uid_t)-1, which means "unchanged"). */
+static bool parse_id(const char *text, unsigned long *out)
+{
+    char *end = NULL;
+    unsigned long n = strtoul(text, &end, 10);
+    if (end == text || *end != '\0' || n > 0xfffffffeUL)
+        return false;
+    *out = n;
+    return true;
+}
+
 /* A user name or number into uid and its primary gid. */
 static bool find_user(const char *name, uid_t *uid, gid_t *gid)
 {
@@ -25,9 +36,8 @@ static bool find_user(const char *name, uid_t *uid, gid_t *gid)
         *gid = pw.pw_gid;
         return true;
     }
-    char *end = NULL;
-    unsigned long n = strtoul(name, &end, 10);
-    if (end == name || *end != '\0' || n > 0xfffffffeUL)
+    unsigned long n = 0;
+    if (!parse_id(name, &n))
         return false;
     *uid = (uid_t)n;
     *gid = (gid_t)n;
@@ -42,9 +52,8 @@ static bool find_group(const char *name, gid_t *gid)
         *gid = gr.gr_gid;
         return true;
     }
-    char *end = NULL;
-    unsigned long n = strtoul(name, &end, 10);
-    if (end == name || *end != '\0' || n > 0xfffffffeUL)
+    unsigned long n = 0;
+    if (!parse_id(name, &n))
         return false;
     *gid = (gid_t)n;
     return true;
