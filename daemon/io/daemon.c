@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -118,7 +119,7 @@ static void drain_actions(struct ntpd *d)
             send_request(d, &a);
             break;
         case ENG_ACT_RESOLVE:
-            (void)resolver_ask(d->resolver, a.text, AF_UNSPEC, 123);
+            (void)resolver_ask(d->resolver, a.text, d->opts.family, 123); /* -4 / -6 */
             break;
         case ENG_ACT_EVENT:
             if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE)
@@ -701,7 +702,8 @@ static void add_servers(struct ntpd *d)
     struct eng_now now = now_of();
     for (size_t i = 0; i < d->conf.n_servers; i++) {
         struct conf_server *s = &d->conf.servers[i];
-        int family = s->family == 4 ? AF_INET : s->family == 6 ? AF_INET6 : AF_UNSPEC;
+        /* The line's -4/-6, else the command line's. */
+        int family = s->family == 4 ? AF_INET : s->family == 6 ? AF_INET6 : d->opts.family;
         int rc = 0;
         if (s->kind == CONF_SRV_POOL)
             rc = eng_add_pool(d->eng, &s->cfg, &now);
@@ -825,14 +827,43 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     return 0;
 }
 
+/* -N / -P: a higher priority for the time path (NTPsec's -N is the highest it may have). */
+static void set_priority(const struct ntpd *d)
+{
+    if (!d->opts.raise_priority && d->opts.priority == 0)
+        return;
+    int prio = d->opts.priority != 0 ? d->opts.priority : -20;
+    if (setpriority(PRIO_PROCESS, 0, prio) != 0)
+        log_msg(LOG_WARNING, "cannot set priority %d: %s", prio, strerror(errno));
+}
+
+/* -i DIR: chroot before the privilege drop (the files it needs are open or re-read by path,
+ * so DIR must hold the leap and drift files under the same names). */
+static int enter_jail(const struct ntpd *d)
+{
+    if (d->opts.chroot_dir == NULL)
+        return 0;
+    if (chroot(d->opts.chroot_dir) != 0 || chdir("/") != 0) {
+        log_msg(LOG_ERR, "-i %s: %s", d->opts.chroot_dir, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int ntpd_run(struct ntpd *d)
 {
     /* After the fork into the background: the pidfile names the process that runs. */
-    if (write_pidfile(d) != 0)
+    /* The user is looked up before the chroot, where /etc/passwd is out of reach. */
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (write_pidfile(d) != 0 ||
+        (d->opts.user != NULL && priv_lookup(d->opts.user, &uid, &gid) != 0) ||
+        enter_jail(d) != 0)
         return 1;
+    set_priority(d);
     /* Sockets are bound and files open: root is no longer needed. Observe mode keeps no
      * capability at all; otherwise only CAP_SYS_TIME. */
-    if (d->opts.user != NULL && priv_drop(d->opts.user, !d->eng_observe) != 0)
+    if (d->opts.user != NULL && priv_become(uid, gid, !d->eng_observe) != 0)
         return 1;
     struct eng_now now = now_of();
     eng_on_timer(d->eng, &now);

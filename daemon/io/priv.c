@@ -86,7 +86,7 @@ static int become(uid_t uid, gid_t gid, bool keep_time)
     return rc;
 }
 
-int priv_drop(const char *spec, bool keep_time)
+int priv_lookup(const char *spec, uid_t *uid, gid_t *gid)
 {
     char user[256];
     size_t len = strcspn(spec, ":");
@@ -96,20 +96,29 @@ int priv_drop(const char *spec, bool keep_time)
     }
     memcpy(user, spec, len);
     user[len] = '\0';
-    uid_t uid;
-    gid_t gid;
-    if (!find_user(user, &uid, &gid) ||
-        (spec[len] == ':' && !find_group(spec + len + 1, &gid))) {
+    if (!find_user(user, uid, gid) || (spec[len] == ':' && !find_group(spec + len + 1, gid))) {
         log_msg(LOG_ERR, "-u %s: no such user or group", spec);
         return 1;
     }
+    return 0;
+}
+
+int priv_become(uid_t uid, gid_t gid, bool keep_time)
+{
     int rc = become(uid, gid, keep_time);
     if (rc != 0) {
-        log_msg(LOG_ERR, "-u %s: cannot drop privileges%s: %s", spec,
+        log_msg(LOG_ERR, "cannot become uid %u gid %u%s: %s", (unsigned)uid, (unsigned)gid,
                 keep_time ? " keeping CAP_SYS_TIME" : "", strerror(-rc));
         return 1;
     }
     log_msg(LOG_INFO, "running as uid %u gid %u, capabilities: %s", (unsigned)uid,
             (unsigned)gid, keep_time ? "cap_sys_time" : "none");
     return 0;
+}
+
+int priv_drop(const char *spec, bool keep_time)
+{
+    uid_t uid;
+    gid_t gid;
+    return priv_lookup(spec, &uid, &gid) != 0 ? 1 : priv_become(uid, gid, keep_time);
 }

@@ -6,9 +6,19 @@
 
 #include <stdbool.h>
 
-/* Becomes spec ("user" or "user:group"; names or numbers), keeping CAP_SYS_TIME when
- * keep_time is true. Supplementary groups are cleared. Returns 0, or 1 after logging why (an
- * unknown user or group, a failed set*id, a capability that could not be kept). */
+#include <sys/types.h>
+
+/* Looks spec ("user" or "user:group"; names or numbers) up: the user's uid and the group's
+ * gid (the user's primary group when none is given). Done before a chroot, where the user
+ * database is out of reach. Returns 0, or 1 after logging why. */
+int priv_lookup(const char *spec, uid_t *uid, gid_t *gid);
+
+/* Becomes uid/gid, keeping CAP_SYS_TIME when keep_time is true; supplementary groups are
+ * cleared. Returns 0, or 1 after logging why (a failed set*id, a capability that could not
+ * be kept). */
+int priv_become(uid_t uid, gid_t gid, bool keep_time);
+
+/* priv_lookup then priv_become. */
 int priv_drop(const char *spec, bool keep_time);
 
 #endif /* NTK_PRIV_H */
