@@ -48,24 +48,6 @@ static double ts_now(const struct ntk_clk_ops *clk, struct timespec *t)
     return (double)t->tv_sec + (double)t->tv_nsec * 1e-9;
 }
 
-/* The smallest positive step between successive clock readings, as log2 seconds (what
- * ntpd measures for its precision; ρ in RFC 5905 §8). Bounded: 64 readings at most. */
-static int8_t measure_precision(const struct ntk_clk_ops *clk)
-{
-    struct timespec a, b;
-    double best = 1.0;
-    ts_now(clk, &a);
-    for (int i = 0; i < 64; i++) {
-        ts_now(clk, &b);
-        double d = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
-        if (d > 0 && d < best)
-            best = d;
-        a = b;
-    }
-    int p = (int)ceil(log2(best));
-    return (int8_t)(p < -30 ? -30 : p);
-}
-
 /* Makes room for n more results, so that pointers to results taken after this call stay
  * valid until the next call (the exchanges of one host hold such pointers). */
 static bool reserve(struct dig_results *o, size_t n)
@@ -387,7 +369,7 @@ int dig_query_all(const struct dig_opts *o, const struct ntk_clk_ops *clk,
         goto done;
     }
     *run = (struct run){.o = o, .clk = clk, .ks = ks, .out = out};
-    run->precision_log2 = measure_precision(clk);
+    run->precision_log2 = ntk_clk_precision_log2(clk);
     if (o->bindaddr != NULL && !cli_parse_bind(o->bindaddr, &run->bind_to)) {
         cli_err("-I %s: not a numeric local address", o->bindaddr);
         rc = DIG_EXIT_USAGE;

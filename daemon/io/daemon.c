@@ -470,23 +470,6 @@ int ntpd_check_config(const struct ntpd_opts *o)
     return rc;
 }
 
-/* The local clock's precision: the smallest step between readings, as log2 s. */
-static int8_t measure_precision(void)
-{
-    struct timespec a, b;
-    double best = 1.0;
-    clock_gettime(CLOCK_REALTIME, &a);
-    for (int i = 0; i < 64; i++) {
-        clock_gettime(CLOCK_REALTIME, &b);
-        double dt = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) * 1e-9;
-        if (dt > 0 && dt < best)
-            best = dt;
-        a = b;
-    }
-    int p = (int)ceil(log2(best));
-    return (int8_t)(p < -30 ? -30 : p);
-}
-
 /* ---- keys ---- */
 
 /* Reads a whole (small) file: NULL after logging why. */
@@ -673,7 +656,7 @@ static int make_engine(struct ntpd *d)
     eng_cfg_defaults(&cfg);
     cfg.tos = d->conf.tos;
     cfg.tinker = d->conf.tinker;
-    cfg.precision_log2 = measure_precision();
+    cfg.precision_log2 = ntk_clk_precision_log2(ntk_clk_linux()); /* a read only */
     /* `disable ntp` and --observe both mean: compute, never touch the clock. */
     cfg.observe = d->opts.observe || !(d->conf.sys_flags & CONF_SYS_NTP);
     cfg.panic_once = d->opts.panic_gate;

@@ -13,6 +13,7 @@
 #ifndef NTK_CLK_H
 #define NTK_CLK_H
 
+#include <stdint.h>
 #include <time.h>
 
 /* A clock driver: a name, its private state and its operations. */
@@ -59,5 +60,11 @@ struct ntk_clk_ops {
 /* The largest frequency correction set_freq takes: 10 % of the tick plus the kernel's
  * 500 ppm. */
 #define NTK_CLK_FREQ_MAX_PPM 100500.0
+
+/* The clock's precision (RFC 5905 §7.3): the smallest positive step between successive
+ * readings through clk->now, as log2 seconds rounded up, at least -30; 64 readings at most.
+ * A failing read ends the measurement early. The one function of this header: it calls
+ * only through the table, so lib/ still makes no clock call. */
+int8_t ntk_clk_precision_log2(const struct ntk_clk_ops *clk);
 
 #endif /* NTK_CLK_H */
