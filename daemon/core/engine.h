@@ -128,6 +128,19 @@ enum eng_event {
     ENG_EV_CLOCK_UPDATE, /* the discipline took an offset (value: it; the statistics file
                             loopstats reads the rest from eng_snap) */
     ENG_EV_PEER_UPDATE,  /* assoc_id accepted a sample (value: its offset; peerstats) */
+    ENG_EV_RAW,          /* assoc_id answered an outstanding request (the origin matched),
+                            whatever became of the sample: `raw` has the exchange (rawstats) */
+};
+
+/* An exchange as NTPsec's rawstats reports it: our four timestamps (t1 the kernel's transmit
+ * time when there was one, else the time the request was built; t4 the receive time) and
+ * the reply's header. */
+struct eng_raw {
+    ntk_ts t1, t2, t3, t4; /* origin (ours), receive, transmit (the server's), destination */
+    uint8_t leap, version, mode, stratum; /* from the reply */
+    int8_t poll_log2, precision_log2;     /* from the reply */
+    double root_delay_s, root_disp_s;     /* from the reply */
+    uint32_t refid;                       /* wire bytes, big-endian */
 };
 
 /* One action. pkt is valid for SEND, name for RESOLVE, text for EVENT. */
@@ -140,6 +153,7 @@ struct eng_action {
     enum eng_event event;          /* EVENT */
     double value;                  /* EVENT / EXIT */
     char text[256];                /* RESOLVE: the name; EVENT: detail */
+    struct eng_raw raw;            /* EVENT ENG_EV_RAW: the exchange */
 };
 
 /* Room in the action queue; when it is full the oldest EVENTs are dropped first, and
