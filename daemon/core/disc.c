@@ -870,7 +870,7 @@ static enum disc_verdict once_update(struct disc *d, int64_t now, double offset_
         return DISC_DONE;
     }
     int rc;
-    if (fabs(offset_s) > step_threshold(d) || d->clk->slew == NULL) {
+    if (fabs(offset_s) > step_threshold(d) || d->cfg.force_step_once || d->clk->slew == NULL) {
         rc = step_clock(d, now, offset_s);
     } else {
         rc = d->clk->slew(d->clk->ctx, offset_s);
@@ -900,6 +900,9 @@ enum disc_verdict disc_feed(struct disc *d, int64_t now_mono_ns, const struct di
     struct disc_sample x = *s;
     x.t_mono_ns = s->t_mono_ns < now_mono_ns ? s->t_mono_ns : now_mono_ns;
     x.delay_s = s->delay_s > 0 ? s->delay_s : 0.0;
+    if (d->cfg.force_step_once && d->updates == 0) {
+        return step_update(d, now_mono_ns, &x); /* -G */
+    }
     if (fabs(x.offset_s) <= step_threshold(d)) {
         d->spiking = false;
         return accept(d, now_mono_ns, &x);

@@ -13,6 +13,7 @@
  *    (NTPsec's stepout; spikes in between are ignored);
  *  - panic: an offset beyond panic_s is never corrected (DISC_PANIC) unless panic_once was
  *    given and this is the first update (-g);
+ *  - force_step_once (-G): the first update is a step even below step_s;
  *  - once (-q): the first update is applied (stepped if beyond step_s, else slewed) and
  *    DISC_DONE returned;
  *  - observe: every estimate is computed, no clk call is ever made;
@@ -52,6 +53,7 @@ struct disc_cfg {
     int8_t maxpoll_log2;   /* the longest */
     bool observe;          /* never call the clock */
     bool panic_once;       /* -g */
+    bool force_step_once;  /* -G: the first correction is a step, whatever its size */
     bool once;             /* -q */
     bool have_freq;        /* initial_freq_ppm is valid */
     double initial_freq_ppm;

@@ -108,6 +108,7 @@ static struct disc_cfg disc_cfg_of(const struct eng_cfg *c)
         .maxpoll_log2 = ENG_MAXPOLL_DEFAULT,
         .observe = c->observe,
         .panic_once = c->panic_once,
+        .force_step_once = c->force_step_once,
         .once = c->once,
         .have_freq = c->have_freq,
         .initial_freq_ppm = c->initial_freq_ppm,

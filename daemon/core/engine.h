@@ -97,6 +97,7 @@ struct eng_cfg {
     int8_t precision_log2;   /* the local clock's precision, measured by the caller */
     bool observe;            /* --observe: compute and serve, never call the clock */
     bool panic_once;         /* -g: the first offset may exceed the panic threshold */
+    bool force_step_once;    /* -G: the first correction is a step, whatever its size */
     bool once;               /* -q: set the clock once, then ENG_ACT_EXIT */
     bool have_freq;          /* initial_freq_ppm is known (drift file) */
     double initial_freq_ppm; /* frequency from the drift file */

@@ -101,9 +101,10 @@ struct conf_restrict {
 
 /* `discard` (NTPsec's rate-limit parameters). */
 struct conf_discard {
-    int average_log2; /* `average`: minimum mean headway, log2 s (3) */
-    int minimum_s;    /* `minimum`: minimum spacing, s (2) */
-    int monitor;      /* `monitor`: discard probability scale (3000) */
+    int average_log2;   /* `average`: minimum mean headway, log2 s (3) */
+    int minimum_s;      /* `minimum`: minimum spacing, s (2) */
+    int monitor;        /* `monitor`: discard probability scale (3000) */
+    bool average_given; /* a discard line set `average` */
 };
 
 /* `limit` (features.md §1.8: average burst kod). */
@@ -111,6 +112,7 @@ struct conf_limit {
     double average_s; /* mean allowed spacing of requests, s (1.0) */
     uint32_t burst;   /* requests allowed in a burst (20) */
     double kod_s;     /* least spacing between two KoDs to one client, s (0.5) */
+    bool given;       /* a limit line was seen */
 };
 
 /* `mru`: bounds of the client list (0 = the daemon's default). */

@@ -57,6 +57,9 @@ int conf_do_discard(struct cline *l)
         {"monitor", 0, 1000000, offsetof(struct conf_discard, monitor)},
     };
     struct conf_discard v = l->c->discard;
+    for (size_t k = l->i; k < l->n; k += 2) {
+        v.average_given = v.average_given || cl_is(l, k, "average");
+    }
     if (kv_loop(l, "discard", tab, 3, &v, true) < 0) {
         return -1;
     }
@@ -189,6 +192,7 @@ int conf_do_limit(struct cline *l)
             return cl_err(l, k, "unknown limit option '%s'", cl_show(l, k, b));
         }
     }
+    v.given = true;
     l->c->limit = v;
     return 0;
 }

@@ -90,6 +90,17 @@ static void log_event(const struct eng_action *a)
             a->text);
 }
 
+/* -w: tells the waiting parent (main.c) that the first synchronisation happened. */
+static void notify_synced(struct ntpd *d)
+{
+    if (d->sync_fd < 0)
+        return;
+    if (write(d->sync_fd, "s", 1) != 1)
+        log_msg(LOG_WARNING, "-w: cannot tell the parent: %s", strerror(errno));
+    close(d->sync_fd);
+    d->sync_fd = -1;
+}
+
 void daemon_drain_actions(struct ntpd *d)
 {
     struct eng_action a;
@@ -102,6 +113,8 @@ void daemon_drain_actions(struct ntpd *d)
             (void)resolver_ask(d->resolver, a.text, d->opts.family, 123); /* -4 / -6 */
             break;
         case ENG_ACT_EVENT:
+            if (a.event == ENG_EV_SYNC)
+                notify_synced(d);
             if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE)
                 dstats_event(&d->stats, d->eng, &a);
             else
@@ -228,6 +241,7 @@ static int make_engine(struct ntpd *d)
     /* `disable ntp` and --observe both mean: compute, never touch the clock. */
     cfg.observe = d->opts.observe || !(d->conf.sys_flags & CONF_SYS_NTP);
     cfg.panic_once = d->opts.panic_gate;
+    cfg.force_step_once = d->opts.step_first;
     cfg.once = d->opts.once;
     cfg.have_freq = dfiles_read_drift(d, &cfg.initial_freq_ppm);
     drift_policy_init(&d->drift, cfg.have_freq ? cfg.initial_freq_ppm : 0,
@@ -248,6 +262,19 @@ static int make_engine(struct ntpd *d)
     return 0;
 }
 
+/* `discard average N` without a `limit` line (older NTPsec configurations): a mean spacing
+ * of 2^N s, with NTP Classic's allowance of a burst of 8 packets (NTP_SHIFT), so an iburst
+ * still passes: the score's time constant becomes 8 * 2^N s. */
+void daemon_rate_from_discard(struct mru_cfg *mc, const struct conf_discard *dc,
+                              const struct conf_limit *lc)
+{
+    if (!dc->average_given || lc->given)
+        return;
+    double spacing_s = ldexp(1.0, dc->average_log2);
+    mc->average_pps = 1.0 / spacing_s;
+    mc->burst = 8 * spacing_s;
+}
+
 static int make_server(struct ntpd *d)
 {
     struct mru_cfg mc;
@@ -262,13 +289,13 @@ static int make_server(struct ntpd *d)
         mc.maxage_s = d->conf.mru.maxage_s;
     /* The rate limiter's figures are `limit`'s (average spacing, burst, KoD spacing; their
      * defaults let an iburst through, as NTPsec 1.2 does for Debian's `restrict default kod
-     * limited`), and `discard minimum` the least spacing. `discard average` is accepted and
-     * not used: with the MRU's score it would limit the third request of an iburst. */
+     * limited`), and `discard minimum` the least spacing. */
     mc.minimum_s = d->conf.discard.minimum_s;
     if (d->conf.limit.average_s > 0)
         mc.average_pps = 1.0 / d->conf.limit.average_s;
     if (d->conf.limit.burst > 0)
         mc.burst = d->conf.limit.burst;
+    daemon_rate_from_discard(&mc, &d->conf.discard, &d->conf.limit);
     if (d->conf.limit.kod_s > 0)
         mc.kod_interval_s = d->conf.limit.kod_s;
     uint8_t seed[16];
@@ -291,7 +318,7 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
 {
     memset(d, 0, sizeof *d);
     d->opts = *o;
-    d->cli_fd4 = d->cli_fd6 = d->sig_fd = -1;
+    d->cli_fd4 = d->cli_fd6 = d->sig_fd = d->sync_fd = -1;
     d->stats.loop.fd = d->stats.peer.fd = -1; /* ntpd_free may run before dstats_init */
     d->port = ntpd_port();
     d->exit_status = 0;
@@ -375,6 +402,8 @@ void ntpd_free(struct ntpd *d)
         close(d->cli_fd6);
     if (d->sig_fd >= 0)
         close(d->sig_fd);
+    if (d->sync_fd >= 0)
+        close(d->sync_fd);
     dstats_close(&d->stats);
     resolver_free(d->resolver);
     eng_free(d->eng);

@@ -48,6 +48,7 @@ struct ntpd {
     bool eng_observe;     /* the engine never touches the clock */
     struct dstats stats;  /* loopstats, peerstats */
     int exit_status;      /* what ntpd_run returns */
+    int sync_fd;          /* -w: written to (then closed) at the first synchronisation */
 };
 
 /* The port ntpd serves: 123, or NTK_NTPD_PORT from the environment (tests run several

@@ -2,6 +2,7 @@
 /* ntpd: the NTP daemon (daemon.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,51 @@
 
 #include "poison.h"
 
-/* Forks: the parent exits 0, the child goes on in a new session with stdio on /dev/null. */
-static int daemonize(bool to_syslog)
+static void on_alarm(int sig)
 {
+    (void)sig; /* only interrupts the parent's read() */
+}
+
+/* -w: the parent waits up to wait_s for the byte the child writes once synchronised (or
+ * EOF: the child exited). Exit status as NTPsec's: 0 when synchronised, ETIMEDOUT when the
+ * time ran out, 1 when the child ended first. */
+static _Noreturn void wait_for_child(int fd, long wait_s)
+{
+    struct sigaction sa = {.sa_handler = on_alarm}; /* no SA_RESTART: read() gets EINTR */
+    sigaction(SIGALRM, &sa, NULL);
+    alarm((unsigned)wait_s);
+    char c;
+    ssize_t n = read(fd, &c, 1);
+    if (n == 1)
+        _exit(0);
+    log_msg(LOG_ERR, "-w %ld: %s", wait_s,
+            n < 0 ? "not synchronised in time" : "the daemon exited before synchronising");
+    _exit(n < 0 ? ETIMEDOUT : 1);
+}
+
+/* Forks: the parent exits 0 (or, with -w, waits for the first synchronisation), the child
+ * goes on in a new session with stdio on /dev/null. */
+static int daemonize(struct ntpd *d, bool to_syslog)
+{
+    int sync_pipe[2] = {-1, -1};
+    if (d->opts.wait_sync_s > 0 && pipe2(sync_pipe, O_CLOEXEC) != 0) {
+        log_msg(LOG_ERR, "pipe: %s", strerror(errno));
+        return 1;
+    }
     pid_t p = fork();
     if (p < 0) {
         log_msg(LOG_ERR, "fork: %s", strerror(errno));
         return 1;
     }
+    if (p > 0 && sync_pipe[0] >= 0) {
+        close(sync_pipe[1]);
+        wait_for_child(sync_pipe[0], d->opts.wait_sync_s);
+    }
     if (p > 0)
         _exit(0);
+    if (sync_pipe[0] >= 0)
+        close(sync_pipe[0]);
+    d->sync_fd = sync_pipe[1];
     (void)setsid();
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null >= 0) {
@@ -61,7 +97,7 @@ int main(int argc, char **argv)
     /* As NTPsec: into the background (syslog unless -l) once start-up problems have been
      * reported on the terminal, unless -n. */
     if (rc == 0 && !o.foreground && !o.once)
-        rc = daemonize(o.logfile == NULL);
+        rc = daemonize(&d, o.logfile == NULL);
     if (rc == 0)
         rc = ntpd_run(&d);
     ntpd_free(&d);

@@ -166,12 +166,22 @@ static void chk_discard(void)
     assert_int_equal(C.discard.average_log2, 4);
     assert_int_equal(C.discard.minimum_s, 1);
     assert_int_equal(C.discard.monitor, 2000);
+    assert_true(C.discard.average_given);
+    assert_false(C.limit.given);
+}
+
+static void chk_discard_no_average(void)
+{
+    assert_int_equal(C.discard.average_log2, 3);
+    assert_int_equal(C.discard.minimum_s, 4);
+    assert_false(C.discard.average_given);
 }
 
 static void chk_limit(void)
 {
     assert_true(C.limit.average_s == 2.5 && C.limit.kod_s == 1.0);
     assert_int_equal(C.limit.burst, 8);
+    assert_true(C.limit.given);
 }
 
 static void chk_mru(void)
@@ -346,6 +356,7 @@ static const struct {
     {"unrestrict -6 ::1", chk_unrestrict},
     {"restrict ntp.example.org\nrestrict source nomodify", chk_restrict_name},
     {"discard average 4 minimum 1 monitor 2000", chk_discard},
+    {"discard minimum 4", chk_discard_no_average},
     {"limit average 2.5 burst 8 kod 1", chk_limit},
     {"mru maxage 600 minage 32 maxdepth 5000 mindepth 100 maxmem 2048 initalloc 10 "
      "initmem 64 incalloc 20 incmem 32",

@@ -551,6 +551,35 @@ static void once_slews_or_steps_then_done(void **state)
     assert_true(x.c.last_step_s == 5000);
 }
 
+/* -G: the first correction is a step even far below the threshold; later ones are not. */
+static void force_step_once_steps_the_first(void **state)
+{
+    (void)state;
+    struct disc_cfg cfg = cfg_default();
+    cfg.force_step_once = true;
+    struct fix x;
+    fix_init(&x, &cfg);
+    assert_int_equal(disc_update(&x.d, 0, 0.003, 1e-5, 1e-3), DISC_STEPPED);
+    assert_int_equal(x.c.n_step, 1);
+    assert_true(x.c.last_step_s == 0.003);
+    assert_int_equal(disc_update(&x.d, NS, 0.002, 1e-5, 1e-3), DISC_SLEWED);
+    assert_int_equal(x.c.n_step, 1);
+    /* With -q too: one step, no slew. */
+    cfg.once = true;
+    fix_init(&x, &cfg);
+    assert_int_equal(disc_update(&x.d, 0, 0.004, 1e-5, 1e-3), DISC_DONE);
+    assert_int_equal(x.c.n_step, 1);
+    assert_int_equal(x.c.n_slew, 0);
+    assert_true(x.c.last_step_s == 0.004);
+    /* Observe mode: still no clock call. */
+    cfg.once = false;
+    cfg.observe = true;
+    fix_init(&x, &cfg);
+    unsigned calls = fclk_calls(&x.c);
+    assert_int_equal(disc_update(&x.d, 0, 0.003, 1e-5, 1e-3), DISC_SLEWED);
+    assert_int_equal(fclk_calls(&x.c), calls);
+}
+
 static void observe_never_calls_the_clock(void **state)
 {
     (void)state;
@@ -816,6 +845,7 @@ int main(void)
         cmocka_unit_test(stepout_holds_then_steps),
         cmocka_unit_test(step_zero_never_steps_after_startup),
         cmocka_unit_test(panic_and_panic_once),
+        cmocka_unit_test(force_step_once_steps_the_first),
         cmocka_unit_test(once_slews_or_steps_then_done),
         cmocka_unit_test(observe_never_calls_the_clock),
         cmocka_unit_test(slew_rate_and_deadline),
