@@ -118,6 +118,8 @@ int assoc_poll(struct assoc *a, const struct eng_now *now, const uint8_t rnd[12]
     a->burst_left--;
     q.t1 = ntk_ts_from_timespec(&now->real);
     a->q = q;
+    a->t1_build = q.t1;
+    a->t1_kernel = false;
     a->outstanding = true;
     a->sent_mono_ns = now->mono_ns;
     a->sent++;
@@ -132,6 +134,36 @@ static void end_request(struct assoc *a)
 {
     a->outstanding = false;
     memset(&a->q, 0, sizeof a->q);
+    a->t1_kernel = false;
+}
+
+bool assoc_on_sent(struct assoc *a, ntk_ts xmt, ntk_ts t1)
+{
+    if (!a->outstanding || a->t1_kernel || !ntk_ts_eq(a->q.xmt, xmt)) {
+        return false; /* not our request, already answered or timed: nothing to move */
+    }
+    int64_t after = ntk_ts_diff(t1, a->t1_build).v;
+    if (after < 0 || after > (int64_t)ASSOC_REPLY_TIMEOUT_S << 32) {
+        return false;
+    }
+    a->q.t1 = t1;
+    a->t1_kernel = true;
+    return true;
+}
+
+/* T1 later than the receive time of our reply: the clock moved between the two kernel
+ * readings (or the stamp was wrong). The build time is then the better T1. Only a datagram
+ * that echoes our nonce counts, so a forgery queued before the request left cannot undo the
+ * kernel's T1. */
+static void check_t1(struct assoc *a, const uint8_t *buf, size_t len, ntk_ts t4)
+{
+    bool ours = len >= NTK_PKT_HDR_LEN &&
+                ((uint64_t)be32(buf + 24) << 32 | be32(buf + 28)) == a->q.xmt.v;
+    if (ours && a->t1_kernel && ntk_ts_diff(t4, a->q.t1).v < 0) {
+        a->q.t1 = a->t1_build;
+        a->t1_kernel = false;
+    }
+    a->rx_t1_kernel = a->t1_kernel;
 }
 
 /* The server answered our request authentically: it is reachable (RFC 5905 §13: reach bit,
@@ -303,6 +335,7 @@ enum assoc_rx assoc_receive(struct assoc *a, const struct eng_now *now, const ui
     enum assoc_rx rx;
     /* With no request outstanding q is all zero, and nothing passes the origin test. */
     a->q.local_precision_log2 = sys->precision_log2 == 0 ? -20 : sys->precision_log2;
+    check_t1(a, buf, len, t4);
     enum ntk_sntp_verdict v = ntk_sntp_check(&a->q, keys, buf, len, t4, &s);
     a->verdict = v;
     if ((v != NTK_SNTP_OK && v < NTK_SNTP_KOD) || !a->outstanding ||

@@ -103,6 +103,10 @@ struct assoc {
     bool outstanding;        /* a request awaits its reply */
     struct ntk_sntp_query q; /* its nonce, T1, key */
     int64_t sent_mono_ns;    /* when it left */
+    ntk_ts t1_build;         /* the local clock when it was built (q.t1 unless the kernel's
+                                transmit time replaced it) */
+    bool t1_kernel;          /* q.t1 is the kernel's transmit time (assoc_on_sent) */
+    bool rx_t1_kernel;       /* the last datagram checked was measured with the kernel's T1 */
     /* the last reply's header (valid once ever_reached) */
     struct ntk_pkt last;           /* its header fields */
     bool authenticated;            /* it had a MAC that verified */
@@ -149,6 +153,15 @@ enum assoc_rx assoc_receive(struct assoc *a, const struct eng_now *now, const ui
                             size_t len, ntk_ts t4, struct ntk_mac_keys *keys,
                             const struct assoc_sys *sys, struct ntk_sntp_sample *sample,
                             bool *new_sample);
+
+/* The kernel's transmit time t1 (CLOCK_REALTIME as an NTP timestamp) of the request whose
+ * nonce (transmit field) was xmt. It becomes T1 of the offset and delay only when that is
+ * this association's outstanding request, no kernel time was taken for it yet, and t1 is not
+ * before the time the request was built nor more than ASSOC_REPLY_TIMEOUT_S after it; the
+ * reply closes the request, so a time that comes after it is refused too. Returns whether
+ * it was taken (a refusal changes nothing). A reply received (t4) before t1 puts the build
+ * time back (assoc_receive): T1 is never later than T4 by the kernel's fault. */
+bool assoc_on_sent(struct assoc *a, ntk_ts xmt, ntk_ts t1);
 
 /* Sets the poll the engine wants (the discipline's), clamped to [poll_floor, maxpoll]; takes
  * effect at the next scheduling. While backing off (unreachable) only remembered. */

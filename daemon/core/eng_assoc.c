@@ -12,6 +12,12 @@
 
 #define NS_PER_S 1000000000LL
 
+/* The 32-bit big-endian word at p. */
+static uint32_t be32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 struct assoc *eng_assoc_by_id(struct eng *e, uint32_t id)
 {
     for (size_t i = 0; i < e->nassoc; i++)
@@ -143,6 +149,35 @@ static void count_kod(struct eng *e, const struct assoc *a, const struct ntk_snt
     eng_event(e, ENG_EV_KOD, a->id, 0, s->kiss_code);
 }
 
+/* ENG_EV_RAW: an exchange that answered our request, as rawstats shows it. */
+static void emit_raw(struct eng *e, const struct assoc *a, const struct ntk_sntp_sample *s)
+{
+    if (a->rx_t1_kernel)
+        e->ctr.t1_kernel++;
+    else
+        e->ctr.t1_user++;
+    struct eng_action *act = eng_push(e, ENG_ACT_EVENT, a->id);
+    if (act == NULL)
+        return;
+    const struct ntk_pkt *p = &s->pkt;
+    act->event = ENG_EV_RAW;
+    act->raw = (struct eng_raw){
+        .t1 = s->t1,
+        .t2 = s->t2,
+        .t3 = s->t3,
+        .t4 = s->t4,
+        .leap = (uint8_t)p->leap,
+        .version = p->version,
+        .mode = (uint8_t)p->mode,
+        .stratum = p->stratum,
+        .poll_log2 = p->poll_log2,
+        .precision_log2 = p->precision_log2,
+        .root_delay_s = ntk_short_to_s(p->root_delay),
+        .root_disp_s = ntk_short_to_s(p->root_disp),
+        .refid = p->refid,
+    };
+}
+
 void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf, size_t len,
                    const struct ntk_addr *remote, const struct timespec *rx,
                    enum eng_rx_src src)
@@ -162,6 +197,8 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
     enum assoc_rx r =
         assoc_receive(a, now, buf, len, ntk_ts_from_timespec(rx), e->keys, &sys, &s, &fresh);
     e->ctr.by_rx[r < ENG_RX_KINDS ? r : ENG_RX_KINDS - 1]++;
+    if (r != ASSOC_RX_IGNORED)
+        emit_raw(e, a, &s); /* the origin matched our request (NTPsec: record_raw_stats) */
     if (r == ASSOC_RX_KOD)
         count_kod(e, a, &s);
     if (reach_before == 0 && a->reach != 0)
@@ -170,6 +207,17 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
         eng_event(e, ENG_EV_PEER_UPDATE, a->id, s.offset_s, NULL);
     if (r == ASSOC_RX_SAMPLE && fresh)
         eng_clock_select(e, now, a->id);
+}
+
+void eng_on_sent(struct eng *e, uint32_t assoc_id, const uint8_t nonce[8],
+                 const struct timespec *tx)
+{
+    struct assoc *a = eng_assoc_by_id(e, assoc_id);
+    ntk_ts xmt = {((uint64_t)be32(nonce) << 32) | be32(nonce + 4)};
+    if (a != NULL && assoc_on_sent(a, xmt, ntk_ts_from_timespec(tx)))
+        e->ctr.tx_kernel_ts++;
+    else
+        e->ctr.tx_ts_ignored++;
 }
 
 /* Drops pool members that stopped answering, so the pool can find better ones. */

@@ -154,6 +154,13 @@ void eng_free(struct eng *e)
     free(e);
 }
 
+struct ntk_mac_keys *eng_set_keys(struct eng *e, struct ntk_mac_keys *keys)
+{
+    struct ntk_mac_keys *old = e->keys;
+    e->keys = keys;
+    return old;
+}
+
 uint32_t eng_rand32(struct eng *e)
 {
     uint8_t b[4];

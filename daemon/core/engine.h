@@ -212,4 +212,36 @@ void eng_set_leap_table(struct eng *e, const struct ntk_leap_table *tab);
 /* Takes the oldest pending action into *out. Returns false when there is none. */
 bool eng_pop_action(struct eng *e, struct eng_action *out);
 
+/* ---- txts: kernel transmit timestamps ---- */
+
+/* The kernel's transmit time tx (CLOCK_REALTIME, e.g. SO_TIMESTAMPING's software stamp) of
+ * the request association assoc_id sent with nonce[0..8) in its transmit field (bytes 40..47
+ * of the ENG_ACT_SEND datagram). It becomes T1 of that exchange when the request is still
+ * outstanding, it is the one with that nonce, and tx is not before the time the request was
+ * built (the eng_now of the call that queued it) nor more than a few seconds after;
+ * otherwise it is ignored. Counted either way (snap_counters tx_kernel_ts, tx_ts_ignored).
+ * Optional: without it T1 is the build time. Call it before handing the engine the reply
+ * (read the error queue before the data). */
+void eng_on_sent(struct eng *e, uint32_t assoc_id, const uint8_t nonce[8],
+                 const struct timespec *tx);
+
+/* ---- eng_names.c: server names ---- */
+
+/* Moves association id to addr (a `server NAME` whose name now resolves elsewhere): the
+ * association starts afresh there (filter, reach and poll reset; the first poll as for a
+ * new server) under the same id and configuration. addr->port 0 keeps the current port.
+ * Returns 0; NTK_ENOTFOUND for no such association; NTK_EINVAL for an address that is not
+ * IPv4/IPv6 or that another association already polls. */
+int eng_set_server_addr(struct eng *e, uint32_t id, const struct ntk_addr *addr,
+                        const struct eng_now *now);
+
+/* ---- logstats: SIGHUP re-reads the keys file ---- */
+
+/* Replaces the symmetric keys the engine borrows by keys (borrowed too; NULL: none) and
+ * returns the set it used until now, which the caller may free once nothing else uses it
+ * (the engine keeps no other reference: requests and replies are signed and checked inside
+ * the calls). An association whose `key` is not in the new set gets no request out (each
+ * poll reports ENG_EV_CLOCK_ERROR) until a set holding it comes. */
+struct ntk_mac_keys *eng_set_keys(struct eng *e, struct ntk_mac_keys *keys);
+
 #endif /* NTK_ENGINE_H */

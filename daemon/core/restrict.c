@@ -65,6 +65,7 @@ struct rst_table *rst_new(void)
     }
     t->rules[0].family = NTK_ADDR_V4;
     t->rules[1].family = NTK_ADDR_V6;
+    t->rules[0].conf = t->rules[1].conf = true;
     t->n = 2;
     return t;
 }
@@ -129,6 +130,37 @@ static bool grow(struct rst_table *t)
     return true;
 }
 
+/* The flags a rule has in force: the configured ones, and the source template's while an
+ * association holds it. */
+static void refresh(struct rst_rule *r)
+{
+    r->flags = r->conf_flags | (r->src_refs > 0 ? r->src_flags : 0u);
+}
+
+/* The rule for key k, created (without flags, neither configured nor a source) when
+ * missing; NULL when out of memory. */
+static struct rst_rule *find_or_insert(struct rst_table *t, const struct rst_rule *k)
+{
+    size_t i = find(t, k);
+    if (i < t->n) {
+        return &t->rules[i];
+    }
+    if (!grow(t)) {
+        return NULL;
+    }
+    i = insert_pos(t, k->prefix_len);
+    memmove(&t->rules[i + 1], &t->rules[i], (t->n - i) * sizeof *t->rules);
+    t->rules[i] = *k;
+    t->n++;
+    return &t->rules[i];
+}
+
+static void erase(struct rst_table *t, size_t i)
+{
+    memmove(&t->rules[i], &t->rules[i + 1], (t->n - i - 1) * sizeof *t->rules);
+    t->n--;
+}
+
 int rst_add(struct rst_table *t, const struct ntk_addr *net, unsigned prefix_len,
             uint32_t flags)
 {
@@ -136,19 +168,13 @@ int rst_add(struct rst_table *t, const struct ntk_addr *net, unsigned prefix_len
     if (!make_key(net, prefix_len, &k)) {
         return NTK_EINVAL;
     }
-    size_t i = find(t, &k);
-    if (i < t->n) {
-        t->rules[i].flags |= flags;
-        return 0;
-    }
-    if (!grow(t)) {
+    struct rst_rule *r = find_or_insert(t, &k);
+    if (!r) {
         return NTK_ENOMEM;
     }
-    i = insert_pos(t, prefix_len);
-    memmove(&t->rules[i + 1], &t->rules[i], (t->n - i) * sizeof *t->rules);
-    k.flags = flags;
-    t->rules[i] = k;
-    t->n++;
+    r->conf = true;
+    r->conf_flags |= flags;
+    refresh(r);
     return 0;
 }
 
@@ -160,15 +186,67 @@ int rst_remove(struct rst_table *t, const struct ntk_addr *net, unsigned prefix_
         return NTK_EINVAL;
     }
     size_t i = find(t, &k);
-    if (i == t->n) {
+    if (i == t->n || !t->rules[i].conf) {
         return NTK_ENOTFOUND;
     }
+    struct rst_rule *r = &t->rules[i];
     if (flags != 0 || prefix_len == 0) {
-        t->rules[i].flags &= flags != 0 ? ~flags : 0u;
+        r->conf_flags &= flags != 0 ? ~flags : 0u;
+    } else if (r->src_refs > 0) {
+        r->conf = false; /* the association's source rule stays */
+        r->conf_flags = 0;
+    } else {
+        erase(t, i);
         return 0;
     }
-    memmove(&t->rules[i], &t->rules[i + 1], (t->n - i - 1) * sizeof *t->rules);
-    t->n--;
+    refresh(r);
+    return 0;
+}
+
+/* The host rule key of a source address (unmapped, full prefix); false for no family. */
+static bool source_key(const struct ntk_addr *addr, struct rst_rule *k)
+{
+    struct ntk_addr a = *addr;
+    ntk_addr_unmap(&a);
+    return make_key(&a, family_bits(a.family), k);
+}
+
+int rst_add_source(struct rst_table *t, const struct ntk_addr *addr, uint32_t flags)
+{
+    struct rst_rule k;
+    if (!source_key(addr, &k)) {
+        return NTK_EINVAL;
+    }
+    struct rst_rule *r = find_or_insert(t, &k);
+    if (!r) {
+        return NTK_ENOMEM;
+    }
+    r->src_refs++;
+    r->src_flags |= flags;
+    refresh(r);
+    return 0;
+}
+
+int rst_remove_source(struct rst_table *t, const struct ntk_addr *addr)
+{
+    struct rst_rule k;
+    if (!source_key(addr, &k)) {
+        return NTK_EINVAL;
+    }
+    size_t i = find(t, &k);
+    if (i == t->n || t->rules[i].src_refs == 0) {
+        return NTK_ENOTFOUND;
+    }
+    struct rst_rule *r = &t->rules[i];
+    if (--r->src_refs > 0) {
+        return 0;
+    }
+    r->src_flags = 0;
+    if (!r->conf) {
+        erase(t, i);
+        return 0;
+    }
+    refresh(r);
     return 0;
 }
 

@@ -10,6 +10,12 @@
  * IPv4-mapped IPv6 source (::ffff:a.b.c.d from a dual-stack socket) is matched as the IPv4
  * address. Lookup is a scan of the rules sorted most specific first: configurations have
  * tens of rules, and the scan touches no memory per packet besides the rule array.
+ *
+ * `restrict source` (NTPsec) is a template: the daemon adds a host rule with its flags for
+ * the address of every association (rst_add_source) and takes it back when the association
+ * goes (rst_remove_source). Source references are counted per address (two associations may
+ * share one on different ports) and kept apart from what restrict lines gave the same
+ * address, so removing the last one leaves a configured rule as it was.
  */
 #ifndef NTK_RESTRICT_H
 #define NTK_RESTRICT_H
@@ -49,8 +55,13 @@ struct rst_rule {
     enum ntk_addr_family family; /* NTK_ADDR_V4 or NTK_ADDR_V6 */
     uint8_t ip[16];              /* the network, bits past prefix_len zeroed */
     uint8_t prefix_len;          /* 0..32 (v4) or 0..128 (v6) */
-    uint32_t flags;              /* enum rst_flag bits */
+    uint32_t flags;              /* enum rst_flag bits in force: conf_flags, plus
+                                    src_flags while src_refs > 0 */
     uint64_t hits;               /* lookups this rule decided */
+    bool conf;                   /* a restrict line made it (always true for a default) */
+    uint32_t conf_flags;         /* what restrict/unrestrict lines gave it */
+    uint32_t src_refs;           /* associations whose `restrict source` rule this is */
+    uint32_t src_flags;          /* the `restrict source` flags (while src_refs > 0) */
 };
 
 /* An ACL (opaque). */
@@ -71,10 +82,22 @@ int rst_add(struct rst_table *t, const struct ntk_addr *net, unsigned prefix_len
             uint32_t flags);
 
 /* `unrestrict`: clears flags from the rule for net/prefix_len, or when flags is 0 removes
- * the rule (a default rule is reset to 0 flags). Returns 0; NTK_ENOTFOUND when there is no
+ * the rule (a default rule is reset to 0 flags; a rule `restrict source` also holds keeps
+ * only its source part). Returns 0; NTK_ENOTFOUND when there is no
  * such rule; NTK_EINVAL as rst_add. */
 int rst_remove(struct rst_table *t, const struct ntk_addr *net, unsigned prefix_len,
                uint32_t flags);
+
+/* `restrict source` for one association: adds a reference to the host rule of addr (its
+ * port is ignored; an IPv4-mapped address is taken as IPv4), creating the rule if needed,
+ * and ORs flags into its source flags. Returns 0; NTK_EINVAL for a family other than V4/V6;
+ * NTK_ENOMEM. */
+int rst_add_source(struct rst_table *t, const struct ntk_addr *addr, uint32_t flags);
+
+/* Takes back one rst_add_source(addr): with the last reference the source flags go, and so
+ * does the rule unless a restrict line made it too. Returns 0; NTK_ENOTFOUND when addr has
+ * no source reference; NTK_EINVAL as rst_add_source. */
+int rst_remove_source(struct rst_table *t, const struct ntk_addr *addr);
 
 /* Returns the flags of the most specific rule matching addr (a rule with RST_NTPPORT
  * matches only when addr->port is 123) and counts a hit on that rule. An address of another

@@ -103,6 +103,13 @@ struct snap_counters {
                                      order of enum assoc_rx) */
     uint64_t kod_rate, kod_deny, kod_other; /* kiss-o'-death packets by code */
     uint64_t actions_dropped;               /* EVENTs lost to a full action queue */
+    /* T1, the request's transmit time (eng_on_sent): */
+    uint64_t tx_kernel_ts;  /* kernel transmit timestamps taken as T1 */
+    uint64_t tx_ts_ignored; /* kernel transmit timestamps refused: no such association, not
+                               its outstanding request, before it was built or too late */
+    uint64_t t1_kernel;     /* replies to our request (ENG_EV_RAW) measured from the
+                               kernel's transmit time */
+    uint64_t t1_user;       /* ... measured from the time the request was built */
 };
 
 /* Fills *sys and *ctr (each may be NULL) and up to cap associations (assocs may be NULL

@@ -67,8 +67,41 @@ void daemon_rng_bytes(void *ctx, uint8_t *p, size_t n)
 
 static void arm_eng_timer(struct ntpd *d);
 
-static void log_event(const struct eng_action *a)
+/* How NTPsec's logconfig classes an engine event (its NLOG masks at the matching
+ * report_event or msyslog call): system events are sys events, association events peer
+ * events; the synchronisation state is also sync status, a step also a sync event (NTPsec
+ * loop filter), frequency and clock errors also clock events. */
+static uint32_t event_class(enum eng_event ev)
 {
+    switch (ev) {
+    case ENG_EV_SYNC:
+    case ENG_EV_UNSYNC:
+        return LOG_BIT(SYNC, STATUS) | LOG_BIT(SYS, EVENT);
+    case ENG_EV_STEP:
+        return LOG_BIT(SYNC, EVENT) | LOG_BIT(SYS, EVENT) | LOG_BIT(CLOCK, EVENT);
+    case ENG_EV_PANIC:
+    case ENG_EV_FREQ:
+    case ENG_EV_CLOCK_ERROR:
+        return LOG_BIT(CLOCK, EVENT) | LOG_BIT(SYS, EVENT);
+    case ENG_EV_KOD:
+    case ENG_EV_UNREACH:
+    case ENG_EV_REACH:
+        return LOG_BIT(PEER, EVENT);
+    case ENG_EV_LEAP_ARMED:
+        return LOG_BIT(SYS, EVENT);
+    default:
+        return LOG_MASK_ALL;
+    }
+}
+
+/* Logs an engine event under its logconfig class and writes its protostats line (an
+ * ENG_EV_RAW event only its rawstats line: one comes with every reply). */
+static void log_event(struct ntpd *d, const struct eng_action *a)
+{
+    if (a->event == ENG_EV_RAW) {
+        dstats_event(&d->stats, d->eng, a);
+        return;
+    }
     static const char *const names[] = {
         [ENG_EV_SYNC] = "synchronised to association",
         [ENG_EV_UNSYNC] = "lost sync",
@@ -86,8 +119,9 @@ static void log_event(const struct eng_action *a)
                            : "event";
     int level =
         a->event == ENG_EV_PANIC || a->event == ENG_EV_CLOCK_ERROR ? LOG_ERR : LOG_INFO;
-    log_msg(level, "%s: association %u, value %.9g %s", what, (unsigned)a->assoc_id, a->value,
-            a->text);
+    log_class(event_class(a->event), level, "%s: association %u, value %.9g %s", what,
+              (unsigned)a->assoc_id, a->value, a->text);
+    dstats_event(&d->stats, d->eng, a);
 }
 
 /* -w: tells the waiting parent (main.c) that the first synchronisation happened. */
@@ -115,10 +149,11 @@ void daemon_drain_actions(struct ntpd *d)
         case ENG_ACT_EVENT:
             if (a.event == ENG_EV_SYNC)
                 notify_synced(d);
-            if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE)
+            if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE ||
+                a.event == ENG_EV_RAW)
                 dstats_event(&d->stats, d->eng, &a);
             else
-                log_event(&a);
+                log_event(d, &a);
             break;
         case ENG_ACT_EXIT:
             d->exit_status = (int)a.value;
@@ -157,8 +192,19 @@ static void on_signal(void *ctx, int fd)
     struct signalfd_siginfo si;
     while (read(fd, &si, sizeof si) == (ssize_t)sizeof si) {
         if (si.ssi_signo == SIGHUP) {
-            log_msg(LOG_INFO, "SIGHUP: re-reading the leap file");
+            /* As NTPsec: the log file is opened again by name (logrotate renamed it), then
+             * the keys and the leap file are read again. Here, in the loop (signalfd). */
+            int rc = log_reopen();
+            if (rc != 0)
+                log_msg(LOG_ERR, "SIGHUP: cannot reopen the log file %s: %s (still the old)",
+                        log_file_path(), strerror(-rc));
+            log_msg(LOG_INFO, "SIGHUP: log reopened; re-reading the keys and the leap file, "
+                              "retrying unresolved names");
+            dstats_reopen(&d->stats);
+            dfiles_reload_keys(d);
             dfiles_load_leap(d);
+            dnames_retry(d); /* the names that could not be resolved, now (NTPsec too) */
+            daemon_drain_actions(d);
             continue;
         }
         log_msg(LOG_INFO, "signal %u: exiting", (unsigned)si.ssi_signo);
@@ -222,6 +268,8 @@ int ntpd_check_config(const struct ntpd_opts *o)
     struct ntk_mac_keys *keys = NULL;
     /* The keys file is part of the configuration: unreadable, or a line in error, fails. */
     if (rc == 0 && (dfiles_load_keys(&d, &keys) != 0 || d.key_errors > 0))
+        rc = 1;
+    if (rc == 0 && dlisten_check(&d) != 0)
         rc = 1;
     if (rc == 0)
         log_msg(LOG_INFO, "configuration OK: %zu server line(s), %zu restrict line(s)",
@@ -324,6 +372,7 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     d->exit_status = 0;
     if (load_conf(&d->conf, o) != 0)
         return 1;
+    dfiles_setup_log(d); /* `logfile`, `logconfig` */
     d->loop = loop_new();
     d->resolver = resolver_new();
     if (d->loop == NULL || d->resolver == NULL || make_engine(d) != 0 || make_server(d) != 0)
@@ -333,6 +382,7 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     (void)loop_add_fd(d->loop, resolver_fd(d->resolver), dnames_on_resolved, d);
     dfiles_load_leap(d);
     dstats_init(&d->stats, &d->conf, d->opts.statsdir);
+    dstats_start(d); /* the hourly sysstats line */
     dnames_add_servers(d);
     return 0;
 }
@@ -394,6 +444,7 @@ int ntpd_run(struct ntpd *d)
 
 void ntpd_free(struct ntpd *d)
 {
+    dnames_free(d);
     for (int i = 0; i < d->nsrv_fd; i++)
         close(d->srv_fd[i]);
     if (d->cli_fd4 >= 0)

@@ -12,16 +12,19 @@
 #include "dstats.h"
 #include "engine.h"
 #include "files.h"
+#include "iface.h"
 #include "ntk/leapfile.h"
 #include "loop.h"
 #include "mru.h"
+#include "net.h"
 #include "opts.h"
 #include "resolve.h"
 #include "restrict.h"
 #include "server.h"
 
-/* Most server sockets (one per family on the wildcard for now). */
-#define NTPD_SERVER_SOCKS 4
+/* Most server sockets: the two wildcards and the addresses the interface rules open
+ * (bounded by the loop's LOOP_FDS_MAX, which the other descriptors share). */
+#define NTPD_SERVER_SOCKS 48
 
 struct ntpd {
     struct ntpd_opts opts;
@@ -49,6 +52,16 @@ struct ntpd {
     struct dstats stats;  /* loopstats, peerstats */
     int exit_status;      /* what ntpd_run returns */
     int sync_fd;          /* -w: written to (then closed) at the first synchronisation */
+    /* ---- txts: kernel transmit timestamps ---- */
+    struct net_tx cli_tx4, cli_tx6; /* of cli_fd4 / cli_fd6 (dclient.c) */
+    /* ---- interfaces (dlisten.c, iface.c) ---- */
+    struct iface_sock srv_sock[NTPD_SERVER_SOCKS]; /* what srv_fd[i] is bound to */
+    struct iface_rules nic_rules;                  /* interface lines, -I, -L, -4/-6 */
+    int64_t nic_timer;                             /* the -U rescan timer (0: none) */
+    int nic_seq;                                   /* addresses opened so far (numbering) */
+    uint64_t nic_dropped;                          /* datagrams dropped by `drop` sockets */
+    /* ---- names (dnames.c) ---- */
+    struct dnames *names; /* server/restrict names and `restrict source` (NULL: none) */
 };
 
 /* The port ntpd serves: 123, or NTK_NTPD_PORT from the environment (tests run several

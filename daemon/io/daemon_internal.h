@@ -41,6 +41,14 @@ void dclient_send(struct ntpd *d, const struct eng_action *a);
  * registers them with the loop; 1 when none could be opened (logged). */
 int dlisten_open(struct ntpd *d);
 
+/* Builds the interface rules from the configuration, -I and -L into d->nic_rules; 1 when they
+ * contradict each other or an -I argument is bad (logged), else 0 (--check-config too). */
+int dlisten_check(struct ntpd *d);
+
+/* Re-reads the local addresses and opens/closes the per-address sockets to match (the -U
+ * timer calls it; a no-op without interface rules and -L, where the wildcards serve all). */
+void dlisten_rescan(struct ntpd *d);
+
 /* ---- dnames.c: server and restrict lines ---- */
 
 /* Adds every server and pool line: addresses at once, names through the resolver. */
@@ -49,8 +57,52 @@ void dnames_add_servers(struct ntpd *d);
 /* Gives the restrict lines to the server's table. */
 void dnames_add_rules(struct ntpd *d);
 
-/* Loop callback of the resolver's descriptor: takes every answer. */
+/* Loop callback of the resolver's descriptor: takes every answer (pools' to the engine,
+ * server and restrict names' here), then refreshes the `restrict source` rules. */
 void dnames_on_resolved(void *ctx, int fd);
+
+/* SIGHUP: looks up again, now, every server or restrict name whose lookup failed (the
+ * backoff starts over). */
+void dnames_retry(struct ntpd *d);
+
+/* Frees what dnames.c allocated (d->names); for ntpd_free. */
+void dnames_free(struct ntpd *d);
+
+/* An association's name is looked up again once it has been unreachable for this many
+ * polls (chrony replaces unreachable sources given by name likewise). */
+#define DNAMES_UNREACH_POLLS 8
+
+#include "snap.h" /* struct snap_assoc, for the two pure helpers below */
+
+/* Most `restrict source` rules held (one per association). */
+#define DNAMES_SRC_MAX 64
+
+/* One association's `restrict source` rule in force. */
+struct dnames_src {
+    uint32_t id;          /* the association */
+    struct ntk_addr addr; /* the address its rule is for */
+};
+
+/* Brings the source rules of t in line with the associations as[0..nas) (eng_snap): the
+ * rules of associations gone or moved are taken back (rst_remove_source), and every new
+ * association's address gets one with flags (rst_add_source), while fewer than
+ * DNAMES_SRC_MAX are held. src[0..n) is the set in force; returns its new size. */
+size_t dnames_sync_sources(struct rst_table *t, uint32_t flags, struct dnames_src *src,
+                           size_t n, const struct snap_assoc *as, size_t nas);
+
+/* What dnames_should_reresolve remembers of one server association. */
+struct dnames_reach {
+    int64_t mark_mono_ns; /* when last seen reachable, or given its address */
+    bool seen;            /* reachable since then */
+};
+
+/* Whether a server association with this reach register (0: unreachable) and minpoll should
+ * have its name looked up again at now: at once when a reach register seen non-zero is 0
+ * again (8 polls unanswered, chrony's criterion), else once it has been unreachable since
+ * r->mark_mono_ns for DNAMES_UNREACH_POLLS << minpoll seconds (never answered). A reachable
+ * one moves the mark to now. The caller restarts *r (mark now, not seen) after a lookup. */
+bool dnames_should_reresolve(uint8_t reach, int8_t minpoll_log2, int64_t now_mono_ns,
+                             struct dnames_reach *r);
 
 /* ---- dstatus.c ---- */
 
@@ -80,5 +132,21 @@ void dfiles_on_drift_timer(void *ctx, int64_t now_mono_ns);
 
 /* -p: writes the pidfile atomically; 0, or 1 (logged). */
 int dfiles_write_pidfile(struct ntpd *d);
+
+/* ---- logstats: dfiles.c's log file and key reload, dstats.c's timer ---- */
+
+/* Applies `logconfig` (the class mask, NTPsec's default all-on before the items) and
+ * `logfile` (unless -l gave one: the command line wins); a log file that cannot be opened
+ * is reported and lines stay where they went. Call right after the configuration is read. */
+void dfiles_setup_log(struct ntpd *d);
+
+/* SIGHUP: re-reads the keys file; a readable one replaces the key set of the engine and the
+ * server (the old set is freed once neither uses it), and the keys added and removed are
+ * logged. An unreadable file keeps the keys in use. */
+void dfiles_reload_keys(struct ntpd *d);
+
+/* Arms the sysstats timer (every DSTATS_SYS_INTERVAL_S from the start) when sysstats is
+ * enabled; call after dstats_init with the loop made. */
+void dstats_start(struct ntpd *d);
 
 #endif /* NTK_DAEMON_INTERNAL_H */

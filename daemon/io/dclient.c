@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ntpd's client side: the sockets requests leave from and replies come back to. */
+/* ntpd's client side: the sockets requests leave from and replies come back to, with the
+ * kernel's transmit timestamps of the requests where it gives them (net.h). */
 #include "daemon_internal.h"
 
 #include <errno.h>
@@ -13,17 +14,36 @@
 
 void dclient_send(struct ntpd *d, const struct eng_action *a)
 {
-    int fd = a->remote.family == NTK_ADDR_V6 ? d->cli_fd6 : d->cli_fd4;
-    int rc = fd < 0 ? -EAFNOSUPPORT : net_send(fd, a->pkt, a->len, &a->remote);
+    bool v6 = a->remote.family == NTK_ADDR_V6;
+    int fd = v6 ? d->cli_fd6 : d->cli_fd4;
+    struct net_tx *tx = v6 ? &d->cli_tx6 : &d->cli_tx4;
+    int rc = fd < 0 ? -EAFNOSUPPORT
+                    : net_send_txts(fd, tx, a->pkt, a->len, &a->remote, a->assoc_id);
     if (rc != 0)
         log_msg(LOG_DEBUG, "association %u: send failed: %s", (unsigned)a->assoc_id,
                 strerror(-rc));
 }
 
+/* The transmit timestamps waiting on fd's error queue, handed to the engine before any
+ * reply is: the reply ends the request, and a later T1 would be ignored. */
+static void read_tx_stamps(struct ntpd *d, int fd)
+{
+    struct net_tx *tx = fd == d->cli_fd6 ? &d->cli_tx6 : &d->cli_tx4;
+    struct net_tx_stamp st[NET_BATCH];
+    int n;
+    do {
+        n = net_recv_txts(fd, tx, st, NET_BATCH);
+        for (int i = 0; i < n; i++)
+            eng_on_sent(d->eng, st[i].tag, st[i].nonce, &st[i].tx);
+    } while (n == NET_BATCH);
+}
+
+/* Called for POLLIN and POLLERR alike (loop.c runs the callback for any event). */
 static void on_client_readable(void *ctx, int fd)
 {
     struct ntpd *d = ctx;
     static struct net_msg m[NET_BATCH];
+    read_tx_stamps(d, fd);
     int n = net_recv_batch(fd, m, NET_BATCH);
     for (int i = 0; i < n; i++) {
         struct eng_now now = daemon_now();
@@ -33,17 +53,24 @@ static void on_client_readable(void *ctx, int fd)
     daemon_drain_actions(d);
 }
 
+static void watch(struct ntpd *d, int fd, const struct net_tx *tx, const char *family)
+{
+    if (fd < 0)
+        return;
+    (void)loop_add_fd(d->loop, fd, on_client_readable, d);
+    log_msg(LOG_DEBUG, "%s client socket: kernel transmit timestamps %s", family,
+            tx->on ? "on" : "not available");
+}
+
 int dclient_open(struct ntpd *d)
 {
-    d->cli_fd4 = net_open_client(AF_INET);
-    d->cli_fd6 = net_open_client(AF_INET6);
+    d->cli_fd4 = net_open_client_txts(AF_INET, &d->cli_tx4);
+    d->cli_fd6 = net_open_client_txts(AF_INET6, &d->cli_tx6);
     if (d->cli_fd4 < 0 && d->cli_fd6 < 0) {
         log_msg(LOG_ERR, "cannot open a client socket: %s", strerror(-d->cli_fd4));
         return 1;
     }
-    if (d->cli_fd4 >= 0)
-        (void)loop_add_fd(d->loop, d->cli_fd4, on_client_readable, d);
-    if (d->cli_fd6 >= 0)
-        (void)loop_add_fd(d->loop, d->cli_fd6, on_client_readable, d);
+    watch(d, d->cli_fd4, &d->cli_tx4, "IPv4");
+    watch(d, d->cli_fd6, &d->cli_tx6, "IPv6");
     return 0;
 }

@@ -212,3 +212,73 @@ int dfiles_write_pidfile(struct ntpd *d)
     d->pidfile_written = true;
     return 0;
 }
+
+/* ---- logstats: the log file, and the keys again on SIGHUP ---- */
+
+void dfiles_setup_log(struct ntpd *d)
+{
+    uint32_t mask = LOG_MASK_ALL;
+    for (size_t i = 0; i < d->conf.n_logcfg; i++) {
+        const struct conf_logcfg *it = &d->conf.logcfg[i];
+        char word[24];
+        struct ntk_sb sb;
+        ntk_sb_init(&sb, word, sizeof word);
+        ntk_sb_printf(&sb, "%s%s", it->class, it->what);
+        mask = log_mask_apply(mask, it->op, ntk_sb_str(&sb));
+    }
+    log_set_mask(mask);
+    if (d->opts.logfile != NULL || d->conf.logfile[0] == '\0')
+        return; /* -l wins over `logfile`; no `logfile`: syslog (or stderr with -n) */
+    /* NTPsec leaves a crumb in the old log before switching. */
+    log_msg(LOG_INFO, "switching log to file %s", d->conf.logfile);
+    int rc = log_to_name(d->conf.logfile);
+    if (rc != 0)
+        log_msg(LOG_ERR, "logfile %s: %s", d->conf.logfile, strerror(-rc));
+}
+
+/* Appends the key ids in one set and not in the other (up to a line's worth). */
+static size_t key_diff(const struct ntk_mac_keys *a, const struct ntk_mac_keys *b,
+                       struct ntk_sb *sb)
+{
+    size_t n = 0;
+    for (uint32_t id = 1; a != NULL && id <= CONF_KEYID_MAX; id++) {
+        if (ntk_mac_keys_lookup(a, id, NULL) != 0)
+            continue;
+        if (b != NULL && ntk_mac_keys_lookup(b, id, NULL) == 0)
+            continue;
+        if (n++ < 32)
+            ntk_sb_printf(sb, " %u", (unsigned)id);
+    }
+    if (n > 32)
+        ntk_sb_puts(sb, " ...");
+    return n;
+}
+
+void dfiles_reload_keys(struct ntpd *d)
+{
+    const char *path = d->opts.keysfile != NULL ? d->opts.keysfile : d->conf.keys;
+    if (path == NULL || path[0] == '\0')
+        return;
+    struct ntk_mac_keys *fresh = NULL;
+    if (dfiles_load_keys(d, &fresh) != 0) {
+        log_msg(LOG_ERR, "SIGHUP: %s not re-read: the %zu key(s) in use stay", path,
+                d->keys != NULL ? ntk_mac_keys_count(d->keys) : (size_t)0);
+        return;
+    }
+    char added[256], removed[256];
+    struct ntk_sb sa, sr;
+    ntk_sb_init(&sa, added, sizeof added);
+    ntk_sb_init(&sr, removed, sizeof removed);
+    size_t na = key_diff(fresh, d->keys, &sa);
+    size_t nr = key_diff(d->keys, fresh, &sr);
+    /* Single-threaded: the engine and the server use the keys only inside their calls, so
+     * once both point at the new set nothing holds the old one. */
+    struct ntk_mac_keys *old = eng_set_keys(d->eng, fresh);
+    d->srv.keys = fresh;
+    d->keys = fresh;
+    if (old != fresh)
+        ntk_mac_keys_free(old);
+    log_msg(LOG_INFO, "SIGHUP: %s re-read: %zu key(s) in use; %zu added%s%s, %zu removed%s%s",
+            path, fresh != NULL ? ntk_mac_keys_count(fresh) : (size_t)0, na, na ? ":" : "",
+            ntk_sb_str(&sa), nr, nr ? ":" : "", ntk_sb_str(&sr));
+}

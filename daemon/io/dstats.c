@@ -1,17 +1,44 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ntpd's statistics files (dstats.h). */
+/* ntpd's statistics files (dstats.h): which files, their lines from the engine's events and
+ * counters, and the hourly sysstats timer. */
 #include "dstats.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "daemon_internal.h"
 #include "log.h"
 #include "loop.h"
+#include "ntk/err.h"
 #include "ntk/sb.h"
-#include "snap.h"
 
 #include "poison.h"
+
+#define NS_PER_S 1000000000LL
+
+/* NTPsec's event codes (include/ntp_control.h) and texts (libntp/statestr.c). */
+#define PEER_EVENT      0x80u
+#define EVNT_FSET       0x02u /* freq_set */
+#define EVNT_SYNC       0x05u /* clock_sync */
+#define EVNT_SYSFAULT   0x07u /* panic_stop */
+#define EVNT_NOPEER     0x08u /* no_sys_peer */
+#define EVNT_ARMED      0x09u /* leap_armed */
+#define EVNT_CLOCKRESET 0x0cu /* clock_step */
+#define EVNT_KERN       0x0du /* kern */
+#define PEVNT_UNREACH   0x83u /* unreachable */
+#define PEVNT_REACH     0x84u /* reachable */
+#define PEVNT_RATE      0x87u /* rate_exceeded */
+#define PEVNT_DENY      0x88u /* access_denied */
+#define PEVNT_NEWPEER   0x8au /* sys_peer */
+
+/* NTPsec's system status word source for a system peer reached by NTP (CTL_SST_TS_NTP). */
+#define SST_TS_NTP 6u
+
+/* ======================================================================================== */
+/* Setup                                                                                    */
+/* ======================================================================================== */
 
 /* conf's filegen types, in stats.h's terms. */
 static enum stats_gen_type gen_type(enum conf_fg_type t)
@@ -39,7 +66,8 @@ static void setup(struct stats_gen *g, const struct conf *c, enum conf_stat whic
                   const char *name, const char *dir)
 {
     const struct conf_filegen *f = &c->filegen[which];
-    bool on = (c->stats_mask & (1u << which)) || f->enable;
+    /* `statistics NAME` sets enable too, so a later `filegen NAME disable` wins. */
+    bool on = (c->sys_flags & CONF_SYS_STATS) && f->enable;
     char base[STATS_PATH_MAX];
     struct ntk_sb sb;
     ntk_sb_init(&sb, base, sizeof base);
@@ -51,24 +79,58 @@ static void setup(struct stats_gen *g, const struct conf *c, enum conf_stat whic
     }
 }
 
+/* NTK_SYSSTATS_INTERVAL (seconds, 1..86400) lets the tests see sysstats lines without
+ * waiting an hour; NTPsec has no such knob. */
+static int64_t sys_interval_ns(void)
+{
+    const char *p = getenv("NTK_SYSSTATS_INTERVAL");
+    long v = p != NULL ? strtol(p, NULL, 10) : 0;
+    return (v >= 1 && v <= 86400 ? v : DSTATS_SYS_INTERVAL_S) * NS_PER_S;
+}
+
 void dstats_init(struct dstats *s, const struct conf *c, const char *statsdir_opt)
 {
     memset(s, 0, sizeof *s);
-    s->loop.fd = s->peer.fd = -1;
+    struct stats_gen *all[] = {&s->loop, &s->peer, &s->raw, &s->sys, &s->proto, &s->clock};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        all[i]->fd = -1;
+    s->ready = true;
     const char *dir = statsdir_opt != NULL ? statsdir_opt : c->statsdir;
     s->start_mono_ns = loop_now_mono_ns();
-    if (!(c->sys_flags & CONF_SYS_STATS))
-        return; /* `disable stats` */
+    s->sys_last_mono_ns = s->start_mono_ns;
+    s->sys_interval_ns = sys_interval_ns();
     setup(&s->loop, c, CONF_STAT_LOOPSTATS, "loopstats", dir);
     setup(&s->peer, c, CONF_STAT_PEERSTATS, "peerstats", dir);
+    setup(&s->raw, c, CONF_STAT_RAWSTATS, "rawstats", dir);
+    setup(&s->sys, c, CONF_STAT_SYSSTATS, "sysstats", dir);
+    setup(&s->proto, c, CONF_STAT_PROTOSTATS, "protostats", dir);
+    setup(&s->clock, c, CONF_STAT_CLOCKSTATS, "clockstats", dir);
 }
 
+void dstats_reopen(struct dstats *s)
+{
+    if (!s->ready)
+        return;
+    stats_gen_close(&s->loop);
+    stats_gen_close(&s->peer);
+    stats_gen_close(&s->raw);
+    stats_gen_close(&s->sys);
+    stats_gen_close(&s->proto);
+    stats_gen_close(&s->clock);
+}
+
+void dstats_close(struct dstats *s)
+{
+    dstats_reopen(s);
+}
+
+/* Appends line to g; a failure is logged and disables the file. */
 static void append(struct stats_gen *g, struct ntk_sb *line, int64_t start_mono_ns)
 {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     struct stats_gen_clock c = {.unix_s = (int64_t)now.tv_sec,
-                                .up_s = (loop_now_mono_ns() - start_mono_ns) / 1000000000LL,
+                                .up_s = (loop_now_mono_ns() - start_mono_ns) / NS_PER_S,
                                 .pid = (long)getpid()};
     char why[300];
     struct ntk_sb err;
@@ -77,6 +139,274 @@ static void append(struct stats_gen *g, struct ntk_sb *line, int64_t start_mono_
         log_msg(LOG_ERR, "statistics: %s (the file is disabled)", ntk_sb_str(&err));
         g->enabled = false;
     }
+}
+
+/* ======================================================================================== */
+/* Status words (NTPsec ctlsysstatus / ctlpeerstatus)                                       */
+/* ======================================================================================== */
+
+/* The selection code of a tally character (NTPsec CTL_PST_SEL_*). */
+static unsigned sel_code(char tally)
+{
+    static const char order[] = " x.-+#*o";
+    const char *p = tally != '\0' ? strchr(order, tally) : NULL;
+    return p != NULL ? (unsigned)(p - order) : 0;
+}
+
+static struct dstats_peer_ev *peer_hist(struct dstats *s, uint32_t id, bool make)
+{
+    struct dstats_peer_ev *free_slot = NULL;
+    for (size_t i = 0; i < DSTATS_PEERS_MAX; i++) {
+        if (s->peers[i].id == id)
+            return &s->peers[i];
+        if (s->peers[i].id == 0 && free_slot == NULL)
+            free_slot = &s->peers[i];
+    }
+    if (!make)
+        return NULL;
+    if (free_slot == NULL)
+        free_slot = &s->peers[id % DSTATS_PEERS_MAX]; /* full: forget another's history */
+    *free_slot = (struct dstats_peer_ev){.id = id};
+    return free_slot;
+}
+
+static unsigned sys_word(const struct dstats *s, const struct snap_system *sys)
+{
+    unsigned source = sys != NULL && sys->sys_peer != 0 ? SST_TS_NTP : 0;
+    unsigned leap = sys != NULL ? (unsigned)sys->leap & 3u : 3u;
+    return leap << 14 | source << 8 | (s->sys_count & 0xfu) << 4 | (s->sys_last & 0xfu);
+}
+
+static unsigned peer_word(struct dstats *s, const struct snap_assoc *as)
+{
+    unsigned st = sel_code(as->tally);
+    st |= as->from_pool ? 0 : 0x80u;     /* CTL_PST_CONFIG */
+    st |= as->key_id != 0 ? 0x40u : 0;   /* CTL_PST_AUTHENABLE */
+    st |= as->authenticated ? 0x20u : 0; /* CTL_PST_AUTHENTIC */
+    st |= as->reach != 0 ? 0x10u : 0;    /* CTL_PST_REACH */
+    const struct dstats_peer_ev *h = peer_hist(s, as->id, false);
+    unsigned n = h != NULL ? h->count : 0, last = h != NULL ? h->last : 0;
+    return st << 8 | (n & 0xfu) << 4 | (last & 0xfu);
+}
+
+/* NTPsec report_event's history: the same event again counts up to 15 and is then not
+ * reported; another event starts a new count. Returns false for a suppressed report. */
+static bool count_event(uint8_t *last, uint8_t *count, uint8_t code)
+{
+    if (*last == code && *count > 0) {
+        if (*count >= DSTATS_MAX_REPEAT)
+            return false;
+        (*count)++;
+    } else {
+        *last = code;
+        *count = 1;
+    }
+    return true;
+}
+
+/* ======================================================================================== */
+/* Lines                                                                                    */
+/* ======================================================================================== */
+
+void dstats_counts(const struct srv_stats *st, const struct snap_counters *ec,
+                   struct stats_sys *out)
+{
+    memset(out, 0, sizeof *out);
+    if (st != NULL) {
+        const uint64_t *dr = st->drops;
+        out->received = st->received;
+        out->processed = st->replies + st->control;
+        out->newversion = st->by_version[4];
+        out->oldversion = st->by_version[1] + st->by_version[2] + st->by_version[3];
+        out->restricted = dr[SRV_DROP_IGNORE] + dr[SRV_DROP_NOSERVE] + dr[SRV_DROP_VERSION];
+        out->badlength = dr[SRV_DROP_TOO_SHORT] + dr[SRV_DROP_BAD_LENGTH] +
+                         dr[SRV_DROP_BAD_VERSION] + dr[SRV_DROP_BAD_MODE] +
+                         dr[SRV_DROP_BAD_EF] + dr[SRV_DROP_BAD_MAC_LENGTH];
+        out->badauth =
+            dr[SRV_DROP_UNKNOWN_KEY] + dr[SRV_DROP_BAD_MAC] + dr[SRV_DROP_CRYPTO_NAK];
+        out->declined = dr[SRV_DROP_MODE_PRIVATE] + dr[SRV_DROP_NOT_REQUEST] +
+                        dr[SRV_DROP_FLAKE] + dr[SRV_DROP_NOSPC] + dr[SRV_DROP_AMPLIFY];
+        out->limitrejected = dr[SRV_DROP_RATE] + st->kod;
+        out->kodsent = st->kod;
+    }
+    if (ec != NULL) {
+        out->received += ec->received;
+        for (size_t i = 0; i < ENG_RX_KINDS; i++)
+            out->processed += ec->by_rx[i];
+        out->badlength += ec->bad_length;
+        out->declined += ec->unknown_source;
+    }
+}
+
+bool dstats_sys_line(struct dstats *s, const struct stats_sys *cum, const struct timespec *now,
+                     int64_t now_mono_ns, struct ntk_sb *sb)
+{
+    int64_t since = now_mono_ns - s->sys_last_mono_ns;
+    if (since < s->sys_interval_ns)
+        return false;
+    const struct stats_sys *b = &s->sys_base;
+    struct stats_sys r = {
+        .now = *now,
+        .since_reset_s = (uint32_t)(since / NS_PER_S),
+        .received = cum->received - b->received,
+        .processed = cum->processed - b->processed,
+        .newversion = cum->newversion - b->newversion,
+        .oldversion = cum->oldversion - b->oldversion,
+        .restricted = cum->restricted - b->restricted,
+        .badlength = cum->badlength - b->badlength,
+        .badauth = cum->badauth - b->badauth,
+        .declined = cum->declined - b->declined,
+        .limitrejected = cum->limitrejected - b->limitrejected,
+        .kodsent = cum->kodsent - b->kodsent,
+    };
+    s->sys_base = *cum;
+    s->sys_last_mono_ns = now_mono_ns;
+    return stats_fmt_sys(&r, sb) == 0;
+}
+
+/* The code (with PEER_EVENT for a peer event), text and extra text of an event; false for
+ * one NTPsec has no code for. */
+static bool event_code(const struct eng_action *ev, unsigned *code, const char **msg,
+                       char *extra, size_t cap)
+{
+    struct ntk_sb x;
+    ntk_sb_init(&x, extra, cap);
+    switch (ev->event) {
+    case ENG_EV_UNSYNC:
+        *code = EVNT_NOPEER, *msg = "no_sys_peer";
+        return true;
+    case ENG_EV_STEP:
+        *code = EVNT_CLOCKRESET, *msg = "clock_step";
+        ntk_sb_printf(&x, "%+.6f s", ev->value);
+        return true;
+    case ENG_EV_PANIC:
+        *code = EVNT_SYSFAULT, *msg = "panic_stop";
+        ntk_sb_printf(&x, "%+.0f s", ev->value);
+        return true;
+    case ENG_EV_FREQ:
+        *code = EVNT_FSET, *msg = "freq_set";
+        ntk_sb_printf(&x, "%.3f PPM", ev->value);
+        return true;
+    case ENG_EV_LEAP_ARMED:
+        *code = EVNT_ARMED, *msg = "leap_armed";
+        return true;
+    case ENG_EV_CLOCK_ERROR:
+        *code = EVNT_KERN, *msg = "kern";
+        ntk_sb_puts(&x, ev->text);
+        return true;
+    case ENG_EV_REACH:
+        *code = PEVNT_REACH, *msg = "reachable";
+        return true;
+    case ENG_EV_UNREACH:
+        *code = PEVNT_UNREACH, *msg = "unreachable";
+        return true;
+    case ENG_EV_KOD:
+        /* NTPsec acts on RATE (rate_exceeded) and DENY/RSTR (access_denied) only. */
+        if (strcmp(ev->text, "RATE") == 0)
+            *code = PEVNT_RATE, *msg = "rate_exceeded";
+        else if (strcmp(ev->text, "DENY") == 0 || strcmp(ev->text, "RSTR") == 0)
+            *code = PEVNT_DENY, *msg = "access_denied";
+        else
+            return false;
+        ntk_sb_puts(&x, ev->text);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* One report_event: updates the history, appends the line. */
+static bool report(struct dstats *s, unsigned code, const char *msg, const char *extra,
+                   const struct snap_system *sys, const struct snap_assoc *as,
+                   const struct timespec *now, struct ntk_sb *sb)
+{
+    struct stats_proto r = {.now = *now, .event = code, .message = msg, .extra = extra};
+    if (code & PEER_EVENT) {
+        if (as == NULL)
+            return false; /* the association is gone */
+        struct dstats_peer_ev *h = peer_hist(s, as->id, true);
+        if (!count_event(&h->last, &h->count, (uint8_t)(code & ~PEER_EVENT)))
+            return false;
+        r.src.addr = as->addr;
+        r.status = peer_word(s, as);
+    } else {
+        if (!count_event(&s->sys_last, &s->sys_count, (uint8_t)code))
+            return false;
+        r.src.addr.family = NTK_ADDR_NONE; /* "0.0.0.0" */
+        r.status = sys_word(s, sys);
+    }
+    return stats_fmt_proto(&r, sb) == 0;
+}
+
+bool dstats_proto_line(struct dstats *s, const struct eng_action *ev,
+                       const struct snap_system *sys, const struct snap_assoc *as,
+                       const struct timespec *now, struct ntk_sb *sb)
+{
+    if (ev->event == ENG_EV_SYNC) {
+        /* NTPsec: clock_sync when the system first synchronises, sys_peer for each new
+         * system peer. */
+        bool wrote = false;
+        if (!s->synced)
+            wrote = report(s, EVNT_SYNC, "clock_sync", NULL, sys, NULL, now, sb);
+        s->synced = true;
+        return report(s, PEVNT_NEWPEER, "sys_peer", NULL, sys, as, now, sb) || wrote;
+    }
+    if (ev->event == ENG_EV_UNSYNC)
+        s->synced = false;
+    unsigned code = 0;
+    const char *msg = NULL;
+    char extra[STATS_LINE_MAX / 4];
+    if (!event_code(ev, &code, &msg, extra, sizeof extra))
+        return false;
+    return report(s, code, msg, extra[0] ? extra : NULL, sys, as, now, sb);
+}
+
+int dstats_raw_line(const struct eng_action *ev, const struct snap_assoc *as,
+                    const struct timespec *now, struct ntk_sb *sb)
+{
+    const struct eng_raw *w = &ev->raw;
+    struct stats_raw r = {
+        .now = *now,
+        .src = {.label = NULL, .addr = ev->remote},
+        .dst = {.family = NTK_ADDR_NONE},
+        .t1 = w->t1,
+        .t2 = w->t2,
+        .t3 = w->t3,
+        .t4 = w->t4,
+        .leap = w->leap,
+        .version = w->version,
+        .mode = w->mode,
+        .stratum = w->stratum,
+        .poll_log2 = w->poll_log2,
+        .precision_log2 = w->precision_log2,
+        .root_delay_s = w->root_delay_s,
+        .root_disp_s = w->root_disp_s,
+        .refid = w->refid,
+        .outcount = 0, /* a reply came: nothing is outstanding */
+    };
+    if (r.src.addr.family == NTK_ADDR_NONE && as != NULL)
+        r.src.addr = as->addr;
+    r.src.addr.port = 0;
+    return stats_fmt_raw(&r, sb);
+}
+
+/* ======================================================================================== */
+/* From the engine                                                                          */
+/* ======================================================================================== */
+
+/* The association id in the engine's report into *out; false when there is none. */
+static bool snap_one(const struct eng *e, uint32_t id, struct snap_system *sys,
+                     struct snap_assoc *out)
+{
+    static struct snap_assoc as[DSTATS_PEERS_MAX];
+    size_t n = eng_snap(e, loop_now_mono_ns(), sys, NULL, as, DSTATS_PEERS_MAX);
+    for (size_t i = 0; i < n && i < DSTATS_PEERS_MAX; i++) {
+        if (as[i].id == id && id != 0) {
+            *out = as[i];
+            return true;
+        }
+    }
+    return false;
 }
 
 static void loop_line(struct dstats *s, const struct eng *e)
@@ -89,7 +419,7 @@ static void loop_line(struct dstats *s, const struct eng *e)
                            .wander_ppm = sys.clk_wander_ppm,
                            .poll_log2 = sys.poll_log2};
     clock_gettime(CLOCK_REALTIME, &r.now);
-    char buf[512];
+    char buf[STATS_LINE_MAX];
     struct ntk_sb sb;
     ntk_sb_init(&sb, buf, sizeof buf);
     if (stats_fmt_loop(&r, &sb) == 0)
@@ -98,38 +428,108 @@ static void loop_line(struct dstats *s, const struct eng *e)
 
 static void peer_line(struct dstats *s, const struct eng *e, uint32_t id)
 {
-    static struct snap_assoc as[64];
-    size_t n = eng_snap(e, loop_now_mono_ns(), NULL, NULL, as, 64);
-    for (size_t i = 0; i < n && i < 64; i++) {
-        if (as[i].id != id)
-            continue;
-        /* The status word comes with mode 6; until then the selection tally's code is 0. */
-        struct stats_peer r = {.src = {.label = NULL, .addr = as[i].addr},
-                               .status = 0,
-                               .offset_s = as[i].offset_s,
-                               .delay_s = as[i].delay_s,
-                               .disp_s = as[i].disp_s,
-                               .jitter_s = as[i].jitter_s};
-        r.src.addr.port = 0;
-        clock_gettime(CLOCK_REALTIME, &r.now);
-        char buf[512];
-        struct ntk_sb sb;
-        ntk_sb_init(&sb, buf, sizeof buf);
-        if (stats_fmt_peer(&r, &sb) == 0)
-            append(&s->peer, &sb, s->start_mono_ns);
-    }
+    static struct snap_assoc as;
+    if (!snap_one(e, id, NULL, &as))
+        return;
+    struct stats_peer r = {.src = {.label = NULL, .addr = as.addr},
+                           .status = peer_word(s, &as),
+                           .offset_s = as.offset_s,
+                           .delay_s = as.delay_s,
+                           .disp_s = as.disp_s,
+                           .jitter_s = as.jitter_s};
+    r.src.addr.port = 0;
+    clock_gettime(CLOCK_REALTIME, &r.now);
+    char buf[STATS_LINE_MAX];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, buf, sizeof buf);
+    if (stats_fmt_peer(&r, &sb) == 0)
+        append(&s->peer, &sb, s->start_mono_ns);
+}
+
+static void raw_line(struct dstats *s, const struct eng *e, const struct eng_action *ev)
+{
+    static struct snap_assoc as;
+    bool have = ev->remote.family != NTK_ADDR_NONE || snap_one(e, ev->assoc_id, NULL, &as);
+    if (!have)
+        return;
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char buf[STATS_LINE_MAX];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, buf, sizeof buf);
+    if (dstats_raw_line(ev, &as, &now, &sb) == 0)
+        append(&s->raw, &sb, s->start_mono_ns);
+}
+
+static void proto_line(struct dstats *s, const struct eng *e, const struct eng_action *ev)
+{
+    static struct snap_assoc as;
+    struct snap_system sys;
+    bool have = snap_one(e, ev->assoc_id, &sys, &as);
+    if (ev->assoc_id == 0) /* snap_one filled sys only */
+        eng_snap(e, loop_now_mono_ns(), &sys, NULL, NULL, 0);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char buf[2 * STATS_LINE_MAX];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, buf, sizeof buf);
+    if (dstats_proto_line(s, ev, &sys, have ? &as : NULL, &now, &sb))
+        append(&s->proto, &sb, s->start_mono_ns);
 }
 
 void dstats_event(struct dstats *s, const struct eng *e, const struct eng_action *ev)
 {
-    if (ev->event == ENG_EV_CLOCK_UPDATE && s->loop.enabled)
-        loop_line(s, e);
-    else if (ev->event == ENG_EV_PEER_UPDATE && s->peer.enabled)
-        peer_line(s, e, ev->assoc_id);
+    if (!s->ready)
+        return;
+    switch (ev->event) {
+    case ENG_EV_CLOCK_UPDATE:
+        if (s->loop.enabled)
+            loop_line(s, e);
+        break;
+    case ENG_EV_PEER_UPDATE:
+        if (s->peer.enabled)
+            peer_line(s, e, ev->assoc_id);
+        break;
+    case ENG_EV_RAW:
+        if (s->raw.enabled)
+            raw_line(s, e, ev);
+        break;
+    default:
+        if (s->proto.enabled)
+            proto_line(s, e, ev);
+        break;
+    }
 }
 
-void dstats_close(struct dstats *s)
+/* ======================================================================================== */
+/* The hourly sysstats line                                                                 */
+/* ======================================================================================== */
+
+static void on_sys_timer(void *ctx, int64_t now_mono_ns)
 {
-    stats_gen_close(&s->loop);
-    stats_gen_close(&s->peer);
+    struct ntpd *d = ctx;
+    struct dstats *s = &d->stats;
+    s->sys_timer = 0;
+    struct snap_counters ec;
+    eng_snap(d->eng, now_mono_ns, NULL, &ec, NULL, 0);
+    struct stats_sys cum;
+    dstats_counts(&d->srv.st, &ec, &cum);
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    char buf[STATS_LINE_MAX];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, buf, sizeof buf);
+    if (dstats_sys_line(s, &cum, &now, now_mono_ns, &sb))
+        append(&s->sys, &sb, s->start_mono_ns);
+    dstats_start(d);
+}
+
+void dstats_start(struct ntpd *d)
+{
+    struct dstats *s = &d->stats;
+    if (!s->ready || !s->sys.enabled || d->loop == NULL)
+        return;
+    int64_t id =
+        loop_timer(d->loop, s->sys_last_mono_ns + s->sys_interval_ns, on_sys_timer, d);
+    s->sys_timer = id > 0 ? id : 0;
 }

@@ -10,24 +10,46 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include <linux/errqueue.h>
+#include <linux/net_tstamp.h>
+
 #include "poison.h"
 
-/* Room for the control messages of one datagram: a timestamp and a PKTINFO. */
+/* Room for the control messages of one datagram: a timestamp (SCM_TIMESTAMPNS, or
+ * SCM_TIMESTAMPING's three) and a PKTINFO. */
 #define CTL_SPACE                                                                             \
-    (CMSG_SPACE(sizeof(struct timespec)) + CMSG_SPACE(sizeof(struct in6_pktinfo)))
+    (CMSG_SPACE(sizeof(struct scm_timestamping)) + CMSG_SPACE(sizeof(struct in6_pktinfo)))
 
-/* Options whose failure is fine (the daemon works without them, only less well). */
-static void optional_opts(int fd, int family)
+/* SO_TIMESTAMPING on client sockets: software receive and transmit timestamps, the transmit
+ * ones alone on the error queue with the datagram counter (net.h). */
+#define TS_FLAGS_TX                                                                           \
+    (SOF_TIMESTAMPING_SOFTWARE | SOF_TIMESTAMPING_RX_SOFTWARE |                               \
+     SOF_TIMESTAMPING_TX_SOFTWARE | SOF_TIMESTAMPING_OPT_ID | SOF_TIMESTAMPING_OPT_TSONLY)
+
+static bool set_tsflags(int fd, int flags)
+{
+    return setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags) == 0;
+}
+
+/* Options whose failure is fine (the daemon works without them, only less well). With tx,
+ * SO_TIMESTAMPING is tried first (tx->on says whether the kernel took it). */
+static void optional_opts(int fd, int family, struct net_tx *tx)
 {
     int on = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    if (tx != NULL && set_tsflags(fd, TS_FLAGS_TX)) {
+        tx->on = true;
+        tx->flags = TS_FLAGS_TX;
+    } else {
+        (void)setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on);
+    }
     if (family == AF_INET)
         (void)setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &on, sizeof on);
     else
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &on, sizeof on);
 }
 
-static int open_bound(int family, const struct sockaddr_storage *ss, size_t len)
+static int open_bound(int family, const struct sockaddr_storage *ss, size_t len,
+                      struct net_tx *tx, unsigned flags)
 {
     int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_UDP);
     if (fd < 0)
@@ -35,16 +57,20 @@ static int open_bound(int family, const struct sockaddr_storage *ss, size_t len)
     int on = 1;
     if (family == AF_INET6)
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
-    optional_opts(fd, family);
+    optional_opts(fd, family, tx);
+    if (flags & NET_REUSE_BEFORE)
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     if (bind(fd, (const struct sockaddr *)ss, (socklen_t)len) != 0) {
         int e = errno;
         close(fd);
         return -e;
     }
+    if (flags & NET_REUSE_AFTER)
+        (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     return fd;
 }
 
-int net_open_server(const struct ntk_addr *addr, uint16_t port)
+int net_open_server(const struct ntk_addr *addr, uint16_t port, unsigned flags)
 {
     struct ntk_addr a = *addr;
     a.port = port;
@@ -52,10 +78,10 @@ int net_open_server(const struct ntk_addr *addr, uint16_t port)
     size_t len = 0;
     if (ntk_addr_to_sockaddr(&a, &ss, &len) != 0)
         return -EAFNOSUPPORT;
-    return open_bound(ss.ss_family, &ss, len);
+    return open_bound(ss.ss_family, &ss, len, NULL, flags);
 }
 
-int net_open_client(int family)
+static int open_client(int family, struct net_tx *tx)
 {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
@@ -63,7 +89,21 @@ int net_open_client(int family)
     size_t len = family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
     if (family != AF_INET && family != AF_INET6)
         return -EAFNOSUPPORT;
-    return open_bound(family, &ss, len);
+    return open_bound(family, &ss, len, tx, 0);
+}
+
+int net_open_client(int family)
+{
+    return open_client(family, NULL);
+}
+
+int net_open_client_txts(int family, struct net_tx *tx)
+{
+    memset(tx, 0, sizeof *tx);
+    int fd = open_client(family, tx);
+    if (fd < 0)
+        memset(tx, 0, sizeof *tx);
+    return fd;
 }
 
 /* ---- receive ---- */
@@ -95,6 +135,13 @@ static void finish_msg(struct msghdr *mh, size_t len, struct net_msg *m)
         if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
             memcpy(&m->rx, CMSG_DATA(c), sizeof m->rx);
             m->kernel_ts = true;
+        } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            struct scm_timestamping st;
+            memcpy(&st, CMSG_DATA(c), sizeof st);
+            if (st.ts[0].tv_sec != 0 || st.ts[0].tv_nsec != 0) { /* [0]: software */
+                m->rx = st.ts[0];
+                m->kernel_ts = true;
+            }
         } else {
             read_pktinfo(c, m);
         }
@@ -243,4 +290,104 @@ int net_send(int fd, const uint8_t *buf, size_t len, const struct ntk_addr *remo
     ssize_t r =
         sendto(fd, buf, len, MSG_DONTWAIT, (const struct sockaddr *)&ss, (socklen_t)slen);
     return r == (ssize_t)len ? 0 : r < 0 ? -errno : -EMSGSIZE;
+}
+
+/* ---- kernel transmit timestamps (net.h) ---- */
+
+/* Restarts the kernel's datagram counter at 0 (OPT_ID is reset only when it is turned on)
+ * and forgets the requests recorded: after a failed send the prediction may be off. */
+static void restart_counter(int fd, struct net_tx *tx)
+{
+    (void)set_tsflags(fd, tx->flags & ~SOF_TIMESTAMPING_OPT_ID);
+    tx->on = set_tsflags(fd, tx->flags);
+    memset(tx->slot, 0, sizeof tx->slot);
+    tx->next_key = 0;
+    tx->restarts++;
+}
+
+int net_send_txts(int fd, struct net_tx *tx, const uint8_t *buf, size_t len,
+                  const struct ntk_addr *remote, uint32_t tag)
+{
+    int rc = net_send(fd, buf, len, remote);
+    if (!tx->on)
+        return rc;
+    if (rc != 0) {
+        restart_counter(fd, tx);
+        return rc;
+    }
+    struct net_tx_slot *s = &tx->slot[tx->next_key % NET_TX_RING];
+    *s = (struct net_tx_slot){.key = tx->next_key, .tag = tag, .used = true};
+    if (len >= 48)
+        memcpy(s->nonce, buf + 40, sizeof s->nonce);
+    tx->next_key++;
+    return 0;
+}
+
+/* The transmit timestamp and its counter in one error-queue message's control data; false
+ * for anything else (an ICMP error, a stamp without a time). */
+static bool parse_tx_stamp(struct msghdr *mh, uint32_t *key, struct timespec *ts)
+{
+    bool have_ts = false, have_key = false;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c != NULL; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPING) {
+            struct scm_timestamping st;
+            memcpy(&st, CMSG_DATA(c), sizeof st);
+            *ts = st.ts[0];
+            have_ts = ts->tv_sec != 0 || ts->tv_nsec != 0;
+        } else if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+            struct sock_extended_err ee;
+            memcpy(&ee, CMSG_DATA(c), sizeof ee);
+            have_key = ee.ee_errno == ENOMSG && ee.ee_origin == SO_EE_ORIGIN_TIMESTAMPING &&
+                       ee.ee_info == SCM_TSTAMP_SND;
+            *key = ee.ee_data;
+        }
+    }
+    return have_ts && have_key;
+}
+
+/* Reads one message from the error queue: 1 with *key and *ts for a transmit timestamp, 0
+ * for any other message, or a negative errno (-EAGAIN: the queue is empty). */
+static int read_errqueue(int fd, uint32_t *key, struct timespec *ts)
+{
+    uint8_t data[64]; /* OPT_TSONLY: normally empty */
+    union {
+        char b[CMSG_SPACE(sizeof(struct scm_timestamping)) +
+               CMSG_SPACE(sizeof(struct sock_extended_err) + sizeof(struct sockaddr_in6)) +
+               64];
+        struct cmsghdr align;
+    } ctl;
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+    struct msghdr mh = {.msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = ctl.b,
+                        .msg_controllen = sizeof ctl.b};
+    if (recvmsg(fd, &mh, MSG_ERRQUEUE | MSG_DONTWAIT) < 0)
+        return errno == EWOULDBLOCK ? -EAGAIN : -errno;
+    return parse_tx_stamp(&mh, key, ts) ? 1 : 0;
+}
+
+int net_recv_txts(int fd, struct net_tx *tx, struct net_tx_stamp *out, int n)
+{
+    int got = 0;
+    while (got < n) {
+        uint32_t key = 0;
+        struct timespec ts;
+        int r = read_errqueue(fd, &key, &ts);
+        if (r < 0)
+            return r == -EAGAIN || got > 0 ? got : r;
+        struct net_tx_slot *s = &tx->slot[key % NET_TX_RING];
+        if (r == 0)
+            continue;
+        if (!s->used || s->key != key) {
+            tx->unmatched++;
+            continue;
+        }
+        s->used = false;
+        tx->stamped++;
+        out[got] = (struct net_tx_stamp){.tag = s->tag, .tx = ts};
+        memcpy(out[got].nonce, s->nonce, sizeof out[got].nonce);
+        got++;
+    }
+    return got;
 }

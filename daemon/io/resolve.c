@@ -20,6 +20,7 @@ struct request {
     char name[256];
     int family;
     uint16_t port;
+    uint32_t tag;
 };
 
 struct resolver {
@@ -59,6 +60,7 @@ static void lookup(const struct request *q, struct resolve_answer *a)
 {
     memset(a, 0, sizeof *a);
     memcpy(a->name, q->name, sizeof a->name);
+    a->tag = q->tag;
     struct addrinfo hints = {
         .ai_family = q->family, .ai_socktype = SOCK_DGRAM, .ai_flags = AI_NUMERICSERV};
     char port[8];
@@ -102,6 +104,12 @@ static void *worker(void *arg)
 
 int resolver_ask(struct resolver *r, const char *name, int family, uint16_t port)
 {
+    return resolver_ask_tag(r, name, family, port, 0);
+}
+
+int resolver_ask_tag(struct resolver *r, const char *name, int family, uint16_t port,
+                     uint32_t tag)
+{
     size_t len = strlen(name);
     if (len == 0 || len >= sizeof r->req[0].name)
         return -EINVAL;
@@ -114,6 +122,7 @@ int resolver_ask(struct resolver *r, const char *name, int family, uint16_t port
         memcpy(q->name, name, len + 1);
         q->family = family;
         q->port = port;
+        q->tag = tag;
         r->nreq++;
         if (!r->running) {
             rc = -pthread_create(&r->thread, NULL, worker, r);
@@ -158,4 +167,18 @@ void resolver_free(struct resolver *r)
     pthread_mutex_destroy(&r->mu);
     pthread_cond_destroy(&r->cv);
     free(r);
+}
+
+void resolve_retry_reset(struct resolve_retry *r)
+{
+    r->delay_s = RESOLVE_RETRY_MIN_S;
+}
+
+int resolve_retry_next_s(struct resolve_retry *r)
+{
+    int d = r->delay_s < RESOLVE_RETRY_MIN_S   ? RESOLVE_RETRY_MIN_S
+            : r->delay_s > RESOLVE_RETRY_MAX_S ? RESOLVE_RETRY_MAX_S
+                                               : r->delay_s;
+    r->delay_s = d > RESOLVE_RETRY_MAX_S / 2 ? RESOLVE_RETRY_MAX_S : d * 2;
+    return d;
 }

@@ -20,7 +20,25 @@ struct resolve_answer {
     struct ntk_addr addrs[RESOLVE_ADDRS_MAX]; /* its addresses, port set */
     size_t n;                                 /* how many (0 when it failed) */
     int gai_err;                              /* 0, or the EAI_* code (gai_strerror) */
+    uint32_t tag;                             /* the asker's tag (resolver_ask_tag; 0) */
 };
+
+/* A failed lookup is retried after RESOLVE_RETRY_MIN_S, the delay doubling at every failure
+ * up to RESOLVE_RETRY_MAX_S (the engine's pools use the same figures: ENG_RESOLVE_MIN_S). */
+#define RESOLVE_RETRY_MIN_S 16
+#define RESOLVE_RETRY_MAX_S 3600
+
+/* The retry schedule of one name. */
+struct resolve_retry {
+    int delay_s; /* the wait before the next try (RESOLVE_RETRY_MIN_S..MAX) */
+};
+
+/* Starts (or, after a success, restarts) the schedule at RESOLVE_RETRY_MIN_S. */
+void resolve_retry_reset(struct resolve_retry *r);
+
+/* After a failure: returns how long to wait before the next try, in seconds, and doubles
+ * the delay for the failure after it (at most RESOLVE_RETRY_MAX_S). */
+int resolve_retry_next_s(struct resolve_retry *r);
 
 struct resolver;
 
@@ -37,6 +55,10 @@ int resolver_fd(const struct resolver *r);
  * AF_INET6), starting the thread if needed. Returns 0, -ENOSPC (queue full), -EINVAL (name
  * too long or empty) or a negative errno from pthread_create. */
 int resolver_ask(struct resolver *r, const char *name, int family, uint16_t port);
+
+/* resolver_ask with a tag the answer carries back (resolver_ask is tag 0). */
+int resolver_ask_tag(struct resolver *r, const char *name, int family, uint16_t port,
+                     uint32_t tag);
 
 /* Takes one finished answer, if any. Returns 1 and writes *out, or 0 when none is waiting. */
 int resolver_take(struct resolver *r, struct resolve_answer *out);

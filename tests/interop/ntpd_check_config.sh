@@ -89,4 +89,16 @@ cc kbad k-bad.conf
 check_rc "a keys file with bad lines" 1
 check_match "bad.keys: FILE:LINE:COL of line 1" "bad\.keys:1:[0-9]+: error" "$ALL"
 check_match "bad.keys: FILE:LINE:COL of line 2" "bad\.keys:2:[0-9]+: error" "$ALL"
+
+echo "== interface lines with -I or -L (NTPsec refuses the mix and exits)"
+conf nic.conf "interface listen 127.0.0.1"
+ntk_run nicI "$NTK_NTPD" --check-config -c nic.conf -I 127.0.0.1
+check_rc "interface lines and -I" 1
+check_match "interface lines and -I: why" "not allowed with --interface" "$OUT$ERR"
+ntk_run nicL "$NTK_NTPD" --check-config -c nic.conf -L
+check_rc "interface lines and -L" 1
+conf nonic.conf "server 127.0.0.1"
+ntk_run badI "$NTK_NTPD" --check-config -c nonic.conf -I 'bad/name!'
+check_rc "an -I that is neither an address nor a name" 1
+check_match "a bad -I: named" "bad/name!: neither an address nor an interface name" "$OUT$ERR"
 ntk_done

@@ -890,6 +890,107 @@ static void property_garbage(void **state)
     assert_int_equal(e.a.reach, 3);
 }
 
+/* ---- kernel transmit timestamps ----------------------------------------------------------
+ */
+
+/* The reply to the request in flight, checked at now, with its sample. */
+static enum assoc_rx answer_sample(struct env *e, const struct reply *r,
+                                   struct ntk_sntp_sample *s)
+{
+    uint8_t b[BUF];
+    size_t n = make_reply(e, r, b);
+    advance_s(e, r->delay_s);
+    return assoc_receive(&e->a, &e->now, b, n, ntk_ts_from_timespec(&e->now.real), e->keys,
+                         &e->sys, s, NULL);
+}
+
+/* The kernel's time, lag after the build time, becomes T1: δ and θ move by exactly lag and
+ * lag / 2; the wrong nonce, an earlier or much later time, and a second time are refused. */
+static void kernel_t1(void **state)
+{
+    (void)state;
+    tu_seed();
+    struct eng_server_cfg c;
+    cfg_default(&c);
+    struct env e;
+    env_init(&e, &c);
+    poll_next(&e);
+    ntk_dur lag = ntk_dur_from_s(0x1p-12);
+    ntk_ts k = ntk_ts_add(e.req_t1, lag);
+    ntk_ts nonce = e.a.q.xmt;
+    ntk_ts other = nonce;
+    other.v ^= 1;
+    assert_false(assoc_on_sent(&e.a, other, k));
+    assert_false(assoc_on_sent(&e.a, e.a.q.xmt, ntk_ts_add(e.req_t1, ntk_dur_from_s(-1e-6))));
+    assert_false(assoc_on_sent(&e.a, e.a.q.xmt, ntk_ts_add(e.req_t1, ntk_dur_from_s(4.5))));
+    assert_true(ntk_ts_eq(e.a.q.t1, e.req_t1));
+    assert_true(assoc_on_sent(&e.a, e.a.q.xmt, k));
+    assert_false(assoc_on_sent(&e.a, e.a.q.xmt, ntk_ts_add(k, lag)));
+    assert_true(ntk_ts_eq(e.a.q.t1, k));
+    struct ntk_sntp_sample s;
+    struct reply r = good; /* offset 1 ms, delay 10 ms from the build time */
+    assert_int_equal(answer_sample(&e, &r, &s), ASSOC_RX_SAMPLE);
+    assert_true(e.a.rx_t1_kernel);
+    assert_true(ntk_ts_eq(s.t1, k));
+    assert_near(s.delay_s, 0.010 - 0x1p-12, 1e-9);
+    assert_near(s.offset_s, 0.001 - 0x1p-13, 1e-9);
+    /* The request is closed: a time for it now is refused. */
+    assert_false(assoc_on_sent(&e.a, nonce, k));
+    assert_false(e.a.t1_kernel);
+    /* The next request starts with its build time. */
+    poll_next(&e);
+    assert_false(e.a.t1_kernel);
+    assert_int_equal(answer_sample(&e, &r, &s), ASSOC_RX_SAMPLE);
+    assert_false(e.a.rx_t1_kernel);
+    assert_near(s.delay_s, 0.010, 1e-9);
+}
+
+/* A kernel time later than the receive time of our reply (the clock moved between them)
+ * gives way to the build time; a forgery's receive time does not count. */
+static void kernel_t1_after_t4(void **state)
+{
+    (void)state;
+    tu_seed();
+    struct eng_server_cfg c;
+    cfg_default(&c);
+    struct env e;
+    env_init(&e, &c);
+    poll_next(&e);
+    assert_true(assoc_on_sent(&e.a, e.a.q.xmt, ntk_ts_add(e.req_t1, ntk_dur_from_s(0.5))));
+    /* A forgery (not our nonce) received before that time changes nothing. */
+    struct reply forged = good;
+    forged.wrong_origin = true;
+    struct ntk_sntp_sample s;
+    assert_int_equal(answer_sample(&e, &forged, &s), ASSOC_RX_IGNORED);
+    assert_true(e.a.t1_kernel);
+    /* Our reply, received 20 ms after the build time, does. */
+    assert_int_equal(answer_sample(&e, &good, &s), ASSOC_RX_SAMPLE);
+    assert_false(e.a.rx_t1_kernel);
+    assert_true(ntk_ts_eq(s.t1, e.req_t1));
+    assert_near(s.delay_s, 0.020, 1e-9);
+}
+
+/* Seeded: a random lag within the window always moves δ by exactly it. */
+static void property_kernel_t1(void **state)
+{
+    (void)state;
+    tu_seed();
+    for (int i = 0; i < 200; i++) {
+        struct eng_server_cfg c;
+        cfg_default(&c);
+        struct env e;
+        env_init(&e, &c);
+        poll_next(&e);
+        double lag_s = (double)(tu_rand() % 5000) * 1e-6; /* 0..5 ms, within the 10 ms RTT */
+        ntk_ts k = ntk_ts_add(e.req_t1, ntk_dur_from_s(lag_s));
+        assert_true(assoc_on_sent(&e.a, e.a.q.xmt, k));
+        struct ntk_sntp_sample s;
+        assert_int_equal(answer_sample(&e, &good, &s), ASSOC_RX_SAMPLE);
+        assert_near(s.delay_s, 0.010 - lag_s, 2e-9);
+        assert_near(s.offset_s, 0.001 - lag_s / 2, 2e-9);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -917,6 +1018,9 @@ int main(void)
         cmocka_unit_test(mac_key_missing),
         cmocka_unit_test(root_dist_and_selectable),
         cmocka_unit_test(property_garbage),
+        cmocka_unit_test(kernel_t1),
+        cmocka_unit_test(kernel_t1_after_t4),
+        cmocka_unit_test(property_kernel_t1),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

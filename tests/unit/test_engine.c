@@ -612,6 +612,250 @@ static void leap_file_arms_the_kernel(void **state)
     eng_free(w.e);
 }
 
+/* ---- kernel transmit timestamps and ENG_EV_RAW ---- */
+
+#define TX_RTT_NS 15625000 /* 2^-6 s: the exchange's round trip */
+#define TX_LAG_NS 500000   /* the kernel's transmit time after the build time */
+
+/* A fresh observing engine with one iburst server at 127.0.0.1; its first request (sent at
+ * once) in *send, *built the time it was built. */
+static void first_request(struct world *w, struct eng_action *send, struct eng_now *built)
+{
+    world_init(w, true);
+    world_start(w);
+    assert_int_equal(add_server(w, "127.0.0.1", 0), 1);
+    *built = now_of(w);
+    eng_on_timer(w->e, built);
+    bool sent = false;
+    while (!sent && eng_pop_action(w->e, send))
+        sent = send->kind == ENG_ACT_SEND;
+    assert_true(sent);
+    assert_int_equal(send->assoc_id, 1);
+}
+
+/* The header of the replies below: distinctive values, all within the sample tests. */
+static const struct ntk_pkt reply_hdr = {.leap = NTK_LEAP_NONE,
+                                         .version = 4,
+                                         .mode = NTK_MODE_SERVER,
+                                         .stratum = 2,
+                                         .poll_log2 = 7,
+                                         .precision_log2 = -23,
+                                         .root_delay = 0x0200,
+                                         .root_disp = 0x0100,
+                                         .refid = 0xc0000201u};
+
+static ntk_ts nonce_of(const uint8_t *req)
+{
+    return ntk_ts_make(
+        (uint32_t)req[40] << 24 | (uint32_t)req[41] << 16 | (uint32_t)req[42] << 8 | req[43],
+        (uint32_t)req[44] << 24 | (uint32_t)req[45] << 16 | (uint32_t)req[46] << 8 | req[47]);
+}
+
+static struct timespec ts_plus(const struct timespec *t, long ns)
+{
+    struct timespec r = *t;
+    r.tv_nsec += ns;
+    r.tv_sec += r.tv_nsec / NS;
+    r.tv_nsec %= NS;
+    if (r.tv_nsec < 0) {
+        r.tv_nsec += NS;
+        r.tv_sec--;
+    }
+    return r;
+}
+
+/* The server (no offset) receives and sends at built + RTT/2; the reply comes back at
+ * built + RTT. org is the request's nonce, flipped in one bit when bogus. Returns T4. */
+static struct timespec reply_to(struct world *w, const struct eng_action *send,
+                                const struct eng_now *built, bool bogus, struct ntk_pkt *sent)
+{
+    struct timespec mid = ts_plus(&built->real, TX_RTT_NS / 2);
+    struct ntk_pkt p = reply_hdr;
+    p.org = nonce_of(send->pkt);
+    p.org.v ^= bogus ? 0x10 : 0;
+    p.rec = p.xmt = ntk_ts_from_timespec(&mid);
+    p.reftime = ntk_ts_add(p.rec, ntk_dur_from_s(-16));
+    uint8_t buf[48];
+    struct ntk_wr wr;
+    ntk_wr_init(&wr, buf, sizeof buf);
+    assert_int_equal(ntk_pkt_encode(&wr, &p), 0);
+    struct eng_now n = *built;
+    n.real = ts_plus(&built->real, TX_RTT_NS);
+    n.mono_ns += TX_RTT_NS;
+    eng_on_packet(w->e, &n, buf, sizeof buf, &send->remote, &n.real, ENG_RX_KERNEL);
+    *sent = p;
+    return n.real;
+}
+
+/* The ENG_EV_RAW events queued, into raw[0..cap); returns how many. */
+static int pop_raw(struct world *w, struct eng_action *raw, int cap)
+{
+    struct eng_action a;
+    int n = 0;
+    while (eng_pop_action(w->e, &a))
+        if (a.kind == ENG_ACT_EVENT && a.event == ENG_EV_RAW && n < cap)
+            raw[n++] = a;
+    return n;
+}
+
+static void snap_one(struct world *w, struct snap_counters *ctr, struct snap_assoc *as)
+{
+    struct eng_now n = now_of(w);
+    assert_int_equal(eng_snap(w->e, n.mono_ns, NULL, ctr, as, 1), 1);
+}
+
+/* The kernel's transmit time becomes T1: the delay shrinks and the offset moves by exactly
+ * the lag (δ = RTT - lag, θ = -lag / 2), and ENG_EV_RAW carries the packet's fields with
+ * the kernel's T1. */
+static void kernel_tx_moves_t1(void **state)
+{
+    (void)state;
+    struct world w;
+    struct eng_action send, raw[4];
+    struct eng_now built;
+    first_request(&w, &send, &built);
+    struct timespec tx = ts_plus(&built.real, TX_LAG_NS);
+    eng_on_sent(w.e, 1, send.pkt + 40, &tx);
+    struct ntk_pkt p;
+    struct timespec t4 = reply_to(&w, &send, &built, false, &p);
+    assert_int_equal(pop_raw(&w, raw, 4), 1);
+    const struct eng_raw *r = &raw[0].raw;
+    assert_int_equal(raw[0].assoc_id, 1);
+    assert_true(ntk_ts_eq(r->t1, ntk_ts_from_timespec(&tx)));
+    assert_true(ntk_ts_eq(r->t2, p.rec));
+    assert_true(ntk_ts_eq(r->t3, p.xmt));
+    assert_true(ntk_ts_eq(r->t4, ntk_ts_from_timespec(&t4)));
+    assert_int_equal(r->leap, NTK_LEAP_NONE);
+    assert_int_equal(r->version, 4);
+    assert_int_equal(r->mode, NTK_MODE_SERVER);
+    assert_int_equal(r->stratum, 2);
+    assert_int_equal(r->poll_log2, 7);
+    assert_int_equal(r->precision_log2, -23);
+    assert_true(r->root_delay_s == 0x0200 / 65536.0);
+    assert_true(r->root_disp_s == 0x0100 / 65536.0);
+    assert_int_equal(r->refid, 0xc0000201u);
+    struct snap_counters ctr;
+    struct snap_assoc as;
+    snap_one(&w, &ctr, &as);
+    assert_true(fabs(as.delay_s - (TX_RTT_NS - TX_LAG_NS) * 1e-9) < 1e-9);
+    assert_true(fabs(as.offset_s - (-TX_LAG_NS / 2) * 1e-9) < 1e-9);
+    assert_int_equal(ctr.tx_kernel_ts, 1);
+    assert_int_equal(ctr.tx_ts_ignored, 0);
+    assert_int_equal(ctr.t1_kernel, 1);
+    assert_int_equal(ctr.t1_user, 0);
+    eng_free(w.e);
+
+    /* The same exchange without a kernel time: T1 is the build time. */
+    first_request(&w, &send, &built);
+    reply_to(&w, &send, &built, false, &p);
+    assert_int_equal(pop_raw(&w, raw, 4), 1);
+    assert_true(ntk_ts_eq(raw[0].raw.t1, ntk_ts_from_timespec(&built.real)));
+    snap_one(&w, &ctr, &as);
+    assert_true(fabs(as.delay_s - TX_RTT_NS * 1e-9) < 1e-9);
+    assert_true(fabs(as.offset_s) < 1e-9);
+    assert_int_equal(ctr.t1_kernel, 0);
+    assert_int_equal(ctr.t1_user, 1);
+    eng_free(w.e);
+}
+
+/* Stale and foreign transmit times are ignored and counted: another association, another
+ * nonce, before the build time, seconds later, a second one, one after the reply. */
+static void kernel_tx_ignored(void **state)
+{
+    (void)state;
+    struct world w;
+    struct eng_action send, raw[4];
+    struct eng_now built;
+    first_request(&w, &send, &built);
+    uint8_t wrong[8];
+    memcpy(wrong, send.pkt + 40, 8);
+    wrong[7] ^= 1;
+    struct timespec ok = ts_plus(&built.real, TX_LAG_NS);
+    struct timespec early = ts_plus(&built.real, -1000);
+    struct timespec late = ts_plus(&built.real, 5 * (long)NS);
+    eng_on_sent(w.e, 2, send.pkt + 40, &ok);
+    eng_on_sent(w.e, 1, wrong, &ok);
+    eng_on_sent(w.e, 1, send.pkt + 40, &early);
+    eng_on_sent(w.e, 1, send.pkt + 40, &late);
+    struct snap_counters ctr;
+    struct snap_assoc as;
+    snap_one(&w, &ctr, &as);
+    assert_int_equal(ctr.tx_kernel_ts, 0);
+    assert_int_equal(ctr.tx_ts_ignored, 4);
+    struct timespec second = ts_plus(&ok, 1000);
+    eng_on_sent(w.e, 1, send.pkt + 40, &ok);
+    eng_on_sent(w.e, 1, send.pkt + 40, &second);
+    struct ntk_pkt p;
+    reply_to(&w, &send, &built, false, &p);
+    eng_on_sent(w.e, 1, send.pkt + 40, &ok); /* the reply closed the request */
+    assert_int_equal(pop_raw(&w, raw, 4), 1);
+    assert_true(ntk_ts_eq(raw[0].raw.t1, ntk_ts_from_timespec(&ok)));
+    snap_one(&w, &ctr, &as);
+    assert_int_equal(ctr.tx_kernel_ts, 1);
+    assert_int_equal(ctr.tx_ts_ignored, 6);
+    assert_true(fabs(as.delay_s - (TX_RTT_NS - TX_LAG_NS) * 1e-9) < 1e-9);
+    eng_free(w.e);
+}
+
+/* ENG_EV_RAW only for a reply whose origin matched our request: not for a bogus origin,
+ * nor for a duplicate of the reply, nor from an unknown address. */
+static void raw_only_for_our_replies(void **state)
+{
+    (void)state;
+    struct world w;
+    struct eng_action send, raw[4];
+    struct eng_now built;
+    first_request(&w, &send, &built);
+    struct ntk_pkt p;
+    reply_to(&w, &send, &built, true, &p);
+    assert_int_equal(pop_raw(&w, raw, 4), 0);
+    struct snap_counters ctr;
+    struct snap_assoc as;
+    snap_one(&w, &ctr, &as);
+    assert_int_equal(ctr.t1_kernel + ctr.t1_user, 0);
+    assert_int_equal(ctr.by_rx[1], 1); /* ignored */
+    reply_to(&w, &send, &built, false, &p);
+    assert_int_equal(pop_raw(&w, raw, 4), 1);
+    reply_to(&w, &send, &built, false, &p); /* a duplicate: the request is closed */
+    struct eng_action other = send;
+    other.remote.ip[3] = 9;
+    reply_to(&w, &other, &built, false, &p);
+    assert_int_equal(pop_raw(&w, raw, 4), 0);
+    snap_one(&w, &ctr, &as);
+    assert_int_equal(ctr.t1_user, 1);
+    assert_int_equal(ctr.by_rx[1], 2);
+    assert_int_equal(ctr.unknown_source, 1);
+    eng_free(w.e);
+}
+
+/* A refused reply to our request (stratum 16) still gets its ENG_EV_RAW, as NTPsec writes
+ * rawstats before its later tests. */
+static void raw_for_refused_reply(void **state)
+{
+    (void)state;
+    struct world w;
+    struct eng_action send, raw[4];
+    struct eng_now built;
+    first_request(&w, &send, &built);
+    struct timespec mid = ts_plus(&built.real, TX_RTT_NS / 2);
+    struct ntk_pkt p = reply_hdr;
+    p.stratum = 16;
+    p.leap = NTK_LEAP_UNSYNC;
+    p.org = nonce_of(send.pkt);
+    p.rec = p.xmt = ntk_ts_from_timespec(&mid);
+    uint8_t buf[48];
+    struct ntk_wr wr;
+    ntk_wr_init(&wr, buf, sizeof buf);
+    assert_int_equal(ntk_pkt_encode(&wr, &p), 0);
+    struct eng_now n = built;
+    n.real = ts_plus(&built.real, TX_RTT_NS);
+    eng_on_packet(w.e, &n, buf, sizeof buf, &send.remote, &n.real, ENG_RX_USER);
+    assert_int_equal(pop_raw(&w, raw, 4), 1);
+    assert_int_equal(raw[0].raw.stratum, 16);
+    assert_int_equal(raw[0].raw.leap, NTK_LEAP_UNSYNC);
+    eng_free(w.e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -628,6 +872,10 @@ int main(void)
         cmocka_unit_test(kod_deny_stops_polling),
         cmocka_unit_test(leap_is_armed_by_the_servers),
         cmocka_unit_test(leap_file_arms_the_kernel),
+        cmocka_unit_test(kernel_tx_moves_t1),
+        cmocka_unit_test(kernel_tx_ignored),
+        cmocka_unit_test(raw_only_for_our_replies),
+        cmocka_unit_test(raw_for_refused_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

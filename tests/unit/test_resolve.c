@@ -71,6 +71,56 @@ static void answers(void **state)
     resolver_free(r);
 }
 
+/* Tags come back with their answers; the same name asked twice gives two answers. */
+static void tags(void **state)
+{
+    (void)state;
+    struct resolver *r = resolver_new();
+    assert_non_null(r);
+    assert_int_equal(resolver_ask_tag(r, "192.0.2.9", AF_UNSPEC, 123, 7), 0);
+    assert_int_equal(resolver_ask_tag(r, "192.0.2.9", AF_INET, 124, 0xfffffffeu), 0);
+    assert_int_equal(resolver_ask(r, "192.0.2.9", AF_UNSPEC, 125), 0);
+    static struct resolve_answer a[3];
+    assert_int_equal(collect(r, a, 3), 3);
+    /* One thread, a FIFO queue: the answers come in the order asked. */
+    assert_int_equal(a[0].tag, 7);
+    assert_int_equal(a[0].addrs[0].port, 123);
+    assert_int_equal(a[1].tag, 0xfffffffeu);
+    assert_int_equal(a[1].addrs[0].port, 124);
+    assert_int_equal(a[2].tag, 0);
+    assert_int_equal(a[2].addrs[0].port, 125);
+    resolver_free(r);
+}
+
+/* The retry schedule: 16 s doubling to 3600 s, back to 16 s after a reset. */
+static void retry_schedule(void **state)
+{
+    (void)state;
+    static const int want[] = {16, 32, 64, 128, 256, 512, 1024, 2048, 3600, 3600, 3600};
+    struct resolve_retry b;
+    resolve_retry_reset(&b);
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_int_equal(resolve_retry_next_s(&b), want[i]);
+    resolve_retry_reset(&b);
+    assert_int_equal(resolve_retry_next_s(&b), 16);
+    assert_int_equal(resolve_retry_next_s(&b), 32);
+    struct resolve_retry z = {0}; /* zeroed (never reset): the minimum */
+    assert_int_equal(resolve_retry_next_s(&z), 16);
+    /* Property: from any start the delay never decreases, stays in range and reaches the
+     * maximum within 8 failures. */
+    for (int start = -5; start < 5000; start += 37) {
+        struct resolve_retry p = {start};
+        int prev = 0, d = 0;
+        for (int i = 0; i < 9; i++) {
+            d = resolve_retry_next_s(&p);
+            assert_true(d >= RESOLVE_RETRY_MIN_S && d >= prev);
+            assert_true(d <= RESOLVE_RETRY_MAX_S);
+            prev = d;
+        }
+        assert_int_equal(d, RESOLVE_RETRY_MAX_S);
+    }
+}
+
 static void refusals(void **state)
 {
     (void)state;
@@ -89,6 +139,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(answers),
         cmocka_unit_test(refusals),
+        cmocka_unit_test(tags),
+        cmocka_unit_test(retry_schedule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -226,6 +226,101 @@ static void test_random_vs_reference(void **state)
     }
 }
 
+/* `restrict source`: counted references per address, kept apart from configured flags. */
+static void test_source_rules(void **state)
+{
+    (void)state;
+    struct rst_table *t = rst_new();
+    assert_non_null(t);
+    assert_int_equal(add(t, "0.0.0.0", 0, RST_IGNORE), 0);
+    assert_int_equal(add(t, "::", 0, RST_IGNORE), 0);
+    struct ntk_addr s1 = parse("192.0.2.1:1123"), s1b = parse("192.0.2.1:123");
+    struct ntk_addr mapped = parse("::ffff:192.0.2.1"), s6 = parse("[2001:db8::5]:123");
+    assert_int_equal(rst_add_source(t, &s1, RST_NOMODIFY), 0);
+    assert_int_equal(rst_count(t), 3);
+    assert_int_equal(look(t, "192.0.2.1"), RST_NOMODIFY);
+    assert_int_equal(look(t, "192.0.2.2"), RST_IGNORE);
+    /* The same address on another port (and as IPv4-mapped): one rule, two references. */
+    assert_int_equal(rst_add_source(t, &mapped, RST_NOMODIFY), 0);
+    assert_int_equal(rst_count(t), 3);
+    struct rst_rule r;
+    assert_true(rst_get(t, 0, &r));
+    assert_int_equal(r.prefix_len, 32);
+    assert_int_equal(r.src_refs, 2);
+    assert_false(r.conf);
+    assert_int_equal(rst_remove_source(t, &s1b), 0);
+    assert_int_equal(look(t, "192.0.2.1"), RST_NOMODIFY); /* one reference left */
+    assert_int_equal(rst_remove_source(t, &s1), 0);
+    assert_int_equal(rst_count(t), 2);
+    assert_int_equal(look(t, "192.0.2.1"), RST_IGNORE);
+    assert_int_equal(rst_remove_source(t, &s1), NTK_ENOTFOUND);
+    /* A configured rule on the same address: the source adds to it and leaves it as it was. */
+    assert_int_equal(add(t, "2001:db8::5", 128, RST_NOQUERY), 0);
+    assert_int_equal(rst_remove_source(t, &s6), NTK_ENOTFOUND);
+    assert_int_equal(rst_add_source(t, &s6, RST_NOSERVE), 0);
+    assert_int_equal(look(t, "2001:db8::5"), RST_NOQUERY | RST_NOSERVE);
+    assert_int_equal(rst_remove_source(t, &s6), 0);
+    assert_int_equal(rst_count(t), 3);
+    assert_int_equal(look(t, "2001:db8::5"), RST_NOQUERY);
+    /* `unrestrict ADDR` of a rule an association holds: its source part stays. */
+    assert_int_equal(rst_add_source(t, &s6, RST_NOSERVE), 0);
+    struct ntk_addr n6 = parse("2001:db8::5");
+    assert_int_equal(rst_remove(t, &n6, 128, 0), 0);
+    assert_int_equal(look(t, "2001:db8::5"), RST_NOSERVE);
+    assert_int_equal(rst_remove(t, &n6, 128, 0), NTK_ENOTFOUND); /* no configured rule now */
+    assert_int_equal(rst_remove_source(t, &s6), 0);
+    assert_int_equal(rst_count(t), 2);
+    assert_int_equal(look(t, "2001:db8::5"), RST_IGNORE);
+    struct ntk_addr none = {0};
+    assert_int_equal(rst_add_source(t, &none, 0), NTK_EINVAL);
+    assert_int_equal(rst_remove_source(t, &none), NTK_EINVAL);
+    rst_free(t);
+}
+
+/* Property: random source references added and taken back in any order leave exactly the
+ * configured rules, and a lookup while they are held sees the configured flags ORed with
+ * the template. */
+static void test_source_random(void **state)
+{
+    (void)state;
+    tu_seed();
+    for (int round = 0; round < 100; round++) {
+        struct rst_table *t = rst_new();
+        assert_int_equal(add(t, "10.0.0.0", 8, RST_NOQUERY), 0);
+        assert_int_equal(add(t, "10.0.0.3", 32, RST_KOD), 0);
+        struct ntk_addr held[32];
+        size_t n = 0;
+        for (int i = 0; i < 200; i++) {
+            if (n < 32 && (n == 0 || tu_rand() % 2 == 0)) {
+                uint8_t ip[4] = {10, 0, 0, (uint8_t)(tu_rand() % 6)};
+                ntk_addr_set_v4(&held[n], ip, (uint16_t)(tu_rand() % 3 + 122));
+                assert_int_equal(rst_add_source(t, &held[n], RST_NOMODIFY), 0);
+                n++;
+            } else {
+                size_t k = (size_t)(tu_rand() % n);
+                assert_int_equal(rst_remove_source(t, &held[k]), 0);
+                held[k] = held[--n];
+            }
+            for (uint8_t last = 0; last < 6; last++) {
+                struct ntk_addr a = {0};
+                uint8_t ip[4] = {10, 0, 0, last};
+                ntk_addr_set_v4(&a, ip, 0);
+                bool is_held = false;
+                for (size_t j = 0; j < n; j++)
+                    is_held = is_held || held[j].ip[3] == last;
+                uint32_t want = last == 3 ? RST_KOD : RST_NOQUERY;
+                if (is_held)
+                    want = (last == 3 ? RST_KOD : 0) | RST_NOMODIFY;
+                assert_int_equal(rst_lookup(t, &a), want);
+            }
+        }
+        while (n > 0)
+            assert_int_equal(rst_remove_source(t, &held[--n]), 0);
+        assert_int_equal(rst_count(t), 4);
+        rst_free(t);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -234,6 +329,8 @@ int main(void)
         cmocka_unit_test(test_ntpport),
         cmocka_unit_test(test_flag_names),
         cmocka_unit_test(test_random_vs_reference),
+        cmocka_unit_test(test_source_rules),
+        cmocka_unit_test(test_source_random),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
