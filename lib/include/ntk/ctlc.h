@@ -14,28 +14,61 @@
  *       DONE / REFUSED / TIMEOUT / FAILED: stop.
  *   }
  *
- * Behaviour (as NTPsec's ntpq, ntpclients/ntpq.py and pylib/packet.py):
- *  - sequence numbers increase by one per request; responses to other sequences, opcodes or
- *    sources the caller filtered are ignored (ntk_ctlc_feed returns NTK_ENOTFOUND);
+ * Behaviour (as NTPsec's ntpq, ntpclients/ntpq.py and pylib/packet.py, except where said):
+ *  - requests are LI=3, VN=2 like ntpq's, their data zero-padded to 4 bytes (8 and a MAC
+ *    when signed); sequence numbers increase by one per request (the first is
+ *    cfg.first_sequence); responses to other sequences or opcodes are ignored
+ *    (ntk_ctlc_feed returns NTK_ENOTFOUND); sources are the caller's business;
  *  - a request that got no complete response within timeout_ms is sent again, retries
- *    times (the same sequence), then the session ends with NTK_CTLC_TIMEOUT;
- *  - with keyid != 0 every request is signed with that key and every response must carry a
- *    valid MAC of a key in keys (else NTK_CTLC_FAILED, NTK_EAUTH);
+ *    times, with the SAME sequence (ntpq takes a new one; keeping it lets a late answer to
+ *    the first copy count), the fragments already received being dropped; then the session
+ *    ends with NTK_CTLC_TIMEOUT;
+ *  - with keyid != 0 every request is signed with that key and only response datagrams with
+ *    a valid MAC of a key in keys are used; others are ignored (ntk_ctlc_feed returns
+ *    NTK_EAUTH: a forged datagram must not end the session), and if no good response came
+ *    when the retries are spent the session ends NTK_CTLC_FAILED / NTK_EAUTH instead of
+ *    TIMEOUT. Likewise a response fragment the reassembler rejected (ntk_ctl_reasm_feed)
+ *    turns that final TIMEOUT into FAILED with its error (NTK_EFORMAT, NTK_ERANGE);
+ *  - an error response ends the request with NTK_CTLC_REFUSED (ntk_ctlc_cerr), except:
  *  - proof of address (ntpkit's ntpd; see daemon/core/ctlsrv.c): when an UNSIGNED request
- *    gets an error response with code NTK_CTL_CERR_PERMISSION and cfg.prove is set, the
- *    session once asks for a nonce (REQ_NONCE, its data padded with spaces to
- *    NTK_CTLC_NONCE_PAD bytes so that the answer is not larger than the question) and then
- *    sends the original request again with "nonce=<value>, " in front of its data (padded
- *    requests and the nonce item are what lets ntpkit's ntpd send a response larger than
- *    the request to an address that has not proven itself). NTPsec's ntpd never refuses
- *    that way, so against it nothing of this happens;
- *  - mrulist (ntk_ctlc_mrulist): REQ_NONCE, then READ_MRU requests "nonce=N, frags=F,
- *    <params>" and, while a response does not end the list (it has no "now=" item), the
- *    next READ_MRU with the new nonce it carried and the last few entries' "addr.K=" /
- *    "last.K=" as resume points, exactly as NTPsec's ntpq; every response's data is given
- *    to the caller as a CHUNK (entries may repeat across chunks: the caller keeps the
- *    newest per address); frags is halved after a timeout, as ntpq does; the end is DONE.
+ *    other than READ_MRU gets an error response with code NTK_CTL_CERR_PERMISSION and
+ *    cfg.prove is set, the session (once per request) asks for a nonce (REQ_NONCE, its data
+ *    NTK_CTLC_NONCE_PAD spaces so that the answer is not larger than the question) and then
+ *    sends the original request again, new sequence, with "nonce=<value>, " in front of its
+ *    data (also when the data is empty). When the refused request was itself a REQ_NONCE,
+ *    the padded one's answer is the answer. A refusal of either ends the request REFUSED;
+ *    an answer to the padded REQ_NONCE without "nonce=" ends it FAILED / NTK_EFORMAT.
+ *    NTPsec's ntpd never refuses that way, so against it nothing of this happens;
+ *  - mrulist (ntk_ctlc_mrulist), as ntpq's ControlSession.mrulist:
+ *    . REQ_NONCE with empty data; an answer that does not start with "nonce=" is asked
+ *      again, 4 requests in all (ntpq fetch_nonce), then FAILED / NTK_EFORMAT;
+ *    . READ_MRU "nonce=<value>, frags=<F>, <params>" (F from the caller, ntpq: 32); each
+ *      response's data is given to the caller as a CHUNK (entries may repeat across chunks,
+ *      and the index numbers restart in each: the caller keeps the newest per address);
+ *      a response with a "now=" item ends the list: the step after its CHUNK returns DONE
+ *      (with empty data). A response's "nonce=" item replaces the nonce;
+ *    . otherwise the next READ_MRU is "nonce=<value>, frags=<F>[, <params without
+ *      recent=>]" followed by as many ", addr.<i>=<a>, last.<i>=<l>" resume points as keep
+ *      the data under 468 bytes, i = 0 for the newest entry received so far (the highest
+ *      index with both addr.K and last.K of the latest response, then older ones, then
+ *      those of earlier responses), exactly the bytes ntpq sends; after a response (not an
+ *      error) F grows by one up to 32 (ntpq MAXFRAGS); a new REQ_NONCE is made first when
+ *      the last one is 16 s old or more (NTPsec NONCE_TIMEOUT, from its answer, as ntpq);
+ *    . a READ_MRU that times out (after its resends; NTPsec's ntpd also drops requests with
+ *      a stale nonce silently) halves F (L in limit mode; not below 2), gets a new nonce and
+ *      goes on; when it was already 2 or less the session ends TIMEOUT (ntpq 1.2.2 meant to
+ *      halve but retries the same request forever); a REQ_NONCE that times out ends it;
+ *    . error CERR_BADVALUE: the first switches from "frags=F" to "limit=L" (L = 96, then
+ *      grown as ntpq: min(96, max(L + 1, L * 33 / 32))), later ones lower ntpq's row limit
+ *      (256) by one; error CERR_UNKNOWNVAR (no resume point matched): the resume points are
+ *      forgotten and the list is read again from its oldest entry (ntpq 1.2.2 resends the
+ *      same points); after 8 such error rounds in all the 9th ends REFUSED; other errors
+ *      end REFUSED at once (PERMISSION on the first REQ_NONCE: the proof exchange above,
+ *      whose padded REQ_NONCE is then used for every nonce of the transaction);
+ *    . F and L are computed in ntpq's floating point and written truncated ("%d").
  *    The caller parses the entries with ctlvars.h.
+ *  - ntk_ctlc_step before any request returns NTK_CTLC_FAILED (ntk_ctlc_err: NTK_EINVAL);
+ *    after a final event it returns that event again until the next request.
  */
 #ifndef NTK_CTLC_H
 #define NTK_CTLC_H
@@ -53,6 +86,18 @@
 /* Longest request data accepted by ntk_ctlc_request (one datagram, without the nonce item
  * the proof may add in front). */
 #define NTK_CTLC_REQ_MAX 400
+
+/* Longest nonce value used (NTPsec's are 24 hex digits): with it "nonce=<value>, " and
+ * NTK_CTLC_REQ_MAX bytes still fit in one datagram's 468 data bytes. An answer carrying a
+ * longer one counts as an answer without a nonce. */
+#define NTK_CTLC_NONCE_MAX 60
+
+/* Longest mrulist params accepted by ntk_ctlc_mrulist: with "nonce=<value>, frags=<F>, "
+ * in front they fit in one datagram. */
+#define NTK_CTLC_PARAMS_MAX 384
+
+/* Most resume points remembered (each takes at least 18 bytes of a 468-byte request). */
+#define NTK_CTLC_RESUME_MAX 32
 
 /* Configuration (copied by ntk_ctlc_init). */
 struct ntk_ctlc_cfg {
@@ -76,29 +121,60 @@ enum ntk_ctlc_ev {
                           NTK_EFORMAT for a response that cannot be reassembled...) */
 };
 
+/* One remembered mrulist resume point: spans of the session's resume_text. */
+struct ntk_ctlc_point {
+    uint16_t addr_off; /* "addr.K" value: offset in resume_text */
+    uint16_t addr_len; /* its length */
+    uint16_t last_off; /* "last.K" value: offset in resume_text */
+    uint16_t last_len; /* its length */
+};
+
 /* The session. Fields are private (sizeof is about 64 KiB: make it static or heap). */
 struct ntk_ctlc {
     struct ntk_ctlc_cfg cfg;
-    int state;                          /* internal state machine */
-    uint16_t sequence;                  /* of the request in flight */
-    uint8_t opcode;                     /* of the request in flight */
-    uint16_t associd;                   /* of the request in flight */
-    char req[NTK_CTLC_REQ_MAX + 1];     /* the caller's request data */
-    size_t req_len;                     /* its length */
-    char params[NTK_CTLC_REQ_MAX + 1];  /* mrulist: the caller's parameters */
-    size_t params_len;                  /* their length */
-    char nonce[64];                     /* the last nonce received ("" none) */
-    char resume[NTK_CTLC_REQ_MAX + 1];  /* mrulist: resume points for the next request */
-    size_t resume_len;                  /* their length */
-    unsigned frags;                     /* mrulist: frags= of the next request */
-    unsigned attempts;                  /* sends of the request in flight */
-    bool proved;                        /* the proof exchange has been done */
+    int state;                            /* internal state machine */
+    int kind;                             /* what the request in flight is for */
+    enum ntk_ctlc_ev final;               /* the final event, repeated by later steps */
+    bool mru;                             /* an mrulist transaction */
+    uint16_t next_sequence;               /* sequence of the next request */
+    uint16_t sequence;                    /* of the request in flight */
+    uint8_t opcode;                       /* of the request in flight */
+    uint16_t associd;                     /* of the request in flight */
+    uint8_t user_opcode;                  /* the caller's request */
+    uint16_t user_associd;                /* its association id */
+    char req[NTK_CTLC_REQ_MAX + 1];       /* its data */
+    size_t req_len;                       /* its length */
+    bool proving;                         /* the proof exchange ran for this request */
+    bool pad_nonce;                       /* mrulist: pad every REQ_NONCE (refused once) */
+    char params[NTK_CTLC_PARAMS_MAX + 1]; /* mrulist: the caller's parameters */
+    size_t params_len;                    /* their length */
+    char later[NTK_CTLC_PARAMS_MAX + 1];  /* the same without "recent=" */
+    size_t later_len;                     /* its length */
+    char nonce[NTK_CTLC_NONCE_MAX + 1];   /* the last nonce value received */
+    size_t nonce_len;                     /* its length (0: none) */
+    int64_t nonce_ms;                     /* when the last REQ_NONCE was answered */
+    bool need_nonce;                      /* mrulist: REQ_NONCE before the next READ_MRU */
+    unsigned nonce_tries;                 /* REQ_NONCE requests of this fetch */
+    bool first_read;                      /* the next READ_MRU is the first */
+    bool complete;                        /* mrulist: "now=" seen */
+    double frags;                         /* mrulist: frags= (ntpq's float) */
+    double limit;                         /* mrulist: limit= once use_limit */
+    double row_limit;                     /* ntpq's ntpd_row_limit */
+    bool use_limit;                       /* limit= instead of frags= (after BADVALUE) */
+    unsigned error_rounds;                /* mrulist: BADVALUE/UNKNOWNVAR answers */
+    struct ntk_ctlc_point resume[NTK_CTLC_RESUME_MAX]; /* newest first */
+    size_t nresume;                                    /* points in resume */
+    char resume_text[NTK_CTL_DATA_MAX];                /* their addr and last values */
+    unsigned attempts;                                 /* sends of the request in flight */
     int64_t deadline_ms;                /* when the request in flight times out */
+    bool bad_mac;                       /* a datagram of it had a bad or no MAC */
+    int reasm_err;                      /* first fragment of it the reassembler refused */
     int err;                            /* for NTK_CTLC_FAILED */
     uint8_t cerr;                       /* for NTK_CTLC_REFUSED */
     uint16_t status;                    /* status word of the complete response */
-    uint8_t out[NTK_CTL_DATAGRAM_MAX];  /* the next datagram to send */
-    size_t out_len;                     /* its length (0: none pending) */
+    size_t data_len;                    /* data for ntk_ctlc_data (in buf) */
+    uint8_t out[NTK_CTL_DATAGRAM_MAX];  /* the datagram of the request in flight */
+    size_t out_len;                     /* its length */
     struct ntk_ctl_reasm reasm;         /* the response being reassembled */
     uint8_t buf[NTK_CTL_REASM_MAX + 1]; /* its data (NUL-terminated when complete) */
 };
@@ -107,14 +183,18 @@ struct ntk_ctlc {
 void ntk_ctlc_init(struct ntk_ctlc *c, const struct ntk_ctlc_cfg *cfg);
 
 /* Starts a request: opcode, association id (0: the system) and data[0..len) (a variable
- * list, or empty). Returns 0; NTK_EINVAL for len > NTK_CTLC_REQ_MAX, an opcode above 31,
- * or a keyid with no keys or while a request is in flight. */
+ * list, or empty; may be NULL when len is 0). Returns 0; NTK_EINVAL for len >
+ * NTK_CTLC_REQ_MAX, an opcode above 31, a keyid with no keys or not in them, or while a
+ * request is in flight (a final event ends it). */
 int ntk_ctlc_request(struct ntk_ctlc *c, uint8_t opcode, uint16_t associd, const char *data,
                      size_t len);
 
-/* Starts an mrulist transaction with NTPsec's parameters (params[0..len): "limit=N,
- * mincount=M, laddr=A, resall=0x.., resany=0x.., sort=..." as ntpq's mrulist writes them,
- * may be empty) and frags= starting at frags (NTPsec ntpq: 32). Errors as ntk_ctlc_request. */
+/* Starts an mrulist transaction with NTPsec's parameters (params[0..len): "recent=N,
+ * limit=N, mincount=M, laddr=A, resall=0x.., resany=0x.." as ntpq's mrulist writes them:
+ * recent first, name=value items joined by ", "; may be empty; "recent=" is sent only in
+ * the first READ_MRU) and frags= starting at frags (NTPsec ntpq: 32). Returns 0;
+ * NTK_EINVAL for len > NTK_CTLC_PARAMS_MAX, params that ctlvars.h cannot parse, frags
+ * above 65535, and as ntk_ctlc_request. */
 int ntk_ctlc_mrulist(struct ntk_ctlc *c, const char *params, size_t len, unsigned frags);
 
 /* Advances the session at now_ms (any monotonic milliseconds): returns what the caller must
@@ -128,12 +208,16 @@ int64_t ntk_ctlc_deadline(const struct ntk_ctlc *c);
 
 /* Feeds one datagram received from the server. Returns 0 when it was used (a fragment of
  * the awaited response, even a duplicate); NTK_ENOTFOUND when it belongs to no request in
- * flight (ignored); a negative ntk_ctl_decode / MAC error when it is malformed or its MAC
- * is wrong (ignored too: a forged datagram must not end the session). */
+ * flight (ignored; also once the response is complete, until the next step); a negative
+ * ntk_ctl_decode error when it is malformed, NTK_EAUTH when the session signs and its MAC
+ * is missing or wrong, or an ntk_ctl_reasm_feed error when it contradicts the fragments
+ * received (all ignored too: a forged datagram must not end the session). */
 int ntk_ctlc_feed(struct ntk_ctlc *c, const uint8_t *p, size_t len);
 
 /* After NTK_CTLC_DONE or NTK_CTLC_CHUNK: the response data, NUL-terminated (the NUL is not
- * counted in *len). Valid until the next ntk_ctlc_step. */
+ * counted in *len; the data may hold NUL bytes too). Valid until the next ntk_ctlc_step
+ * (after a final event: until the next request). mrulist's DONE has empty data. Never
+ * NULL; "" with *len 0 at other times. */
 const char *ntk_ctlc_data(const struct ntk_ctlc *c, size_t *len);
 
 /* After NTK_CTLC_DONE: the status word of the response. */
