@@ -686,7 +686,7 @@ static void mrulist_three_rounds(void **state)
 static void mrulist_resume_edge(void **state)
 {
     (void)state;
-    static char answer1[600], want[NTK_CTL_DATA_MAX + 1];
+    static char answer1[600], want[1024];
     for (size_t a = 427; a <= 428; a++) {
         char addr[430];
         memset(addr, 'a', a);
