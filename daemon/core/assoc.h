@@ -49,6 +49,7 @@
 #include "engine.h"
 #include "filter.h"
 #include "ntk/sntp.h"
+#include "snap.h"
 
 /* Requests in a burst (NTPsec: 6 for iburst, 8 for burst; we use 6 for both), their gap. */
 #define ASSOC_BURST       6
@@ -115,6 +116,8 @@ struct assoc {
                                       the engine's by-verdict counters) */
     char kiss[5];                  /* last kiss code ("" if none) */
     int64_t last_rx_mono_ns;       /* when the last reply that set reach arrived */
+    ntk_ts rec_ts;                 /* our receive time (T4) of the last reply to us */
+    struct snap_events events;     /* peer events for the status word (eng_note_event) */
     /* measurements */
     struct filter filt;
     /* counters */

@@ -30,11 +30,36 @@ struct ctlv_setvar {
  * zero and valid false when it could not be read). */
 struct ctlv_kernel {
     bool valid;
-    double offset_s, freq_ppm, maxerror_s, esterror_s; /* koffset kfreq kmaxerr kesterr */
-    unsigned status;                                   /* kstflags */
-    long constant;                                     /* ktimeconst */
-    double precision_s, tolerance_ppm;                 /* kprecis kfreqtol */
+    double offset_s, freq_ppm, maxerror_s, esterror_s;   /* koffset kfreq kmaxerr kesterr */
+    unsigned status;                                     /* kstflags */
+    long constant;                                       /* ktimeconst */
+    double precision_s, tolerance_ppm;                   /* kprecis kfreqtol */
+    double pps_freq_ppm, pps_jitter_s, pps_stabil_ppm;   /* kppsfreq kppsjitter kppsstab */
+    int pps_shift;                                       /* kppscalibdur (log2 s) */
+    long pps_calcnt, pps_errcnt, pps_jitcnt, pps_stbcnt; /* kppscalibs kppscaliberrs
+                                                            kppsjitexc kppsstbexc */
 };
+
+/* NTPsec's sysstats counters (ss_*), summed from the server's and the engine's counters by
+ * ctlv_ss_sum the same way the sysstats file sums them (dstats_counts). */
+struct ctlv_ss {
+    uint64_t received;   /* ss_received: datagrams received (server and client side) */
+    uint64_t processed;  /* ss_processed: answered, control, and replies to our requests */
+    uint64_t thisver;    /* ss_thisver: answered NTPv4 requests */
+    uint64_t oldver;     /* ss_oldver: answered NTPv1-3 requests */
+    uint64_t ver1;       /* ss_ver1: answered NTPv1 requests (ss_ver1client, ss_ver1zero,
+                            ss_ver1symm are not counted apart: always 0) */
+    uint64_t badformat;  /* ss_badformat: malformed */
+    uint64_t badauth;    /* ss_badauth: unknown key, bad MAC, crypto-NAK */
+    uint64_t declined;   /* ss_declined: not answerable, or from an unknown source */
+    uint64_t restricted; /* ss_restricted: restrict ignore / noserve / version */
+    uint64_t limited;    /* ss_limited: rate limited (KoD or drop) */
+    uint64_t kodsent;    /* ss_kodsent: KoD RATE sent */
+};
+
+/* Sums the server's (st) and the engine's (ec) counters into *out (either may be NULL). */
+void ctlv_ss_sum(const struct srv_stats *st, const struct snap_counters *ec,
+                 struct ctlv_ss *out);
 
 /* Counters the shell keeps (iostats, timerstats, control requests, auth). Never reset. */
 struct ctlv_io {
@@ -52,9 +77,16 @@ struct ctlv_src {
     const struct snap_counters *ctr;   /* the engine's counters */
     const struct snap_assoc *assocs;   /* the associations */
     size_t nassocs;                    /* how many */
-    const struct srv_stats *srv;       /* the server's counters (sysstats) */
+    const struct srv_stats *srv;       /* the server's counters (sysstats, with ctr) */
+    struct ctlv_ss ss_reset;           /* ctlv_ss_sum as of reset_mono_ns (zero: no reset
+                                          yet): ss_X = now - this, ss_X_r = now */
     const struct mru_stats *mru;       /* client list counters (monstats); NULL: disabled */
+    const struct mru_cfg *mru_cfg;     /* its limits (mru_maxage...); NULL: defaults unknown,
+                                          reported as 0 */
     size_t mru_entries, mru_capacity;  /* entries in use / most (monstats) */
+    const struct ntk_addr *local;      /* NULL, or per association (parallel to assocs) the
+                                          local address and port it sends from (dstadr,
+                                          dstport); NULL or NTK_ADDR_NONE: 0.0.0.0 and 0 */
     const struct ctlv_io *io;          /* the shell's counters */
     const struct ctlv_kernel *kern;    /* kerninfo */
     const struct ntk_leap_table *leap; /* the leap file (tai leapsec expire); NULL: none */
@@ -69,13 +101,18 @@ struct ctlv_src {
 };
 
 /* Writes the system variables named in names[0..len) (a request's data: names separated
- * by commas, values ignored; empty: NTPsec's default list for a bare `rv`) to w in the
- * order asked. Returns 0; NTK_ENOTFOUND for a name that is not a system variable, with
- * that name in *bad (the responder then answers CERR_UNKNOWNVAR, as NTPsec). */
+ * by commas, values ignored; empty or only whitespace: NTPsec's default list for a bare
+ * `rv`) to w in the order asked (NTPsec 1.2.2 answers in its table order; ntpq does not
+ * care). Every name is checked before anything is written. Returns 0; NTK_ENOTFOUND for a
+ * name that is not a system variable, with that name in *bad (the responder then answers
+ * CERR_UNKNOWNVAR, as NTPsec); the ntk_cvar_next error for a list that does not parse
+ * (CERR_BADFMT); or the writer's error (ntk_cvar_wr_err: NTK_ENOSPC...). The variables,
+ * units and formats are listed in ctlv.c. */
 int ctlv_sys(const struct ctlv_src *s, const char *names, size_t len, struct ntk_cvar_wr *w,
              struct ntk_span *bad);
 
-/* The same for association a's peer variables (`rv ASSOC`). */
+/* The same for association a's peer variables (`rv ASSOC`); a must point into s->assocs.
+ * `org` is accepted and never written (CVE-2015-8139). */
 int ctlv_peer(const struct ctlv_src *s, const struct snap_assoc *a, const char *names,
               size_t len, struct ntk_cvar_wr *w, struct ntk_span *bad);
 

@@ -57,6 +57,7 @@ int eng_add_server(struct eng *e, const struct eng_server_cfg *c, const struct e
     /* Every reply reaches the discipline, which weighs it by its delay (filter.h). */
     filter_set_every_sample(&a->filt, true);
     assoc_set_poll(a, disc_poll_log2(&e->disc));
+    snap_events_note(&a->events, SNAP_PEVNT_MOBIL); /* NTPsec newpeer: "mobilize" */
     return (int)id;
 }
 
@@ -197,8 +198,10 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
     enum assoc_rx r =
         assoc_receive(a, now, buf, len, ntk_ts_from_timespec(rx), e->keys, &sys, &s, &fresh);
     e->ctr.by_rx[r < ENG_RX_KINDS ? r : ENG_RX_KINDS - 1]++;
-    if (r != ASSOC_RX_IGNORED)
+    if (r != ASSOC_RX_IGNORED) {
+        a->rec_ts = s.t4;   /* mode 6 `rec` */
         emit_raw(e, a, &s); /* the origin matched our request (NTPsec: record_raw_stats) */
+    }
     if (r == ASSOC_RX_KOD)
         count_kod(e, a, &s);
     if (reach_before == 0 && a->reach != 0)

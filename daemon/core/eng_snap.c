@@ -6,6 +6,80 @@
 
 #include "poison.h"
 
+void snap_events_note(struct snap_events *h, uint8_t code)
+{
+    if (h->last == code && h->count > 0) {
+        if (h->count < SNAP_EVENTS_MAX)
+            h->count++;
+        return;
+    }
+    h->last = code;
+    h->count = 1;
+}
+
+/* NTPsec's peer event code of a kiss code: RATE and DENY/RSTR only (0: none). */
+static uint8_t kod_event(const char *text)
+{
+    if (text == NULL)
+        return 0;
+    if (strcmp(text, "RATE") == 0)
+        return SNAP_PEVNT_RATE;
+    if (strcmp(text, "DENY") == 0 || strcmp(text, "RSTR") == 0)
+        return SNAP_PEVNT_DENY;
+    return 0;
+}
+
+/* The system event NTPsec reports for ev (0: none). */
+static uint8_t sys_event(const struct eng *e, enum eng_event ev)
+{
+    switch (ev) {
+    case ENG_EV_SYNC: /* clock_sync only when there was no system peer before */
+        return e->sys.sys_peer == 0 ? SNAP_EVNT_SYNC : 0;
+    case ENG_EV_UNSYNC:
+        return SNAP_EVNT_NOPEER;
+    case ENG_EV_STEP:
+        return SNAP_EVNT_CLOCKRESET;
+    case ENG_EV_PANIC:
+        return SNAP_EVNT_SYSFAULT;
+    case ENG_EV_FREQ:
+        return SNAP_EVNT_FSET;
+    case ENG_EV_LEAP_ARMED:
+        return SNAP_EVNT_ARMED;
+    case ENG_EV_CLOCK_ERROR:
+        return SNAP_EVNT_KERN;
+    default:
+        return 0;
+    }
+}
+
+/* The peer event NTPsec reports for ev (0: none). */
+static uint8_t peer_event(enum eng_event ev, const char *text)
+{
+    switch (ev) {
+    case ENG_EV_SYNC:
+        return SNAP_PEVNT_NEWPEER;
+    case ENG_EV_REACH:
+        return SNAP_PEVNT_REACH;
+    case ENG_EV_UNREACH:
+        return SNAP_PEVNT_UNREACH;
+    case ENG_EV_KOD:
+        return kod_event(text);
+    default:
+        return 0;
+    }
+}
+
+void eng_note_event(struct eng *e, enum eng_event ev, uint32_t assoc_id, const char *text)
+{
+    uint8_t code = sys_event(e, ev);
+    if (code != 0)
+        snap_events_note(&e->sys.events, code);
+    code = peer_event(ev, text);
+    struct assoc *a = assoc_id != 0 ? eng_assoc_by_id(e, assoc_id) : NULL;
+    if (code != 0 && a != NULL)
+        snap_events_note(&a->events, code);
+}
+
 /* The tally character of association id from the last selection. */
 static char tally_of(const struct eng *e, uint32_t id)
 {
@@ -43,6 +117,23 @@ static void snap_header(const struct assoc *a, int64_t now_mono_ns, struct snap_
     s->root_dist_s = assoc_root_dist(a, now_mono_ns);
 }
 
+/* The filter's stages, newest first; empty ones as NTPsec's clock_filter starts them. */
+static void snap_filter(const struct filter *f, struct snap_assoc *s)
+{
+    s->nfilt = (uint8_t)(f->n < FILTER_STAGES ? f->n : FILTER_STAGES);
+    for (int i = 0; i < FILTER_STAGES; i++) {
+        s->filt_delay_s[i] = 0;
+        s->filt_offset_s[i] = 0;
+        s->filt_disp_s[i] = FILTER_MAXDISP_S;
+        if (i >= s->nfilt)
+            continue;
+        const struct filter_sample *st = &f->st[(f->head - i + FILTER_STAGES) % FILTER_STAGES];
+        s->filt_delay_s[i] = st->delay_s;
+        s->filt_offset_s[i] = st->offset_s;
+        s->filt_disp_s[i] = st->disp_s;
+    }
+}
+
 static void snap_one(const struct eng *e, const struct assoc *a, int64_t now_mono_ns,
                      struct snap_assoc *s)
 {
@@ -69,7 +160,12 @@ static void snap_one(const struct eng *e, const struct assoc *a, int64_t now_mon
     s->received = a->received;
     s->bogus = a->bogus;
     s->dropped = a->dropped;
+    s->events = a->events;
+    s->unreach = a->unreach;
+    s->rec = a->rec_ts;
+    s->xmt = a->sent != 0 ? a->t1_build : ntk_ts_make(0, 0); /* q is cleared by a reply */
     snap_header(a, now_mono_ns, s);
+    snap_filter(&a->filt, s);
 }
 
 size_t eng_snap(const struct eng *e, int64_t now_mono_ns, struct snap_system *sys,

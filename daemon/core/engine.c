@@ -74,6 +74,7 @@ void eng_exit(struct eng *e, int status)
 void eng_event(struct eng *e, enum eng_event ev, uint32_t assoc_id, double value,
                const char *text)
 {
+    eng_note_event(e, ev, assoc_id, text);
     struct eng_action *a = eng_push(e, ENG_ACT_EVENT, assoc_id);
     if (a == NULL)
         return;
@@ -140,6 +141,7 @@ struct eng *eng_new(const struct eng_cfg *cfg, const struct ntk_clk_ops *clk,
     e->sys.precision_log2 = cfg->precision_log2;
     e->sys.observe = cfg->observe;
     e->sys.poll_log2 = ENG_MINPOLL_DEFAULT;
+    snap_events_note(&e->sys.events, SNAP_EVNT_RESTART); /* NTPsec: "restart" at start */
     struct disc_cfg dc = disc_cfg_of(cfg);
     int rc = disc_init(&e->disc, &dc, clk, now->mono_ns);
     if (rc != 0)

@@ -69,6 +69,11 @@ struct eng_action *eng_push(struct eng *e, enum eng_act_kind kind, uint32_t asso
 void eng_event(struct eng *e, enum eng_event ev, uint32_t assoc_id, double value,
                const char *text);
 
+/* Records event ev (of association assoc_id, 0 for the system) in the status-word histories
+ * (e->sys.events, the association's events) as NTPsec's report_event would: called by
+ * eng_event before the action is queued (eng_snap.c). */
+void eng_note_event(struct eng *e, enum eng_event ev, uint32_t assoc_id, const char *text);
+
 /* 32 random bits from the engine's rng. */
 uint32_t eng_rand32(struct eng *e);
 

@@ -43,6 +43,43 @@ enum snap_flash {
     SNAP_FLASH_RATE = 0x0800,    /* KoD RATE received */
 };
 
+/* NTPsec's system event codes (include/ntp_control.h EVNT_*; RFC 9327 §2.2.1 event codes):
+ * the last one and its repeat count make the low byte of the system status word. */
+enum snap_sys_event {
+    SNAP_EVNT_UNSPEC = 0,      /* unspecified (no event yet) */
+    SNAP_EVNT_FSET = 2,        /* freq_set: frequency from the drift file */
+    SNAP_EVNT_SYNC = 5,        /* clock_sync: first synchronisation (again after a loss) */
+    SNAP_EVNT_RESTART = 6,     /* restart: the engine started */
+    SNAP_EVNT_SYSFAULT = 7,    /* panic_stop: offset beyond the panic threshold */
+    SNAP_EVNT_NOPEER = 8,      /* no_sys_peer: synchronisation lost */
+    SNAP_EVNT_ARMED = 9,       /* leap_armed */
+    SNAP_EVNT_CLOCKRESET = 12, /* clock_step */
+    SNAP_EVNT_KERN = 13,       /* kern: a clock call failed */
+};
+
+/* NTPsec's peer event codes (PEVNT_* without the 0x80 PEER_EVENT bit; RFC 9327 §2.2.2). */
+enum snap_peer_event {
+    SNAP_PEVNT_MOBIL = 1,    /* mobilize: the association was created */
+    SNAP_PEVNT_UNREACH = 3,  /* unreachable */
+    SNAP_PEVNT_REACH = 4,    /* reachable */
+    SNAP_PEVNT_RATE = 7,     /* rate_exceeded: KoD RATE */
+    SNAP_PEVNT_DENY = 8,     /* access_denied: KoD DENY / RSTR */
+    SNAP_PEVNT_NEWPEER = 10, /* sys_peer: became the system peer */
+};
+
+/* NTPsec report_event's history behind a status word: the same event again counts up to
+ * SNAP_EVENTS_MAX (then is not counted), another event starts a new count at 1. */
+struct snap_events {
+    uint8_t last;  /* last event code (enum snap_sys_event / snap_peer_event); 0: none */
+    uint8_t count; /* reports of `last` in a row, 0..SNAP_EVENTS_MAX (0: none yet) */
+};
+
+/* NTPsec's CTL_SYS_MAXEVENTS / CTL_PEER_MAXEVENTS. */
+#define SNAP_EVENTS_MAX 15
+
+/* Records one report of event code in h (the rule above). */
+void snap_events_note(struct snap_events *h, uint8_t code);
+
 /* One association. */
 struct snap_assoc {
     uint32_t id;                                 /* association id (>= 1) */
@@ -66,10 +103,19 @@ struct snap_assoc {
     ntk_ts reftime;
     double root_delay_s, root_disp_s;
     double offset_s, delay_s, disp_s, jitter_s; /* the clock filter's output */
-    double root_dist_s;      /* synchronisation distance to the root through it */
-    char kiss[5];            /* the last kiss code received ("" if none) */
-    uint64_t sent, received; /* requests sent, replies accepted */
-    uint64_t bogus, dropped; /* datagrams that were not our reply / replies refused */
+    double root_dist_s;        /* synchronisation distance to the root through it */
+    char kiss[5];              /* the last kiss code received ("" if none) */
+    uint64_t sent, received;   /* requests sent, replies accepted */
+    uint64_t bogus, dropped;   /* datagrams that were not our reply / replies refused */
+    struct snap_events events; /* peer events (status word, NTPsec's rules) */
+    unsigned unreach;          /* polls since the last reply (NTPsec's `unreach`) */
+    ntk_ts rec;                /* our receive time (T4) of the last reply (0: none) */
+    ntk_ts xmt;                /* our transmit time (T1) of the last request (0: none);
+                                  never the random transmit field on the wire */
+    uint8_t nfilt;             /* clock filter stages filled, 0..8 */
+    double filt_delay_s[8];    /* the filter stages, newest first: delay, */
+    double filt_offset_s[8];   /* offset */
+    double filt_disp_s[8];     /* and dispersion when taken (empty stages: 0, 0, 16 s) */
 };
 
 /* The system (ntpq's "rv 0"). */
@@ -79,17 +125,18 @@ struct snap_system {
     int8_t precision_log2;
     double root_delay_s, root_disp_s;
     uint32_t refid;
-    ntk_ts reftime;        /* when the clock was last updated */
-    uint32_t sys_peer;     /* association id of the system peer, 0 if none */
-    int8_t poll_log2;      /* the system poll */
-    double offset_s;       /* last combined offset */
-    double sys_jitter_s;   /* combined jitter */
-    double clk_jitter_s;   /* the discipline's jitter */
-    double freq_ppm;       /* frequency correction in force */
-    double clk_wander_ppm; /* frequency wander */
-    bool observe;          /* --observe: the clock is never adjusted */
-    uint64_t steps;        /* clock steps made */
-    uint64_t updates;      /* clock updates (accepted combined offsets) */
+    ntk_ts reftime;            /* when the clock was last updated */
+    uint32_t sys_peer;         /* association id of the system peer, 0 if none */
+    int8_t poll_log2;          /* the system poll */
+    double offset_s;           /* last combined offset */
+    double sys_jitter_s;       /* combined jitter */
+    double clk_jitter_s;       /* the discipline's jitter */
+    double freq_ppm;           /* frequency correction in force */
+    double clk_wander_ppm;     /* frequency wander */
+    bool observe;              /* --observe: the clock is never adjusted */
+    uint64_t steps;            /* clock steps made */
+    uint64_t updates;          /* clock updates (accepted combined offsets) */
+    struct snap_events events; /* system events (status word, NTPsec's rules) */
 };
 
 /* Counters (NTPsec's sysstats names where they exist). Never reset. */

@@ -445,6 +445,7 @@ int ntpd_run(struct ntpd *d)
 void ntpd_free(struct ntpd *d)
 {
     dnames_free(d);
+    dctl_free(d);
     for (int i = 0; i < d->nsrv_fd; i++)
         close(d->srv_fd[i]);
     if (d->cli_fd4 >= 0)

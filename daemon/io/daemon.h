@@ -26,6 +26,8 @@
  * (bounded by the loop's LOOP_FDS_MAX, which the other descriptors share). */
 #define NTPD_SERVER_SOCKS 48
 
+struct ctlsrv; /* daemon/core/ctlsrv.h */
+
 struct ntpd {
     struct ntpd_opts opts;
     struct conf conf;
@@ -62,6 +64,12 @@ struct ntpd {
     uint64_t nic_dropped;                          /* datagrams dropped by `drop` sockets */
     /* ---- names (dnames.c) ---- */
     struct dnames *names; /* server/restrict names and `restrict source` (NULL: none) */
+    /* ---- ctl: mode 6 (dctl.c) ---- */
+    struct ctlsrv *ctl; /* the responder, made at the first request (NULL: none yet) */
+    /* ---- ctlv: the mode-6 variables' sources (dctlsrc.c) ---- */
+    bool ctlv_uname_done;                    /* uname() was called (once) */
+    char ctlv_machine[65], ctlv_sysname[65]; /* processor, system */
+    char ctlv_release[65];                   /* release */
 };
 
 /* The port ntpd serves: 123, or NTK_NTPD_PORT from the environment (tests run several

@@ -104,6 +104,18 @@ struct dnames_reach {
 bool dnames_should_reresolve(uint8_t reach, int8_t minpoll_log2, int64_t now_mono_ns,
                              struct dnames_reach *r);
 
+/* ---- dctl.c: mode 6 ---- */
+
+struct net_msg;
+
+/* Answers the mode-6 datagram m that came in on server socket fd (srv_handle returned
+ * SRV_CONTROL with restrict flags rflags): ctlsrv decides, the response goes out from fd
+ * with m's local address. */
+void dctl_serve(struct ntpd *d, int fd, const struct net_msg *m, uint32_t rflags);
+
+/* Frees the responder (for ntpd_free; safe when none was made). */
+void dctl_free(struct ntpd *d);
+
 /* ---- dstatus.c ---- */
 
 /* Loop timer: logs the status line, prints the peers table, re-arms itself. */
@@ -148,5 +160,34 @@ void dfiles_reload_keys(struct ntpd *d);
 /* Arms the sysstats timer (every DSTATS_SYS_INTERVAL_S from the start) when sysstats is
  * enabled; call after dstats_init with the loop made. */
 void dstats_start(struct ntpd *d);
+
+/* ---- ctlv: dctlsrc.c, what the mode-6 variables are read from ---- */
+
+#include "ctlv.h"
+
+/* Most associations dctl_fill_src reports (the engine holds at most SEL_MAX). */
+#define DCTLSRC_ASSOCS_MAX 64
+
+/* Storage behind a filled struct ctlv_src (large: keep it static or on the heap). */
+struct dctl_src_store {
+    struct snap_system sys;
+    struct snap_counters ctr;
+    struct snap_assoc assocs[DCTLSRC_ASSOCS_MAX];
+    struct ntk_addr local[DCTLSRC_ASSOCS_MAX]; /* the client socket of each one's family */
+    struct mru_stats mru;
+    struct mru_cfg mru_cfg;
+    struct ctlv_io io;
+    struct ctlv_kernel kern;
+    struct ctlv_setvar setvars[CONF_SETVARS_MAX + OPTS_LIST_MAX];
+    char znames[OPTS_LIST_MAX][NTK_CVAR_NAME_MAX + 1]; /* -z/-Z names (values borrowed) */
+    char version[64];                                  /* "ntpd ntpkit-VERSION" */
+};
+
+/* Fills *out for ctlv_sys / ctlv_peer as of now: the engine's snapshot, the server's and
+ * the MRU list's counters, the kernel clock state (ntp_adjtime with modes 0: read only),
+ * uname (once per daemon), the leap table, setvar lines then -z/-Z ("name=value"; one
+ * without '=' is skipped), the hourly sysstats reset (d->stats: without sysstats the
+ * counters are never reset). out points into st and d until either changes. */
+void dctl_fill_src(struct ntpd *d, struct ctlv_src *out, struct dctl_src_store *st);
 
 #endif /* NTK_DAEMON_INTERNAL_H */

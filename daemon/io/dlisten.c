@@ -44,7 +44,10 @@ static int serve_batch(struct ntpd *d, int fd)
                             .rx_ts = ntk_ts_from_timespec(&m[i].rx),
                             .rx_mono_ns = mono};
         struct srv_verdict v;
-        if (srv_handle(&d->srv, &sys, &q, reply[k], sizeof reply[k], &v) != SRV_REPLY)
+        enum srv_action act = srv_handle(&d->srv, &sys, &q, reply[k], sizeof reply[k], &v);
+        if (act == SRV_CONTROL)
+            dctl_serve(d, fd, &m[i], v.rflags);
+        if (act != SRV_REPLY)
             continue;
         out[k] = (struct net_out){.buf = reply[k],
                                   .len = v.len,
