@@ -28,7 +28,8 @@ ntk_wait_ntp 127.0.0.1
 common=("server 127.0.0.1 iburst minpoll 4 maxpoll 4" "keys $KEYS" "trustedkey 1 2 3"
   "controlkey 3" "interface ignore wildcard" "interface ignore ipv6"
   "interface ignore 127.0.0.1" "restrict default nopeer" "restrict 127.0.0.1")
-start_ntpd o 123 "${common[@]}" "interface listen 127.0.0.2" "interface listen 10.99.0.2"
+start_ntpd o 123 "${common[@]}" "interface listen 127.0.0.2" "interface listen 10.99.0.2" \
+  'setvar site = "lab 7" default' 'setvar rack = "r12"'
 start_ntpd r 123 "${common[@]}" "interface listen 10.99.0.3" \
   "restrict 10.99.0.0 mask 255.255.0.0"
 for n in o r; do
@@ -62,6 +63,10 @@ check_match "rv: version" 'version="ntpd ntpkit' "$OUT"
 check_match "rv: stratum 3" 'stratum=3' "$OUT"
 check_match "rv: refid is chronyd's address" 'refid=127\.0\.0\.1' "$OUT"
 check_nomatch "rv: no error" '\*\*\*' "$OUT$ERR"
+check_match "rv: setvar ... default is in the default list" 'site="lab 7"' "$OUT"
+check_nomatch "rv: a setvar without default is not" 'rack=' "$OUT"
+q rvset -c "rv 0 rack,site" 127.0.0.2
+check_match "rv 0 rack,site: both setvar variables by name" 'rack="r12", site="lab 7"' "$OUT"
 
 echo "== ntpq -c associations, rv &1"
 q assoc -c associations 127.0.0.2
