@@ -29,9 +29,11 @@
 #include "testutil.h"
 #include "tsv.h"
 
-#include "../../daemon/core/ctlv.c"
+#include "ctlv.h"
 
 #include "poison.h"
+
+#define NS_PER_S 1000000000LL
 
 enum { NFRAMES = 30, DATA_MAX = 4096 };
 
