@@ -157,8 +157,9 @@ void dfiles_setup_log(struct ntpd *d);
  * logged. An unreadable file keeps the keys in use. */
 void dfiles_reload_keys(struct ntpd *d);
 
-/* Arms the sysstats timer (every DSTATS_SYS_INTERVAL_S from the start) when sysstats is
- * enabled; call after dstats_init with the loop made. */
+/* Arms the hourly statistics roll (every DSTATS_SYS_INTERVAL_S from the start): the ss_*
+ * counters of mode 6 restart, and a sysstats line is written when that file is enabled;
+ * call after dstats_init with the loop made. */
 void dstats_start(struct ntpd *d);
 
 /* ---- ctlv: dctlsrc.c, what the mode-6 variables are read from ---- */

@@ -519,7 +519,9 @@ static void on_sys_timer(void *ctx, int64_t now_mono_ns)
     char buf[STATS_LINE_MAX];
     struct ntk_sb sb;
     ntk_sb_init(&sb, buf, sizeof buf);
-    if (dstats_sys_line(s, &cum, &now, now_mono_ns, &sb))
+    /* The counters roll every hour whether or not the file is written: mode 6's ss_*
+     * variables count since the last roll, as NTPsec's do. */
+    if (dstats_sys_line(s, &cum, &now, now_mono_ns, &sb) && s->sys.enabled)
         append(&s->sys, &sb, s->start_mono_ns);
     dstats_start(d);
 }
@@ -527,7 +529,7 @@ static void on_sys_timer(void *ctx, int64_t now_mono_ns)
 void dstats_start(struct ntpd *d)
 {
     struct dstats *s = &d->stats;
-    if (!s->ready || !s->sys.enabled || d->loop == NULL)
+    if (!s->ready || d->loop == NULL)
         return;
     int64_t id =
         loop_timer(d->loop, s->sys_last_mono_ns + s->sys_interval_ns, on_sys_timer, d);
