@@ -83,7 +83,6 @@ static bool server_flag(struct cline *l, size_t k, struct conf_server *s)
         {"noselect", offsetof(struct conf_server, cfg.noselect)},
         {"true", offsetof(struct conf_server, cfg.true_)},
         {"preempt", offsetof(struct conf_server, preempt)},
-        {"nts", offsetof(struct conf_server, nts.enabled)},
         {"noval", offsetof(struct conf_server, nts.noval)},
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
@@ -140,6 +139,11 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
     return 1;
 }
 
+/* Until NTS exists (issue 7), its server option is refused rather than ignored. */
+#define NTS_REFUSED                                                                           \
+    "nts: NTS is not implemented in this version of ntpkit, and the server would be polled "  \
+    "without authentication; use key N (symmetric keys) or leave nts out"
+
 /* Server options NTPsec removed or that need a refclock. */
 static int server_refused(struct cline *l, size_t k)
 {
@@ -167,6 +171,10 @@ static int server_options(struct cline *l, struct conf_server *s)
     size_t poll_k[2] = {0, 0};
     while (cl_more(l)) {
         size_t k = l->i++;
+        /* Accepting `nts` while polling in the clear would give a false sense of safety. */
+        if (cl_is(l, k, "nts")) {
+            return cl_err(l, k, "%s", NTS_REFUSED);
+        }
         if (server_flag(l, k, s)) {
             continue;
         }

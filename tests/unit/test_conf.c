@@ -83,7 +83,7 @@ static void chk_server_nts(void)
     const struct conf_server *s = &C.servers[0];
     assert_string_equal(s->cfg.name, "time.example.com");
     assert_int_equal(s->cfg.addr.family, NTK_ADDR_NONE);
-    assert_true(s->nts.enabled && s->nts.noval);
+    assert_true(!s->nts.enabled && s->nts.noval); /* `nts` itself is refused for now */
     assert_string_equal(s->nts.ca, "/etc/ssl/ca.pem");
     assert_string_equal(s->nts.aead, "AES_SIV_CMAC_512");
     assert_string_equal(s->nts.ask, "ke.example.com:4460");
@@ -312,7 +312,7 @@ static void chk_enable(void)
 
 static void chk_nts(void)
 {
-    assert_true(C.nts.enable);
+    assert_false(C.nts.enable); /* `nts enable` is refused until NTS exists */
     assert_string_equal(C.nts.key, "/k.pem");
     assert_string_equal(C.nts.cert, "/c.pem");
     assert_string_equal(C.nts.cookie, "/var/lib/ntpsec/nts-keys");
@@ -342,7 +342,7 @@ static const struct {
 } directive_cases[] = {
     {"server 192.0.2.1 iburst minpoll 4 maxpoll 8 key 5 prefer version 3", chk_server},
     {"server -6 [2001:db8::1]:1123 burst noselect true bias -0.25", chk_server6},
-    {"server time.example.com nts ca /etc/ssl/ca.pem aead AES_SIV_CMAC_512 noval "
+    {"server time.example.com ca /etc/ssl/ca.pem aead AES_SIV_CMAC_512 noval "
      "ask ke.example.com:4460",
      chk_server_nts},
     {"peer 198.51.100.7 port 12345", chk_peer_port},
@@ -382,7 +382,7 @@ static const struct {
      chk_interface},
     {"setvar owner = \"the lab\" default\nsetvar x=1", chk_setvar},
     {"enable calibrate\ndisable kernel monitor", chk_enable},
-    {"nts enable\nnts key /k.pem\nnts cert /c.pem\nnts cookie /var/lib/ntpsec/nts-keys\n"
+    {"nts disable\nnts key /k.pem\nnts cert /c.pem\nnts cookie /var/lib/ntpsec/nts-keys\n"
      "nts mintls TLS1.3\nnts tlsciphersuites TLS_AES_256_GCM_SHA384",
      chk_nts},
     {"leapsmearinterval 86400\nrlimit memlock 64 filenum 1024", chk_misc},
