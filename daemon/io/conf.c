@@ -36,7 +36,7 @@ void conf_init(struct conf *c)
         (struct conf_tos_extra){.floor = 1, .ceiling = 15, .cohort = false, .maxdisp_s = 16};
     c->tinker_x = (struct conf_tinker_extra){.allan_s = 1500, .huffpuff_s = 7200};
     c->discard = (struct conf_discard){.average_log2 = 3, .minimum_s = 2, .monitor = 3000};
-    c->limit = (struct conf_limit){.average_s = 1.0, .burst = 20, .kod_s = 0.5};
+    c->limit = (struct conf_limit){.average_pps = 1.0, .burst = 20, .kod_pps = 0.5};
     c->sys_flags = CONF_SYS_KERNEL | CONF_SYS_MONITOR | CONF_SYS_NTP | CONF_SYS_STATS;
     for (int i = 0; i < CONF_STAT_COUNT; i++) {
         c->filegen[i].type = CONF_FG_DAY;

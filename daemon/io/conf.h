@@ -109,10 +109,10 @@ struct conf_discard {
 
 /* `limit` (features.md §1.8: average burst kod). */
 struct conf_limit {
-    double average_s; /* mean allowed spacing of requests, s (1.0) */
-    uint32_t burst;   /* requests allowed in a burst (20) */
-    double kod_s;     /* least spacing between two KoDs to one client, s (0.5) */
-    bool given;       /* a limit line was seen */
+    double average_pps; /* allowed mean request rate, packets/s (1.0; NTPsec's unit) */
+    uint32_t burst;     /* requests allowed in a burst (20) */
+    double kod_pps;     /* most KoDs per second to one client (0.5: one every 2 s) */
+    bool given;         /* a limit line was seen */
 };
 
 /* `mru`: bounds of the client list (0 = the daemon's default). */

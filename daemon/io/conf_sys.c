@@ -173,8 +173,8 @@ static int tos_int(struct cline *l, size_t k, struct tos_pair *p)
 int conf_do_limit(struct cline *l)
 {
     static const struct kv_dbl tab[] = {
-        {"average", 0, 3600, offsetof(struct conf_limit, average_s), 0},
-        {"kod", 0, 3600, offsetof(struct conf_limit, kod_s), 0},
+        {"average", 0, 3600, offsetof(struct conf_limit, average_pps), 0},
+        {"kod", 0, 3600, offsetof(struct conf_limit, kod_pps), 0},
     };
     struct conf_limit v = l->c->limit;
     char b[64];

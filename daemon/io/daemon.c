@@ -310,12 +310,21 @@ static int make_engine(struct ntpd *d)
     return 0;
 }
 
-/* `discard average N` without a `limit` line (older NTPsec configurations): a mean spacing
- * of 2^N s, with NTP Classic's allowance of a burst of 8 packets (NTP_SHIFT), so an iburst
- * still passes: the score's time constant becomes 8 * 2^N s. */
-void daemon_rate_from_discard(struct mru_cfg *mc, const struct conf_discard *dc,
-                              const struct conf_limit *lc)
+/* The rate limiter's figures are `limit`'s, in NTPsec's units: average and kod in packets
+ * per second, burst the score's time constant (their defaults let an iburst through, as
+ * NTPsec does for Debian's `restrict default kod limited`); `discard minimum` is the least
+ * spacing. `discard average N` without a `limit` line (older configurations) means a mean
+ * spacing of 2^N s with NTP Classic's allowance of a burst of 8 packets (NTP_SHIFT), so an
+ * iburst still passes: the time constant becomes 8 * 2^N s. kod 0: at most one KoD per
+ * client entry. */
+void daemon_rate_cfg(struct mru_cfg *mc, const struct conf_discard *dc,
+                     const struct conf_limit *lc)
 {
+    mc->minimum_s = dc->minimum_s;
+    mc->average_pps = lc->average_pps;
+    if (lc->burst > 0)
+        mc->burst = lc->burst;
+    mc->kod_interval_s = lc->kod_pps > 0 ? 1.0 / lc->kod_pps : 1e9;
     if (!dc->average_given || lc->given)
         return;
     double spacing_s = ldexp(1.0, dc->average_log2);
@@ -335,17 +344,7 @@ static int make_server(struct ntpd *d)
         mc.minage_s = d->conf.mru.minage_s;
     if (d->conf.mru.maxage_s)
         mc.maxage_s = d->conf.mru.maxage_s;
-    /* The rate limiter's figures are `limit`'s (average spacing, burst, KoD spacing; their
-     * defaults let an iburst through, as NTPsec 1.2 does for Debian's `restrict default kod
-     * limited`), and `discard minimum` the least spacing. */
-    mc.minimum_s = d->conf.discard.minimum_s;
-    if (d->conf.limit.average_s > 0)
-        mc.average_pps = 1.0 / d->conf.limit.average_s;
-    if (d->conf.limit.burst > 0)
-        mc.burst = d->conf.limit.burst;
-    daemon_rate_from_discard(&mc, &d->conf.discard, &d->conf.limit);
-    if (d->conf.limit.kod_s > 0)
-        mc.kod_interval_s = d->conf.limit.kod_s;
+    daemon_rate_cfg(&mc, &d->conf.discard, &d->conf.limit);
     uint8_t seed[16];
     daemon_rng_bytes(NULL, seed, sizeof seed);
     d->rst = rst_new();

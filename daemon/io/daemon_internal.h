@@ -22,9 +22,10 @@ void daemon_rng_bytes(void *ctx, uint8_t *p, size_t n);
 /* Carries out every action the engine queued, then re-arms its timer. */
 void daemon_drain_actions(struct ntpd *d);
 
-/* The rate limiter from `discard average` when no `limit` line overrides it. */
-void daemon_rate_from_discard(struct mru_cfg *mc, const struct conf_discard *dc,
-                              const struct conf_limit *lc);
+/* The rate limiter's figures from `limit` (NTPsec's units: packets per second), `discard
+ * minimum`, and `discard average` when no `limit` line overrides it. */
+void daemon_rate_cfg(struct mru_cfg *mc, const struct conf_discard *dc,
+                     const struct conf_limit *lc);
 
 /* ---- dclient.c: the client sockets ---- */
 

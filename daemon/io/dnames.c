@@ -413,8 +413,43 @@ static void add_source(struct ntpd *d, const struct conf_restrict *r)
         g->src_flags |= r->flags;
 }
 
+/* A family without a `restrict default` line gets NTPsec's implicit default entry
+ * (noquery limited: time for everyone, rate-limited, no mode 6), and the host itself may
+ * still query (127.0.0.0/8 and ::1 get rules of their own, without flags; a line about them
+ * adds its flags). */
+static void add_implicit_defaults(struct ntpd *d)
+{
+    bool have[2] = {false, false};
+    for (size_t i = 0; i < d->conf.n_rules; i++) {
+        const struct conf_restrict *r = &d->conf.rules[i];
+        if (r->is_default && !r->unrestrict) {
+            have[0] = have[0] || r->family != 6;
+            have[1] = have[1] || r->family != 4;
+        }
+    }
+    static const char *const lo[2] = {"127.0.0.0", "::1"};
+    for (int f = 0; f < 2; f++) {
+        if (have[f])
+            continue;
+        struct ntk_addr any = {0}, host;
+        any.family = f == 0 ? NTK_ADDR_V4 : NTK_ADDR_V6;
+        (void)ntk_addr_parse_span((struct ntk_span){lo[f], strlen(lo[f])}, &host);
+        int rc = rst_add(d->rst, &any, 0, RST_NOQUERY | RST_LIMITED);
+        if (rc == 0)
+            rc = rst_add(d->rst, &host, f == 0 ? 8 : 128, 0);
+        if (rc != 0)
+            log_msg(LOG_ERR, "implicit restrict rules: %s", ntk_strerror(rc));
+        else
+            log_msg(LOG_INFO,
+                    "no `restrict default` for %s: the default rule is noquery limited "
+                    "(as NTPsec's), and %s may query",
+                    f == 0 ? "IPv4" : "IPv6", f == 0 ? "127.0.0.0/8" : "::1");
+    }
+}
+
 void dnames_add_rules(struct ntpd *d)
 {
+    add_implicit_defaults(d);
     for (size_t i = 0; i < d->conf.n_rules; i++) {
         const struct conf_restrict *r = &d->conf.rules[i];
         int family = r->family == 4 ? AF_INET : r->family == 6 ? AF_INET6 : d->opts.family;

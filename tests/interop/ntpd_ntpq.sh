@@ -19,7 +19,8 @@ KEYS=$(readlink -f "$(dirname "$0")/../data/symkey.keys")
 ip addr add 10.99.0.1/32 dev lo
 ip addr add 10.99.0.2/32 dev lo
 ip addr add 10.99.0.3/32 dev lo
-for a in 10.99.0.2 10.99.0.3; do
+ip addr add 10.99.0.4/32 dev lo
+for a in 10.99.0.2 10.99.0.3 10.99.0.4; do
   ip route replace local $a dev lo table local proto kernel scope host src 10.99.0.1
 done
 
@@ -32,6 +33,9 @@ start_ntpd o 123 "${common[@]}" "interface listen 127.0.0.2" "interface listen 1
   'setvar site = "lab 7" default' 'setvar rack = "r12"'
 start_ntpd r 123 "${common[@]}" "interface listen 10.99.0.3" \
   "restrict 10.99.0.0 mask 255.255.0.0"
+# No restrict line at all: NTPsec's implicit default (noquery limited), localhost may query.
+start_ntpd i 123 "server 127.0.0.1 iburst minpoll 4 maxpoll 4" "interface ignore wildcard" \
+  "interface ignore ipv6" "interface listen 127.0.0.4" "interface listen 10.99.0.4"
 for n in o r; do
   if ntk_wait_log "$W/$n/ntpd.log" "synchronised to association" 20; then
     ntk_pass "our ntpd $n synchronised to chronyd"
@@ -115,6 +119,17 @@ check_match "rv from 10.99.0.1, opened network: version" 'version="ntpd ntpkit' 
 q far_signed -a 3 -k "$KEYS" -c ifstats 10.99.0.2
 check_match "a signed ifstats from 10.99.0.1 (larger than the request): answered" \
   '10\.99\.0\.2:123' "$OUT"
+
+echo "== no restrict lines: the implicit default"
+q implicit_lo -c rv 127.0.0.4
+check_match "no restrict lines: localhost may query" 'version="ntpd ntpkit' "$OUT"
+q implicit_far -c rv 10.99.0.4
+check_nomatch "no restrict lines: noquery for 10.99.0.1 (no answer at all)" 'version=' "$OUT"
+check_match "no restrict lines: the query from 10.99.0.1 timed out" 'timed out' "$OUT$ERR"
+check_match "no restrict lines: the implicit rule is logged" 'no `restrict default` for IPv4' \
+  "$(cat "$W/i/ntpd.log")"
+if ntk_probe 10.99.0.4 123 10.99.0.1 >/dev/null; then ntk_pass "no restrict lines: time is still served to 10.99.0.1"; else
+  ntk_fail "no restrict lines: no time for 10.99.0.1"; fi
 
 check_nomatch "our ntpd o logs no error" "cannot|error|failed" "$(cat "$W/o/ntpd.log")"
 ntk_show_log o

@@ -30,26 +30,35 @@ static struct conf_discard discard(int avg_log2, bool given)
 static void discard_average_sets_rate_and_burst(void **state)
 {
     (void)state;
-    struct conf_limit lim = {.average_s = 1.0, .burst = 20, .kod_s = 0.5, .given = false};
+    struct conf_limit lim = {.average_pps = 1.0, .burst = 20, .kod_pps = 0.5, .given = false};
     struct mru_cfg mc;
     mru_cfg_default(&mc);
-    struct conf_discard dc = discard(3, true);
-    daemon_rate_from_discard(&mc, &dc, &lim);
+    /* limit in NTPsec's units: packets per second. */
+    struct conf_limit lim2 = {.average_pps = 2.5, .burst = 8, .kod_pps = 0.25, .given = true};
+    struct conf_discard dc = discard(3, false);
+    daemon_rate_cfg(&mc, &dc, &lim2);
+    assert_true(mc.average_pps == 2.5 && mc.burst == 8 && mc.kod_interval_s == 4.0);
+    assert_true(mc.minimum_s == 2);
+    lim2.kod_pps = 0; /* at most one KoD per client entry */
+    daemon_rate_cfg(&mc, &dc, &lim2);
+    assert_true(mc.kod_interval_s >= 1e9);
+    dc = discard(3, true);
+    daemon_rate_cfg(&mc, &dc, &lim);
     assert_true(mc.average_pps == 0.125);
     assert_true(mc.burst == 64);
     dc = discard(0, true);
-    daemon_rate_from_discard(&mc, &dc, &lim);
+    daemon_rate_cfg(&mc, &dc, &lim);
     assert_true(mc.average_pps == 1.0);
     assert_true(mc.burst == 8);
     /* Not given, or a limit line: the limit figures stay. */
     mru_cfg_default(&mc);
     struct mru_cfg before = mc;
     dc = discard(5, false);
-    daemon_rate_from_discard(&mc, &dc, &lim);
+    daemon_rate_cfg(&mc, &dc, &lim);
     assert_true(mc.average_pps == before.average_pps && mc.burst == before.burst);
     lim.given = true;
     dc = discard(5, true);
-    daemon_rate_from_discard(&mc, &dc, &lim);
+    daemon_rate_cfg(&mc, &dc, &lim);
     assert_true(mc.average_pps == before.average_pps && mc.burst == before.burst);
 }
 
@@ -60,7 +69,7 @@ static void discard_average_lets_iburst_through(void **state)
 {
     (void)state;
     tu_seed();
-    struct conf_limit lim = {.average_s = 1.0, .burst = 20, .kod_s = 0.5, .given = false};
+    struct conf_limit lim = {.average_pps = 1.0, .burst = 20, .kod_pps = 0.5, .given = false};
     struct ntk_addr a = {0}, b = {0};
     const uint8_t ip_a[4] = {192, 0, 2, 1}, ip_b[4] = {192, 0, 2, 2};
     ntk_addr_set_v4(&a, ip_a, 123);
@@ -69,7 +78,7 @@ static void discard_average_lets_iburst_through(void **state)
         struct mru_cfg mc;
         mru_cfg_default(&mc);
         struct conf_discard dc = discard(n, true);
-        daemon_rate_from_discard(&mc, &dc, &lim);
+        daemon_rate_cfg(&mc, &dc, &lim);
         struct mru *m = mru_new(&mc, seed);
         assert_non_null(m);
         int64_t t = (int64_t)(tu_rand() % 1000) * NS;
