@@ -513,7 +513,8 @@ void ctlv_ss_sum(const struct srv_stats *st, const struct snap_counters *ec,
         out->thisver = st->by_version[4];
         out->oldver = st->by_version[1] + st->by_version[2] + st->by_version[3];
         out->ver1 = st->by_version[1];
-        out->restricted = dr[SRV_DROP_IGNORE] + dr[SRV_DROP_NOSERVE] + dr[SRV_DROP_VERSION];
+        out->restricted = dr[SRV_DROP_IGNORE] + dr[SRV_DROP_NOSERVE] + dr[SRV_DROP_VERSION] +
+                          dr[SRV_DROP_NOTRUST];
         out->badformat = dr[SRV_DROP_TOO_SHORT] + dr[SRV_DROP_BAD_LENGTH] +
                          dr[SRV_DROP_BAD_VERSION] + dr[SRV_DROP_BAD_MODE] +
                          dr[SRV_DROP_BAD_EF] + dr[SRV_DROP_BAD_MAC_LENGTH];

@@ -52,7 +52,7 @@ struct ctlv_ss {
     uint64_t badformat;  /* ss_badformat: malformed */
     uint64_t badauth;    /* ss_badauth: unknown key, bad MAC, crypto-NAK */
     uint64_t declined;   /* ss_declined: not answerable, or from an unknown source */
-    uint64_t restricted; /* ss_restricted: restrict ignore / noserve / version */
+    uint64_t restricted; /* ss_restricted: restrict ignore / noserve / version / notrust */
     uint64_t limited;    /* ss_limited: rate limited (KoD or drop) */
     uint64_t kodsent;    /* ss_kodsent: KoD RATE sent */
 };

@@ -18,7 +18,7 @@ static const char *const drop_names[SRV_DROP_COUNT] = {
     "none",        "too_short",      "bad_length",   "bad_version", "bad_mode",
     "bad_ef",      "bad_mac_length", "mode_private", "not_request", "ignore",
     "noserve",     "version",        "flake",        "rate",        "crypto_nak",
-    "unknown_key", "bad_mac",        "nospc",        "amplify",
+    "unknown_key", "bad_mac",        "nospc",        "amplify",     "notrust",
 };
 
 const char *srv_drop_name(enum srv_drop why)
@@ -222,6 +222,10 @@ enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
     why = check_auth(s, req->buf, &l);
     if (why != SRV_DROP_NONE) {
         return drop(s, v, why);
+    }
+    /* NTPsec's notrust: from such sources only requests with a good MAC are served. */
+    if ((v->rflags & RST_NOTRUST) && l.auth != NTK_PKT_AUTH_MAC) {
+        return drop(s, v, SRV_DROP_NOTRUST);
     }
     return answer(s, sys, req, &q, &l, mv == MRU_KOD, reply, cap, v);
 }

@@ -14,7 +14,8 @@
  *   5. `noserve`, `version` (not v4), `flake` (10 %) drop;
  *   6. MRU / rate limit (mru.h) BEFORE any cryptography, as chrony's
  *      NCR_ProcessRxUnknown: an excess packet costs no MAC computation;
- *   7. a crypto-NAK (bare key id), an unknown key id or a bad MAC -> dropped and counted,
+ *   7. a crypto-NAK (bare key id), an unknown key id or a bad MAC -> dropped and counted
+ *      (so is an unsigned request from a `notrust` source, as NTPsec),
  *      never answered: NTPsec 1.2 (receive(): "drop: missing or bad MAC") and chrony 4
  *      (only NTS gets a NAK) both drop; no crypto-NAK is sent;
  *   8. reply (or KoD RATE) built: version mirrored, mode 4, poll copied, the system's leap,
@@ -78,6 +79,7 @@ enum srv_drop {
     SRV_DROP_BAD_MAC,        /* MAC did not verify */
     SRV_DROP_NOSPC,          /* the caller's reply buffer is too small */
     SRV_DROP_AMPLIFY,        /* the reply would be longer than the request (never) */
+    SRV_DROP_NOTRUST,        /* restrict notrust: not signed with a trusted key */
     SRV_DROP_COUNT,          /* number of values */
 };
 

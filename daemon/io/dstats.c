@@ -14,6 +14,8 @@
 #include "ntk/err.h"
 #include "ntk/sb.h"
 
+#include "ctlv.h"
+
 #include "poison.h"
 
 #define NS_PER_S 1000000000LL
@@ -211,31 +213,20 @@ static bool count_event(uint8_t *last, uint8_t *count, uint8_t code)
 void dstats_counts(const struct srv_stats *st, const struct snap_counters *ec,
                    struct stats_sys *out)
 {
+    /* One sum for the file and for mode 6's ss_* variables (ctlv.c). */
+    struct ctlv_ss ss;
+    ctlv_ss_sum(st, ec, &ss);
     memset(out, 0, sizeof *out);
-    if (st != NULL) {
-        const uint64_t *dr = st->drops;
-        out->received = st->received;
-        out->processed = st->replies + st->control;
-        out->newversion = st->by_version[4];
-        out->oldversion = st->by_version[1] + st->by_version[2] + st->by_version[3];
-        out->restricted = dr[SRV_DROP_IGNORE] + dr[SRV_DROP_NOSERVE] + dr[SRV_DROP_VERSION];
-        out->badlength = dr[SRV_DROP_TOO_SHORT] + dr[SRV_DROP_BAD_LENGTH] +
-                         dr[SRV_DROP_BAD_VERSION] + dr[SRV_DROP_BAD_MODE] +
-                         dr[SRV_DROP_BAD_EF] + dr[SRV_DROP_BAD_MAC_LENGTH];
-        out->badauth =
-            dr[SRV_DROP_UNKNOWN_KEY] + dr[SRV_DROP_BAD_MAC] + dr[SRV_DROP_CRYPTO_NAK];
-        out->declined = dr[SRV_DROP_MODE_PRIVATE] + dr[SRV_DROP_NOT_REQUEST] +
-                        dr[SRV_DROP_FLAKE] + dr[SRV_DROP_NOSPC] + dr[SRV_DROP_AMPLIFY];
-        out->limitrejected = dr[SRV_DROP_RATE] + st->kod;
-        out->kodsent = st->kod;
-    }
-    if (ec != NULL) {
-        out->received += ec->received;
-        for (size_t i = 0; i < ENG_RX_KINDS; i++)
-            out->processed += ec->by_rx[i];
-        out->badlength += ec->bad_length;
-        out->declined += ec->unknown_source;
-    }
+    out->received = ss.received;
+    out->processed = ss.processed;
+    out->newversion = ss.thisver;
+    out->oldversion = ss.oldver;
+    out->restricted = ss.restricted;
+    out->badlength = ss.badformat;
+    out->badauth = ss.badauth;
+    out->declined = ss.declined;
+    out->limitrejected = ss.limited;
+    out->kodsent = ss.kodsent;
 }
 
 bool dstats_sys_line(struct dstats *s, const struct stats_sys *cum, const struct timespec *now,

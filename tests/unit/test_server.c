@@ -319,13 +319,13 @@ static void test_drop_reasons(void **state)
         assert_int_equal(v.why, cases[i].why);
         assert_int_equal(v.len, 0);
     }
-    /* Every reason but the three that cannot be provoked here (rate: test_rate_limit;
-     * nospc, amplify: below) was counted, and nothing was answered. */
+    /* Every reason but those that cannot be provoked here (rate: test_rate_limit; nospc,
+     * amplify: below; notrust: test_notrust) was counted, and nothing was answered. */
     uint64_t total = 0;
     for (int w = 1; w < SRV_DROP_COUNT; w++) {
         total += s.st.drops[w];
         if (w != SRV_DROP_RATE && w != SRV_DROP_NOSPC && w != SRV_DROP_AMPLIFY &&
-            w != SRV_DROP_BAD_EF) {
+            w != SRV_DROP_BAD_EF && w != SRV_DROP_NOTRUST) {
             assert_true(s.st.drops[w] >= 1);
         }
     }
@@ -573,6 +573,38 @@ static void test_kod_signed_v6(void **state)
     ntk_mac_keys_free(keys);
 }
 
+/* restrict notrust: an unsigned request is dropped (counted as notrust), a signed one with a
+ * trusted key is answered, a bad MAC stays a bad MAC. */
+static void test_notrust(void **state)
+{
+    (void)state;
+    struct ntk_mac_keys *keys = load_keys("symkey.keys");
+    struct rst_table *rst = rst_new();
+    struct ntk_addr any = {.family = NTK_ADDR_V4};
+    assert_int_equal(rst_add(rst, &any, 0, RST_NOTRUST), 0);
+    struct srv s = {.rst = rst, .keys = keys};
+    struct snap_system sys = synced();
+    uint8_t q[68], out[SRV_REPLY_MAX];
+    make_req(q, 0x23, 6, 0x1234);
+    struct srv_req req = {.buf = q, .len = 48, .src = v4(192, 0, 2, 9, 40000)};
+    struct srv_verdict v;
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_DROP);
+    assert_int_equal(v.why, SRV_DROP_NOTRUST);
+    assert_string_equal(srv_drop_name(v.why), "notrust");
+    memset(q + 48, 0, 20);
+    q[51] = 3;
+    assert_int_equal(ntk_mac_compute(keys, 3, q, 48, q + 52, 16), 16);
+    req.len = 68;
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
+    assert_int_equal(v.key_id, 3);
+    q[60] ^= 1;
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_DROP);
+    assert_int_equal(v.why, SRV_DROP_BAD_MAC);
+    assert_int_equal(s.st.drops[SRV_DROP_NOTRUST], 1);
+    rst_free(rst);
+    ntk_mac_keys_free(keys);
+}
+
 /* Property: over random datagrams (random bytes, and valid headers with random trailers,
  * MACs of real keys among them), a reply is never longer than its request, comes only for
  * mode 3 (or v1 mode 0), and decodes as mode 4 of the request's version. */
@@ -651,6 +683,7 @@ int main(void)
         cmocka_unit_test(test_kod_exact_ntpsec),
         cmocka_unit_test(test_rate_limit_kod),
         cmocka_unit_test(test_kod_signed_v6),
+        cmocka_unit_test(test_notrust),
         cmocka_unit_test(test_amplification_property),
         cmocka_unit_test(test_finish_errors),
     };
