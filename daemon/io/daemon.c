@@ -144,7 +144,7 @@ void daemon_drain_actions(struct ntpd *d)
             dclient_send(d, &a);
             break;
         case ENG_ACT_RESOLVE:
-            (void)resolver_ask(d->resolver, a.text, d->opts.family, 123); /* -4 / -6 */
+            dnames_resolve_pool(d, a.text);
             break;
         case ENG_ACT_EVENT:
             if (a.event == ENG_EV_SYNC)
@@ -248,7 +248,9 @@ static int load_conf(struct conf *c, const struct ntpd_opts *o)
     conf_diags_init(&g);
     conf_init(c);
     const char *path = o->config != NULL ? o->config : "/etc/ntp.conf";
-    if (o->config == NULL && access(path, R_OK) != 0) {
+    /* Only a missing file means the built-in configuration: an unreadable one is an error
+     * (reported by the parser), not a silent switch to the public pool. */
+    if (o->config == NULL && access(path, F_OK) != 0 && errno == ENOENT) {
         log_msg(LOG_INFO, "no %s: using the built-in configuration", path);
         return conf_default(c) == 0 ? 0 : 1;
     }

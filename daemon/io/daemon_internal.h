@@ -55,6 +55,10 @@ void dlisten_rescan(struct ntpd *d);
 /* Adds every server and pool line: addresses at once, names through the resolver. */
 void dnames_add_servers(struct ntpd *d);
 
+/* The engine asks for a pool's addresses (ENG_ACT_RESOLVE): looked up with the pool line's
+ * -4/-6 (else the command line's) and `port` (else 123). */
+void dnames_resolve_pool(struct ntpd *d, const char *name);
+
 /* Gives the restrict lines to the server's table. */
 void dnames_add_rules(struct ntpd *d);
 

@@ -447,6 +447,21 @@ static void add_implicit_defaults(struct ntpd *d)
     }
 }
 
+void dnames_resolve_pool(struct ntpd *d, const char *name)
+{
+    int family = d->opts.family;
+    uint16_t port = 123;
+    for (size_t i = 0; i < d->conf.n_servers; i++) {
+        const struct conf_server *s = &d->conf.servers[i];
+        if (s->kind != CONF_SRV_POOL || strcmp(s->cfg.name, name) != 0)
+            continue;
+        family = s->family == 4 ? AF_INET : s->family == 6 ? AF_INET6 : family;
+        port = s->cfg.addr.port != 0 ? s->cfg.addr.port : 123;
+        break;
+    }
+    (void)resolver_ask(d->resolver, name, family, port);
+}
+
 void dnames_add_rules(struct ntpd *d)
 {
     add_implicit_defaults(d);

@@ -92,6 +92,17 @@ else
   ntk_show_log p
   ntk_fail "our ntpd with 'interface listen 127.0.0.2' does not answer on 127.0.0.2:123"
 fi
+echo "== a pool line with its own port and -4"
+start_chronyd b 127.0.0.5 4123 2
+ntk_hosts "127.0.0.5 pool.test" "::1 pool.test"
+start_ntpd q 5123 "pool -4 pool.test port 4123 iburst minpoll 4 maxpoll 4"
+if ntk_wait_log "$W/q/ntpd.log" "synchronised to association" 15; then
+  ntk_pass "'pool -4 pool.test port 4123': synchronised to chronyd B on 127.0.0.5:4123"
+else
+  ntk_show_log q
+  ntk_fail "'pool -4 pool.test port 4123' did not synchronise within 15 s"
+fi
+
 echo "== the pid file (-p) and SIGTERM"
 check_eq "our ntpd o's pid file holds its pid" "$opid" "$(tr -d ' \n' <"$W/o/ntpd.pid")"
 kill -TERM "$opid"
