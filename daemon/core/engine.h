@@ -52,6 +52,10 @@ enum eng_rx_src {
 #define ENG_POLL_MIN        3  /* the shortest poll the engine uses (8 s), as NTPsec's */
 #define ENG_POLL_MAX        17 /* the longest (36 h) */
 
+/* Most associations (servers plus pool members) and most pool lines. */
+#define ENG_SERVERS_MAX 64
+#define ENG_POOLS_MAX   8
+
 /* One `server` / `peer` / `pool` line. Zero-initialise, then set what the line says;
  * eng_server_defaults() gives NTPsec's defaults. */
 struct eng_server_cfg {

@@ -13,9 +13,10 @@
 
 /* Most associations (servers plus pool members); the selection's limit. */
 #define ENG_ASSOC_MAX SEL_MAX
+_Static_assert(ENG_ASSOC_MAX == ENG_SERVERS_MAX, "engine.h's ENG_SERVERS_MAX is out of date");
 
 /* Most pool lines. */
-#define ENG_POOL_MAX 8
+#define ENG_POOL_MAX ENG_POOLS_MAX
 
 /* Name lookups that failed are retried after this, doubling up to ENG_RESOLVE_MAX_S. */
 #define ENG_RESOLVE_MIN_S 16

@@ -57,6 +57,9 @@ static int take_host(struct cline *l, struct conf_server *s)
     }
     struct ntk_span h = l->t[k].s;
     if (ntk_addr_parse_span(h, &s->cfg.addr) == NTK_OK) {
+        if (s->kind == CONF_SRV_POOL) {
+            return cl_err(l, (size_t)k, "pool needs a host name (for an address use server)");
+        }
         if (!family_ok(s->family, &s->cfg.addr)) {
             return cl_err(l, (size_t)k, "-%u given with an IPv%d address", s->family,
                           s->family == 4 ? 6 : 4);
@@ -248,6 +251,17 @@ int conf_do_server(struct cline *l)
         return -1;
     }
     struct conf *c = l->c;
+    /* The engine's tables: a line beyond them would only fail at start-up. */
+    size_t pools = 0;
+    for (size_t i = 0; i < c->n_servers; i++) {
+        pools += c->servers[i].kind == CONF_SRV_POOL;
+    }
+    if (s.kind == CONF_SRV_POOL && pools == ENG_POOLS_MAX) {
+        return cl_err(l, 0, "more than %d pool lines", ENG_POOLS_MAX);
+    }
+    if (s.kind != CONF_SRV_POOL && c->n_servers - pools == ENG_SERVERS_MAX) {
+        return cl_err(l, 0, "more than %d server and peer lines", ENG_SERVERS_MAX);
+    }
     return append(l, (void **)&c->servers, &c->n_servers, &c->cap_servers, &s, sizeof s,
                   CONF_SERVERS_MAX);
 }

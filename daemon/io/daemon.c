@@ -261,6 +261,27 @@ static int load_conf(struct conf *c, const struct ntpd_opts *o)
     return rc == 0 ? 0 : 1;
 }
 
+/* Every `key N` of a server line must be a trusted key of the keys file: the engine would
+ * refuse the line at start-up. Logs each as an error; returns how many. */
+static size_t check_server_keys(const struct ntpd *d, const struct ntk_mac_keys *keys)
+{
+    const char *path = d->opts.config != NULL ? d->opts.config : "/etc/ntp.conf";
+    size_t bad = 0;
+    for (size_t i = 0; i < d->conf.n_servers; i++) {
+        const struct conf_server *s = &d->conf.servers[i];
+        uint32_t id = s->cfg.key_id;
+        if (id == 0 || (keys != NULL && ntk_mac_keys_lookup(keys, id, NULL) == 0))
+            continue;
+        log_msg(LOG_ERR,
+                "%s: line %u: %s %s: key %u is not a trusted key of the keys file (keys, "
+                "trustedkey, -k, -t)",
+                path, (unsigned)s->line, s->kind == CONF_SRV_POOL ? "pool" : "server",
+                s->cfg.name[0] ? s->cfg.name : "(address)", (unsigned)id);
+        bad++;
+    }
+    return bad;
+}
+
 int ntpd_check_config(const struct ntpd_opts *o)
 {
     static struct ntpd d; /* only opts, conf and the keys are used */
@@ -272,6 +293,8 @@ int ntpd_check_config(const struct ntpd_opts *o)
     if (rc == 0 && (dfiles_load_keys(&d, &keys) != 0 || d.key_errors > 0))
         rc = 1;
     if (rc == 0 && dlisten_check(&d) != 0)
+        rc = 1;
+    if (rc == 0 && check_server_keys(&d, keys) > 0)
         rc = 1;
     if (rc == 0)
         log_msg(LOG_INFO, "configuration OK: %zu server line(s), %zu restrict line(s)",
@@ -302,7 +325,7 @@ static int make_engine(struct ntpd *d)
     d->eng_observe = cfg.observe;
     const struct ntk_clk_ops *clk = cfg.observe ? ntk_clk_null() : ntk_clk_linux();
     struct eng_now now = daemon_now();
-    if (dfiles_load_keys(d, &d->keys) != 0)
+    if (dfiles_load_keys(d, &d->keys) != 0 || check_server_keys(d, d->keys) > 0)
         return 1;
     d->eng = eng_new(&cfg, clk, &rng, d->keys, &now);
     if (d->eng == NULL)

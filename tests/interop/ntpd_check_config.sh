@@ -90,6 +90,16 @@ check_rc "a keys file with bad lines" 1
 check_match "bad.keys: FILE:LINE:COL of line 1" "bad\.keys:1:[0-9]+: error" "$ALL"
 check_match "bad.keys: FILE:LINE:COL of line 2" "bad\.keys:2:[0-9]+: error" "$ALL"
 
+echo "== a server key that is not a trusted key of the keys file (ntpd would refuse it)"
+conf ku.conf "keys $NTK_DATA/symkey.keys" "trustedkey 1 2" "server 127.0.0.1 key 3"
+cc kuntrusted ku.conf
+check_rc "server ... key 3 with trustedkey 1 2" 1
+check_match "the untrusted key: file, line and why" \
+  "ku\.conf: line 3: server \(address\): key 3 is not a trusted key" "$ALL"
+conf kn.conf "server 127.0.0.1 key 1"
+cc knokeys kn.conf
+check_rc "server ... key 1 without a keys file" 1
+
 echo "== interface lines with -I or -L (NTPsec refuses the mix and exits)"
 conf nic.conf "interface listen 127.0.0.1"
 ntk_run nicI "$NTK_NTPD" --check-config -c nic.conf -I 127.0.0.1

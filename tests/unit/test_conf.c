@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "ntk/sb.h"
 #include "ntk/err.h"
 #include "testutil.h"
 
@@ -179,7 +180,7 @@ static void chk_discard_no_average(void)
 
 static void chk_limit(void)
 {
-    assert_true(C.limit.average_s == 2.5 && C.limit.kod_s == 1.0);
+    assert_true(C.limit.average_pps == 2.5 && C.limit.kod_pps == 1.0);
     assert_int_equal(C.limit.burst, 8);
     assert_true(C.limit.given);
 }
@@ -464,6 +465,37 @@ static void bad_lines(void **state)
         assert_int_equal(D.d[i].line, i + 1);
     }
     conf_free(&C);
+}
+
+/* The engine's limits are the parser's: 64 server lines and 8 pool lines parse, one more of
+ * either is an error at its line (it would only fail at start-up otherwise). */
+static void engine_limits(void **state)
+{
+    (void)state;
+    static char text[64 * 32 + 9 * 40];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, text, sizeof text);
+    for (int i = 0; i < 64; i++)
+        ntk_sb_printf(&sb, "server 192.0.2.%d\n", i + 1);
+    for (int i = 0; i < 8; i++)
+        ntk_sb_printf(&sb, "pool p%d.example.org\n", i);
+    parse_ok(ntk_sb_str(&sb));
+    assert_int_equal(C.n_servers, 72);
+    for (int extra = 0; extra < 2; extra++) {
+        char more[4096];
+        struct ntk_sb m;
+        ntk_sb_init(&m, more, sizeof more);
+        ntk_sb_printf(&m, "%s%s", ntk_sb_str(&sb),
+                      extra == 0 ? "server 198.51.100.1\n" : "pool p8.example.org\n");
+        conf_free(&C);
+        conf_init(&C);
+        conf_diags_init(&D);
+        assert_int_equal(conf_parse_text(&C, "n.conf", more, strlen(more), &D), NTK_EFORMAT);
+        assert_int_equal(D.n, 1);
+        assert_int_equal(D.d[0].line, 73);
+        assert_string_equal(D.d[0].msg, extra == 0 ? "more than 64 server and peer lines"
+                                                   : "more than 8 pool lines");
+    }
 }
 
 static void long_line_and_nul(void **state)
@@ -856,11 +888,12 @@ static void token_soup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(each_directive),           cmocka_unit_test(bad_lines),
-        cmocka_unit_test(long_line_and_nul),        cmocka_unit_test(long_token),
-        cmocka_unit_test(diag_format_and_overflow), cmocka_unit_test(includes),
-        cmocka_unit_test(include_callback),         cmocka_unit_test(ntpsec_debian),
-        cmocka_unit_test(builtin_default),          cmocka_unit_test(token_soup),
+        cmocka_unit_test(each_directive), cmocka_unit_test(bad_lines),
+        cmocka_unit_test(engine_limits),  cmocka_unit_test(long_line_and_nul),
+        cmocka_unit_test(long_token),     cmocka_unit_test(diag_format_and_overflow),
+        cmocka_unit_test(includes),       cmocka_unit_test(include_callback),
+        cmocka_unit_test(ntpsec_debian),  cmocka_unit_test(builtin_default),
+        cmocka_unit_test(token_soup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
