@@ -325,7 +325,10 @@ static int make_engine(struct ntpd *d)
     d->eng_observe = cfg.observe;
     const struct ntk_clk_ops *clk = cfg.observe ? ntk_clk_null() : ntk_clk_linux();
     struct eng_now now = daemon_now();
-    if (dfiles_load_keys(d, &d->keys) != 0 || check_server_keys(d, d->keys) > 0)
+    /* As --check-config: a keys file with a line in error stops ntpd (SIGHUP keeps the keys
+     * in use instead). */
+    if (dfiles_load_keys(d, &d->keys) != 0 || d->key_errors > 0 ||
+        check_server_keys(d, d->keys) > 0)
         return 1;
     d->eng = eng_new(&cfg, clk, &rng, d->keys, &now);
     if (d->eng == NULL)

@@ -260,7 +260,9 @@ void dfiles_reload_keys(struct ntpd *d)
     if (path == NULL || path[0] == '\0')
         return;
     struct ntk_mac_keys *fresh = NULL;
-    if (dfiles_load_keys(d, &fresh) != 0) {
+    /* A file that cannot be read, or with a line in error, is not half applied. */
+    if (dfiles_load_keys(d, &fresh) != 0 || d->key_errors > 0) {
+        ntk_mac_keys_free(fresh);
         log_msg(LOG_ERR, "SIGHUP: %s not re-read: the %zu key(s) in use stay", path,
                 d->keys != NULL ? ntk_mac_keys_count(d->keys) : (size_t)0);
         return;
