@@ -84,8 +84,9 @@ void dctl_serve(struct ntpd *d, int fd, const struct net_msg *m, uint32_t rflags
     if (m->truncated || !ensure(d))
         return;
     /* Recorded in the MRU list as NTPsec does (mrulist shows ntpq's address, mode 6), never
-     * rate-limited there: ctlsrv has its own limit for mode 6. */
-    if (d->mru != NULL && m->len > 0)
+     * rate-limited there: ctlsrv has its own limit for mode 6. `disable monitor` keeps no
+     * list (d->srv.mru is then NULL). */
+    if (d->srv.mru != NULL && m->len > 0)
         (void)mru_observe(d->mru, &m->remote, loop_now_mono_ns(), 6,
                           (uint8_t)(m->buf[0] >> 3 & 7),
                           rflags & ~(uint32_t)(RST_LIMITED | RST_KOD));
@@ -94,7 +95,7 @@ void dctl_serve(struct ntpd *d, int fd, const struct net_msg *m, uint32_t rflags
     ctlsrv_set_controlkey(d->ctl, d->conf.controlkey);
     struct ctlsrv_env env = {.keys = d->srv.keys,
                              .vars = &src,
-                             .mru = d->mru,
+                             .mru = d->srv.mru,
                              .rst = d->rst,
                              .ifs = ifs,
                              .nifs = fill_ifaces(d, ifs, mono)};
