@@ -56,7 +56,7 @@ capbnd=$(awk '$1 == "CapBnd:" { print $2 }' /proc/self/status)
 ip link set lo up
 for i in 2 3; do ip addr add "127.0.0.$i/32" dev lo; done
 tmp=$(mktemp -d)
-chmod 755 "$tmp"
+mkdir -m 700 "$tmp/cmd" # chronyd wants its command socket's directory private
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -82,7 +82,7 @@ timeout "$limit" "$chronyd" -d -x -u root -f "$tmp/a.conf" >"$tmp/a.log" 2>&1 &
 pids+=($!)
 {
   echo "port 0"
-  echo "bindcmdaddress $tmp/b.sock"
+  echo "bindcmdaddress $tmp/cmd/b.sock"
   echo "pidfile $tmp/b.pid"
   echo "server 127.0.0.1 iburst minpoll 4 maxpoll 4"
   for a in "${silent[@]}"; do echo "server $a minpoll 4 maxpoll 4"; done
@@ -91,6 +91,8 @@ timeout "$limit" "$chronyd" -d -x -u root -f "$tmp/b.conf" >"$tmp/b.log" 2>&1 &
 pids+=($!)
 {
   echo "interface ignore wildcard"
+  echo "interface ignore ipv6"
+  echo "interface ignore 127.0.0.1"
   echo "interface listen 127.0.0.2"
   echo "restrict default nopeer"
   echo "mru maxdepth $((mru_clients + 1000)) maxmem $(((mru_clients + 1000) / 4 + 1024)) minage 1"
@@ -105,7 +107,7 @@ ours_p=("$ntpq" -n -p 127.0.0.2)
 theirs_p=("$py" "$theirs" -n -p 127.0.0.2)
 ours_rv=("$ntpq" -n -c rv 127.0.0.2)
 theirs_rv=("$py" "$theirs" -n -c rv 127.0.0.2)
-chrony_src=("$chronyc" -n -h "$tmp/b.sock" sources)
+chrony_src=("$chronyc" -n -h "$tmp/cmd/b.sock" sources)
 ready=0
 for _ in $(seq 100); do
   if "${ours_p[@]}" 2>/dev/null | grep -q '^\*127\.0\.0\.1' &&

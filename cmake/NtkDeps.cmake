@@ -19,7 +19,6 @@ endfunction()
 ntk_require(LIBCRYPTO "libcrypto>=3.0" libssl-dev)
 ntk_require(JSONC "json-c>=0.15" libjson-c-dev)
 ntk_require(LIBCAP "libcap>=2.25" libcap-dev)
-ntk_require(LIBEDIT "libedit>=3.1" libedit-dev) # ntpq's interactive line editing
 if(NTK_TESTS)
   ntk_require(CMOCKA "cmocka>=1.1" libcmocka-dev)
 endif()

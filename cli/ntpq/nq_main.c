@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ntpq's program flow: options, keys, then the -c commands for each host, or the
- * interactive loop (libedit on a terminal, plain lines otherwise). */
+ * interactive loop (libedit on a terminal when it can be loaded, plain lines otherwise). */
 #include "nq_main.h"
 
-#include <editline/readline.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -11,6 +11,7 @@
 
 #include "cli_keys.h"
 #include "cli_log.h"
+#include "nq_edit.h"
 #include "nq_net.h"
 
 #include "poison.h"
@@ -27,14 +28,14 @@ static int term_width(void)
 /* Reads commands until quit or end of input. */
 static void loop(struct nq *q)
 {
-    bool tty = isatty(0) && isatty(1);
+    bool tty = isatty(0) && isatty(1) && nq_edit_load();
     char buf[4096];
     while (!q->quit) {
         char *line = NULL;
         if (tty) {
-            line = readline("ntpq> ");
+            line = nq_edit_readline("ntpq> ");
             if (line != NULL && line[0] != '\0')
-                add_history(line);
+                nq_edit_add_history(line);
         } else {
             if (isatty(0))
                 fputs("ntpq> ", stdout);
