@@ -535,7 +535,7 @@ static bool read_table(struct nq *q, const struct nq_stats_cmd *c, long associd,
                                   r1.data);
                     status = r1.status;
                 } else if (rc1 == NQ_Q_SERVER + NTK_CTL_CERR_UNKNOWNVAR)
-                    ntk_sb_printf(&as, "%s%s=???", ntk_sb_len(&as) ? ", " : "", one);
+                    ntk_sb_printf(&as, "%s%s=?", ntk_sb_len(&as) ? ", " : "", one);
                 else {
                     warn_qerr(q, rc1);
                     return false;
