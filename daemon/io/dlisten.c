@@ -67,13 +67,15 @@ static int serve_batch(struct ntpd *d, int fd)
     return n;
 }
 
-/* Under load the queue refills while a batch is served: read again before going back to
- * poll() (a system call per wake-up saved), a bounded number of times so that the other
- * sockets and the timers are not starved. */
+/* Under load the queue refills while a batch is served: read again, as long as a read
+ * brings anything, before going back to poll() (a system call per wake-up saved; the read
+ * that finds the queue empty costs one at low load), a bounded number of times so that
+ * the other sockets and the timers are not starved. Measured (BENCHMARKS.md): about 2 %
+ * more replies per second than reading again only after a full batch. */
 static void on_server_readable(void *ctx, int fd)
 {
     struct ntpd *d = ctx;
-    for (int round = 0; round < SERVE_ROUNDS && serve_batch(d, fd) == NET_BATCH; round++)
+    for (int round = 0; round < SERVE_ROUNDS && serve_batch(d, fd) > 0; round++)
         ;
 }
 
