@@ -496,6 +496,8 @@ static void engine_limits(void **state)
         assert_string_equal(D.d[0].msg, extra == 0 ? "more than 64 server and peer lines"
                                                    : "more than 8 pool lines");
     }
+    conf_free(&C);
+    conf_init(&C);
 }
 
 static void long_line_and_nul(void **state)
