@@ -1285,6 +1285,18 @@ static void cmd_keytype(struct nq *q, const char *arg)
     warn(q, "Keytype %s is not supported by openSSL or ntpq.\n", arg);
 }
 
+/* The index in the variable list of the entry named name[0..nl) ("name" or "name=value"),
+ * or q->nuvars when there is none. */
+static size_t find_uvar(const struct nq *q, const char *name, size_t nl)
+{
+    size_t k = 0;
+    for (; k < q->nuvars; k++)
+        if (strncmp(q->uvars[k], name, nl) == 0 &&
+            (q->uvars[k][nl] == '\0' || q->uvars[k][nl] == '='))
+            break;
+    return k;
+}
+
 static void cmd_addvars(struct nq *q, const char *arg)
 {
     if (*arg == '\0') {
@@ -1308,11 +1320,7 @@ static void cmd_addvars(struct nq *q, const char *arg)
             val++;
         for (char *e = val + strlen(val); e > val && isspace((unsigned char)e[-1]);)
             *--e = '\0';
-        size_t nl = strlen(name), k = 0;
-        for (; k < q->nuvars; k++)
-            if (strncmp(q->uvars[k], name, nl) == 0 &&
-                (q->uvars[k][nl] == '\0' || q->uvars[k][nl] == '='))
-                break;
+        size_t nl = strlen(name), k = find_uvar(q, name, nl);
         size_t len = nl + strlen(val) + 2;
         char *s = malloc(len);
         if (s == NULL)
@@ -1340,11 +1348,7 @@ static void cmd_rmvars(struct nq *q, const char *arg)
         next = strchr(p, ',');
         if (next)
             *next++ = '\0';
-        size_t k = 0, nl = strlen(p);
-        for (; k < q->nuvars; k++)
-            if (strncmp(q->uvars[k], p, nl) == 0 &&
-                (q->uvars[k][nl] == '\0' || q->uvars[k][nl] == '='))
-                break;
+        size_t k = find_uvar(q, p, strlen(p));
         if (k == q->nuvars) {
             warn(q, "%s is not in the variable list", p);
             continue;

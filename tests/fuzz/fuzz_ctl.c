@@ -18,30 +18,9 @@
 #include "ntk/mac.h"
 #include "fuzz.h"
 
-#include "poison.h"
+#include "fuzz_symkeys.h"
 
-/* The keys of tests/data/symkey.keys, built once and kept for the whole run. */
-static struct ntk_mac_keys *keys(void)
-{
-    static struct ntk_mac_keys *ks;
-    if (ks == NULL) {
-        static const uint8_t sha1[20] = {0x8b, 0xb9, 0x95, 0x6f, 0xb1, 0xc1, 0x17,
-                                         0xe6, 0x38, 0xfb, 0x11, 0x5e, 0xa3, 0x95,
-                                         0xd8, 0xb0, 0x81, 0x05, 0xee, 0x68};
-        static const uint8_t aes[16] = {0x24, 0x50, 0xc2, 0xae, 0x8f, 0x92, 0x88, 0x58,
-                                        0x87, 0x7f, 0x1b, 0x7b, 0xf8, 0xf6, 0xaf, 0x79};
-        struct ntk_mac_key k[3] = {
-            {.keyid = 1, .type = NTK_MAC_MD5, .secret_len = 13},
-            {.keyid = 2, .type = NTK_MAC_SHA1, .secret_len = 20},
-            {.keyid = 3, .type = NTK_MAC_AES128_CMAC, .secret_len = 16},
-        };
-        memcpy(k[0].secret, "AnchorsMD5Key", 13);
-        memcpy(k[1].secret, sha1, 20);
-        memcpy(k[2].secret, aes, 16);
-        FUZZ_CHECK(ntk_mac_keys_new(k, 3, &ks) == NTK_OK);
-    }
-    return ks;
-}
+#include "poison.h"
 
 static bool same_hdr(const struct ntk_ctl_hdr *a, const struct ntk_ctl_hdr *b)
 {
@@ -67,7 +46,7 @@ static void one_datagram(const uint8_t *data, size_t size)
     FUZZ_CHECK(same_hdr(&m.hdr, &again.hdr) && !again.has_mac);
     FUZZ_CHECK(memcmp(m.data, again.data, m.hdr.count) == 0);
     uint32_t keyid = 0;
-    int rc = ntk_ctl_verify(keys(), data, size, &m, &keyid);
+    int rc = ntk_ctl_verify(fuzz_symkeys(), data, size, &m, &keyid);
     FUZZ_CHECK(rc == NTK_OK || rc == NTK_EAUTH || rc == NTK_ENOTFOUND);
     FUZZ_CHECK(rc != NTK_OK || (keyid >= 1 && keyid <= 3));
     FUZZ_CHECK(m.has_mac || rc == NTK_EAUTH);

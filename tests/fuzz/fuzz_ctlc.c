@@ -24,30 +24,9 @@
 #include "ntk/mac.h"
 #include "fuzz.h"
 
-#include "poison.h"
+#include "fuzz_symkeys.h"
 
-/* The keys of tests/data/symkey.keys, built once and kept for the whole run. */
-static struct ntk_mac_keys *keys(void)
-{
-    static struct ntk_mac_keys *ks;
-    if (ks == NULL) {
-        static const uint8_t sha1[20] = {0x8b, 0xb9, 0x95, 0x6f, 0xb1, 0xc1, 0x17,
-                                         0xe6, 0x38, 0xfb, 0x11, 0x5e, 0xa3, 0x95,
-                                         0xd8, 0xb0, 0x81, 0x05, 0xee, 0x68};
-        static const uint8_t aes[16] = {0x24, 0x50, 0xc2, 0xae, 0x8f, 0x92, 0x88, 0x58,
-                                        0x87, 0x7f, 0x1b, 0x7b, 0xf8, 0xf6, 0xaf, 0x79};
-        struct ntk_mac_key k[3] = {
-            {.keyid = 1, .type = NTK_MAC_MD5, .secret_len = 13},
-            {.keyid = 2, .type = NTK_MAC_SHA1, .secret_len = 20},
-            {.keyid = 3, .type = NTK_MAC_AES128_CMAC, .secret_len = 16},
-        };
-        memcpy(k[0].secret, "AnchorsMD5Key", 13);
-        memcpy(k[1].secret, sha1, 20);
-        memcpy(k[2].secret, aes, 16);
-        FUZZ_CHECK(ntk_mac_keys_new(k, 3, &ks) == NTK_OK);
-    }
-    return ks;
-}
+#include "poison.h"
 
 /* One run's state. */
 struct run {
@@ -79,7 +58,7 @@ static void check_sent(void)
     FUZZ_CHECK(m.has_mac == (R.cfg.keyid != 0));
     if (R.cfg.keyid != 0) {
         uint32_t id = 0;
-        FUZZ_CHECK(ntk_ctl_verify(keys(), R.sent, R.sent_len, &m, &id) == NTK_OK);
+        FUZZ_CHECK(ntk_ctl_verify(fuzz_symkeys(), R.sent, R.sent_len, &m, &id) == NTK_OK);
         FUZZ_CHECK(id == R.cfg.keyid);
     }
 }
@@ -151,7 +130,8 @@ static void answer_well(void)
     }
     h.count = (uint16_t)strlen(text);
     uint8_t dg[NTK_CTL_DATAGRAM_MAX];
-    int n = ntk_ctl_encode(&h, (const uint8_t *)text, keys(), R.cfg.keyid, dg, sizeof dg);
+    int n =
+        ntk_ctl_encode(&h, (const uint8_t *)text, fuzz_symkeys(), R.cfg.keyid, dg, sizeof dg);
     FUZZ_CHECK(n > 0);
     feed(dg, (size_t)n);
 }
@@ -170,7 +150,8 @@ static size_t patch(uint8_t *p, size_t len, uint8_t flags)
     if ((flags & 2) && R.cfg.keyid != 0 && ntk_ctl_decode(p, len, &m) == NTK_OK) {
         uint8_t data[NTK_CTL_DATA_MAX];
         memcpy(data, m.data, m.hdr.count);
-        int n = ntk_ctl_encode(&m.hdr, data, keys(), R.cfg.keyid, p, NTK_CTL_DATAGRAM_MAX);
+        int n =
+            ntk_ctl_encode(&m.hdr, data, fuzz_symkeys(), R.cfg.keyid, p, NTK_CTL_DATAGRAM_MAX);
         if (n > 0) {
             len = (size_t)n;
         }
@@ -186,7 +167,7 @@ static void start(uint8_t conf)
     R.cfg.prove = (conf & 8) != 0;
     R.cfg.first_sequence = 0xfffe;
     if (conf & 1) {
-        R.cfg.keys = keys();
+        R.cfg.keys = fuzz_symkeys();
         R.cfg.keyid = 1u + (uint32_t)((conf >> 1) & 3) % 3;
     }
     R.mru = (conf & 16) != 0;

@@ -15,30 +15,9 @@
 #include "ntk/pkt.h"
 #include "server.h"
 
-#include "poison.h"
+#include "fuzz_symkeys.h"
 
-static struct ntk_mac_keys *keys(void)
-{
-    static struct ntk_mac_keys *ks;
-    if (!ks) {
-        struct ntk_mac_key k[3] = {
-            {.keyid = 1, .type = NTK_MAC_MD5, .secret_len = 13},
-            {.keyid = 2, .type = NTK_MAC_SHA1, .secret_len = 20},
-            {.keyid = 3, .type = NTK_MAC_AES128_CMAC, .secret_len = 16},
-        };
-        memcpy(k[0].secret, "AnchorsMD5Key", 13);
-        /* the secrets of tests/data/symkey.keys, so the corpus's real requests verify */
-        static const uint8_t sha1[20] = {0x8b, 0xb9, 0x95, 0x6f, 0xb1, 0xc1, 0x17,
-                                         0xe6, 0x38, 0xfb, 0x11, 0x5e, 0xa3, 0x95,
-                                         0xd8, 0xb0, 0x81, 0x05, 0xee, 0x68};
-        static const uint8_t aes[16] = {0x24, 0x50, 0xc2, 0xae, 0x8f, 0x92, 0x88, 0x58,
-                                        0x87, 0x7f, 0x1b, 0x7b, 0xf8, 0xf6, 0xaf, 0x79};
-        memcpy(k[1].secret, sha1, 20);
-        memcpy(k[2].secret, aes, 16);
-        FUZZ_CHECK(ntk_mac_keys_new(k, 3, &ks) == 0);
-    }
-    return ks;
-}
+#include "poison.h"
 
 static void check_reply(const uint8_t *q, size_t qlen, uint8_t *out,
                         const struct srv_verdict *v)
@@ -47,7 +26,7 @@ static void check_reply(const uint8_t *q, size_t qlen, uint8_t *out,
     FUZZ_CHECK(v->len >= NTK_PKT_HDR_LEN && v->len <= qlen && v->len <= SRV_REPLY_MAX);
     unsigned mode = q[0] & 7, ver = (q[0] >> 3) & 7;
     FUZZ_CHECK(mode == 3 || (mode == 0 && ver == 1));
-    FUZZ_CHECK(srv_finish(out, v->len, ntk_ts_make(0xeeb22b00, 1), keys()) == 0);
+    FUZZ_CHECK(srv_finish(out, v->len, ntk_ts_make(0xeeb22b00, 1), fuzz_symkeys()) == 0);
     struct ntk_pkt p;
     struct ntk_pkt_layout l;
     FUZZ_CHECK(ntk_pkt_decode(out, v->len, &p, &l, NULL) == 0);
@@ -55,8 +34,8 @@ static void check_reply(const uint8_t *q, size_t qlen, uint8_t *out,
     FUZZ_CHECK(memcmp(out + 24, q + 40, 8) == 0); /* origin = the request's transmit */
     if (v->key_id) {
         FUZZ_CHECK(l.auth == NTK_PKT_AUTH_MAC && l.key_id == v->key_id);
-        FUZZ_CHECK(ntk_mac_verify(keys(), v->key_id, out, 48, out + l.mac_off, l.mac_len) ==
-                   0);
+        FUZZ_CHECK(ntk_mac_verify(fuzz_symkeys(), v->key_id, out, 48, out + l.mac_off,
+                                  l.mac_len) == 0);
     } else {
         FUZZ_CHECK(v->len == NTK_PKT_HDR_LEN);
     }
@@ -97,7 +76,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.maxdepth = 16;
     cfg.burst = 2;
     static const uint8_t seed[16] = {0};
-    struct srv s = {.rst = rst_new(), .mru = mru_new(&cfg, seed), .keys = keys()};
+    struct srv s = {.rst = rst_new(), .mru = mru_new(&cfg, seed), .keys = fuzz_symkeys()};
     FUZZ_CHECK(s.rst && s.mru);
     struct ntk_addr net = req.src;
     FUZZ_CHECK(rst_add(s.rst, &net, 24, flags & ~(uint32_t)RST_FLAKE) == 0);

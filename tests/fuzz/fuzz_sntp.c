@@ -19,6 +19,8 @@
 #include "ntk/sntp.h"
 #include "fuzz.h"
 
+#include "fuzz_symkeys.h"
+
 #include "poison.h"
 
 enum { PREFIX = 18, FLAG_KEY = 3, FLAG_ECHO = 4, FLAG_REPLAY = 8, FLAG_NO_STORE = 16 };
@@ -33,35 +35,6 @@ static uint64_t be64(const uint8_t *p)
         v = v << 8 | p[i];
     }
     return v;
-}
-
-static void make_key(struct ntk_mac_key *k, uint32_t id, enum ntk_mac_type type,
-                     const char *secret, size_t len)
-{
-    memset(k, 0, sizeof *k);
-    k->keyid = id;
-    k->type = type;
-    k->secret_len = (uint8_t)len;
-    memcpy(k->secret, secret, len);
-}
-
-/* Keys 1-3 of tests/data/symkey.keys, so the captured signed replies verify. Built once and
- * kept for the process (reachable, not a leak). */
-static struct ntk_mac_keys *keys(void)
-{
-    static struct ntk_mac_keys *ks;
-    if (ks == NULL) {
-        struct ntk_mac_key k[3];
-        make_key(&k[0], 1, NTK_MAC_MD5, "AnchorsMD5Key", 13);
-        make_key(&k[1], 2, NTK_MAC_SHA1,
-                 "\x8b\xb9\x95\x6f\xb1\xc1\x17\xe6\x38\xfb\x11\x5e\xa3\x95\xd8\xb0\x81\x05\xee"
-                 "\x68",
-                 20);
-        make_key(&k[2], 3, NTK_MAC_AES128_CMAC,
-                 "\x24\x50\xc2\xae\x8f\x92\x88\x58\x87\x7f\x1b\x7b\xf8\xf6\xaf\x79", 16);
-        FUZZ_CHECK(ntk_mac_keys_new(k, 3, &ks) == NTK_OK);
-    }
-    return ks;
 }
 
 static struct ntk_sntp_query make_query(const uint8_t *data, size_t size)
@@ -175,7 +148,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     struct ntk_sntp_query q = make_query(data, size);
     ntk_ts t4 = {be64(data + 10)};
-    struct ntk_mac_keys *ks = (data[0] & FLAG_NO_STORE) ? NULL : keys();
+    struct ntk_mac_keys *ks = (data[0] & FLAG_NO_STORE) ? NULL : fuzz_symkeys();
     struct ntk_sntp_sample s;
     enum ntk_sntp_verdict v = ntk_sntp_check(&q, ks, data + PREFIX, size - PREFIX, t4, &s);
     FUZZ_CHECK((unsigned)v < NTK_SNTP_VERDICT_COUNT);
