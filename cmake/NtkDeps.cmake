@@ -17,6 +17,7 @@ function(ntk_require prefix module debpkg)
 endfunction()
 
 ntk_require(LIBCRYPTO "libcrypto>=3.0" libssl-dev)
+ntk_require(LIBSSL "libssl>=3.0" libssl-dev)
 ntk_require(JSONC "json-c>=0.15" libjson-c-dev)
 ntk_require(LIBCAP "libcap>=2.25" libcap-dev)
 if(NTK_TESTS)
