@@ -8,8 +8,10 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "cli_udp.h"
+#include "ke_cli.h"
 #include "ntk/clk.h"
 #include "ntk/mac.h"
 #include "ntk/sntp.h"
@@ -45,6 +47,12 @@ struct dig_opts {
     const char *bindaddr;                 /* -I */
     uint16_t port;                        /* --port, default 123 */
     const char *replay;                   /* -r HEX:DST */
+    bool nts;                             /* --nts: NTS-KE, then one NTS exchange */
+    const char *nts_ca;                   /* --nts-ca: CA bundle (NULL: system store) */
+    bool nts_noval;                       /* --nts-noval: do not verify the certificate */
+    uint16_t nts_port;                    /* --nts-port: NTS-KE TCP port, default 4460 */
+    uint16_t nts_aead;                    /* --nts-aead: AEAD id to offer, 0 = 15 */
+    bool nts_opt;                         /* one of the --nts-* options was given */
     struct dig_host hosts[DIG_MAX_HOSTS]; /* -c hosts first, then the arguments */
     size_t nhosts;
 };
@@ -66,11 +74,27 @@ struct dig_result {
     long round;               /* sample round, 0-based */
     uint32_t key_id;          /* the key the request was signed with (-a), 0 if none */
     const char *error;        /* NULL when ok; a verdict name or "timeout", "send_failed" */
-    char message[160];        /* English detail for error, "" when ok */
+    char message[320];        /* English detail for error, "" when ok */
     enum ntk_sntp_verdict verdict; /* NTK_SNTP_OK when ok */
     bool replied;                  /* a reply was checked: s.pkt and t1..t4 are meaningful */
     struct ntk_sntp_sample s;      /* the sample (complete when verdict is NTK_SNTP_OK) */
     bool selected;                 /* the one kept for the report and the adjustment */
+};
+
+/* What --nts found out (the diagnosis printed before the time line, and "nts" in JSON). */
+struct dig_nts {
+    char ke_host[256];            /* the KE server as given */
+    char ke_ip[NTK_ADDRSTR_MAX];  /* the address connected to ("" before resolving) */
+    uint16_t ke_port;             /* its TCP port */
+    bool ke_tried;                /* a KE exchange was attempted: ke is meaningful */
+    struct ke_cli_result ke;      /* its result (the keys wiped once used) */
+    bool noval;                   /* --nts-noval was given */
+    char ntp_server[256];         /* the NTP server negotiated (or the KE host) */
+    char ntp_ip[NTK_ADDRSTR_MAX]; /* its address ("" when not reached) */
+    uint16_t ntp_port;            /* its UDP port */
+    const char *nts_verdict;      /* ntk_nts_verdict_name of the reply, NULL if none */
+    size_t cookies_returned;      /* cookies in the authenticated reply */
+    size_t request_len;           /* bytes of the NTS request sent */
 };
 
 /* A growing list of results. */
@@ -78,6 +102,7 @@ struct dig_results {
     struct dig_result *v; /* heap array */
     size_t n;             /* used */
     size_t cap;           /* allocated */
+    struct dig_nts *nts;  /* --nts only: heap, freed by the caller; NULL otherwise */
 };
 
 /* Runs every query the options ask for (or the replay), appending to *out. Diagnostics go
@@ -85,6 +110,17 @@ struct dig_results {
  * memory, bad replay text). */
 int dig_query_all(const struct dig_opts *o, const struct ntk_clk_ops *clk,
                   struct ntk_mac_keys *ks, struct dig_results *out);
+
+/* --nts: NTS-KE with o->hosts[0], then one NTS-authenticated exchange with the NTP server
+ * it names, appending one result to *out and the diagnosis to out->nts (allocated here).
+ * A failure is a result with error "nts_ke" (KE failed), "nts_auth" (the reply was not
+ * NTS-authenticated), "nts_nak", or the usual SNTP errors. Returns 0, DIG_EXIT_FAIL (out of
+ * memory, no TLS context) or DIG_EXIT_USAGE (unknown --nts-aead). */
+int dig_nts_query(const struct dig_opts *o, const struct ntk_clk_ops *clk,
+                  struct dig_results *out);
+
+/* Prints the --nts diagnosis as text lines on f. */
+void dig_nts_print(const struct dig_nts *n, FILE *f);
 
 /* Marks and returns the best OK result (ntk_sntp_compare), or NULL if there is none. */
 struct dig_result *dig_select(struct dig_results *r);

@@ -61,7 +61,7 @@ static int run(const struct dig_opts *o, const struct ntk_clk_ops *clk)
     struct dig_results res = {0};
     int rc = load_keys(o, &ks);
     if (rc == 0)
-        rc = dig_query_all(o, clk, ks, &res);
+        rc = o->nts ? dig_nts_query(o, clk, &res) : dig_query_all(o, clk, ks, &res);
     if (rc == 0) {
         report_failures(&res);
         struct dig_result *best = dig_select(&res);
@@ -78,6 +78,7 @@ static int run(const struct dig_opts *o, const struct ntk_clk_ops *clk)
         rc = best != NULL && adj != DIG_ADJ_FAILED ? DIG_EXIT_OK : DIG_EXIT_FAIL;
     }
     free(res.v);
+    free(res.nts);
     ntk_mac_keys_free(ks);
     return rc;
 }

@@ -7,6 +7,8 @@
 
 #include "cli_num.h"
 #include "dig.h"
+#include "ntk/aead.h"
+#include "ntk/nts_ke.h"
 
 #include "poison.h"
 
@@ -38,9 +40,18 @@ static const char usage_text[] =
     "  -t, --timeout=SECONDS       wait this long for each reply (default 5)\n"
     "  -V, --version               show the version and exit\n"
     "      --port=PORT             server UDP port (default 123)\n"
+    "      --nts                   use NTS (RFC 8915): NTS-KE with the one host, then one\n"
+    "                              authenticated exchange; prints the TLS diagnosis\n"
+    "      --nts-ca=FILE           trust the CA certificates in FILE (default: system store)\n"
+    "      --nts-noval             do not verify the server certificate (tests only)\n"
+    "      --nts-port=PORT         NTS-KE TCP port (default 4460)\n"
+    "      --nts-aead=NAME         AEAD to offer (default AEAD_AES_SIV_CMAC_256)\n"
     "\n"
     "Exit status: 0 a server answered (and any adjustment worked), 1 no eligible server\n"
     "or the adjustment failed, 2 usage error. See ntpdig(1).\n";
+
+/* Long-only options (values outside the short option characters). */
+enum { OPT_NTS = 256, OPT_NTS_CA, OPT_NTS_NOVAL, OPT_NTS_PORT, OPT_NTS_AEAD };
 
 static const struct option long_opts[] = {
     {"ipv4", no_argument, NULL, '4'},
@@ -63,6 +74,11 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, 't'},
     {"version", no_argument, NULL, 'V'},
     {"port", required_argument, NULL, 'P'},
+    {"nts", no_argument, NULL, OPT_NTS},
+    {"nts-ca", required_argument, NULL, OPT_NTS_CA},
+    {"nts-noval", no_argument, NULL, OPT_NTS_NOVAL},
+    {"nts-port", required_argument, NULL, OPT_NTS_PORT},
+    {"nts-aead", required_argument, NULL, OPT_NTS_AEAD},
     {NULL, 0, NULL, 0},
 };
 
@@ -74,6 +90,7 @@ static void set_defaults(struct dig_opts *o)
     o->timeout_s = 5.0;
     o->samples = 1;
     o->port = 123;
+    o->nts_port = NTK_KE_PORT_DEFAULT;
 }
 
 static bool bad_number(const char *opt, const char *val)
@@ -133,6 +150,12 @@ static bool take_number(struct dig_opts *o, int c, const char *v)
             return bad_number("--port", v);
         o->port = (uint16_t)n;
         return true;
+    case OPT_NTS_PORT:
+        if (!cli_parse_long(v, 1, 65535, &n))
+            return bad_number("--nts-port", v);
+        o->nts_port = (uint16_t)n;
+        o->nts_opt = true;
+        return true;
     default:
         return false;
     }
@@ -171,6 +194,28 @@ static bool take_option(struct dig_opts *o, int c, const char *v)
     case 'S':
         o->step = true;
         return true;
+    case OPT_NTS:
+        o->nts = true;
+        return true;
+    case OPT_NTS_CA:
+        o->nts_ca = v;
+        o->nts_opt = true;
+        return true;
+    case OPT_NTS_NOVAL:
+        o->nts_noval = true;
+        o->nts_opt = true;
+        return true;
+    case OPT_NTS_AEAD:
+        o->nts_aead = ntk_aead_from_name(v);
+        o->nts_opt = true;
+        if (o->nts_aead == 0 || !ntk_aead_supported(o->nts_aead)) {
+            fprintf(stderr,
+                    "ntpdig: unknown AEAD for --nts-aead: '%s' (AEAD_AES_SIV_CMAC_256, "
+                    "_384 or _512)\n",
+                    v);
+            return false;
+        }
+        return true;
     case 's':
         o->slew = true;
         return true;
@@ -202,6 +247,27 @@ static enum dig_parse unknown_option(char **argv, int c, int at)
     return DIG_PARSE_BAD;
 }
 
+/* --nts makes one KE and one exchange with one server, authenticated by NTS alone. */
+static enum dig_parse check_nts(const struct dig_opts *o)
+{
+    const char *clash = NULL;
+    if (!o->nts)
+        clash =
+            o->nts_opt ? "--nts-ca, --nts-noval, --nts-port and --nts-aead need --nts" : NULL;
+    else if (o->key_id != 0)
+        clash = "--nts and -a cannot be combined (NTS authenticates the reply)";
+    else if (o->replay != NULL)
+        clash = "--nts and -r cannot be combined";
+    else if (o->nhosts != 1)
+        clash = "--nts takes exactly one server";
+    else if (o->samples > 1)
+        clash = "--nts makes one exchange (-p is not supported with it)";
+    if (clash == NULL)
+        return DIG_PARSE_RUN;
+    fprintf(stderr, "ntpdig: %s\n", clash);
+    return DIG_PARSE_BAD;
+}
+
 static enum dig_parse finish(struct dig_opts *o, int argc, char **argv)
 {
     for (int i = optind; i < argc; i++)
@@ -213,7 +279,7 @@ static enum dig_parse finish(struct dig_opts *o, int argc, char **argv)
     }
     if (o->nhosts == 0 && o->replay == NULL)
         add_host(o, "localhost", false);
-    return DIG_PARSE_RUN;
+    return check_nts(o);
 }
 
 enum dig_parse dig_opts_parse(int argc, char **argv, struct dig_opts *o)

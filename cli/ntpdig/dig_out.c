@@ -10,6 +10,7 @@
 
 #include "cli_json.h"
 #include "dig.h"
+#include "ntk/aead.h"
 #include "ntk/refid.h"
 
 #include "poison.h"
@@ -134,8 +135,51 @@ static void json_measure(json_object *o, const struct dig_result *r,
         cli_json_ts(o, keys[i][0], keys[i][1], *ts[i], near, times);
 }
 
+/* The --nts diagnosis (every value null when the step that gives it was not reached). */
+static json_object *json_nts(const struct dig_nts *n)
+{
+    json_object *o = json_object_new_object();
+    const struct ke_cli_result *k = &n->ke;
+    const struct tls_peer_info *p = &k->peer;
+    bool ok = n->ke_tried && k->err == 0, cert = p->subject[0] != '\0';
+    cli_json_str(o, "ke_host", n->ke_host);
+    cli_json_str(o, "ke_ip", n->ke_ip[0] ? n->ke_ip : NULL);
+    cli_json_int(o, "ke_port", n->ke_port, true);
+    cli_json_bool(o, "ke_ok", ok);
+    cli_json_str(o, "ke_stage", n->ke_tried ? k->stage : NULL);
+    cli_json_str(o, "ke_error", n->ke_tried && k->err != 0 ? k->why : NULL);
+    cli_json_seconds(o, "ke_time", n->ke_tried ? (double)k->elapsed_ns * 1e-9 : NAN);
+    cli_json_str(o, "tls_version", p->version[0] ? p->version : NULL);
+    cli_json_str(o, "tls_cipher", p->cipher[0] ? p->cipher : NULL);
+    cli_json_str(o, "alpn", p->alpn[0] ? p->alpn : NULL);
+    cli_json_str(o, "cert_subject", cert ? p->subject : NULL);
+    cli_json_str(o, "cert_issuer", cert ? p->issuer : NULL);
+    cli_json_str(o, "cert_san", cert ? p->san : NULL);
+    cli_json_int(o, "cert_not_before", p->not_before_s, cert);
+    cli_json_int(o, "cert_not_after", p->not_after_s, cert);
+    cli_json_int(o, "cert_days_left",
+                 (long long)floor((double)(p->not_after_s - (int64_t)time(NULL)) / 86400.0),
+                 cert);
+    cli_json_bool(o, "cert_name_match", p->name_match);
+    cli_json_bool(o, "cert_verified", p->verified);
+    cli_json_str(o, "cert_verify_error", p->verify_error[0] ? p->verify_error : NULL);
+    cli_json_bool(o, "noval", n->noval);
+    cli_json_int(o, "aead", k->aead, ok);
+    cli_json_str(o, "aead_name", ok ? ntk_aead_name(k->aead) : NULL);
+    cli_json_int(o, "cookies", (long long)k->resp.n_cookies, ok);
+    cli_json_int(o, "cookie_len", ok ? k->resp.cookies[0].len : 0, ok);
+    cli_json_str(o, "ntp_server", n->ntp_server[0] ? n->ntp_server : NULL);
+    cli_json_int(o, "ntp_port", n->ntp_port, ok);
+    cli_json_bool(o, "ntp_negotiated", ok && (k->resp.server[0] || k->resp.has_port));
+    cli_json_int(o, "request_len", (long long)n->request_len, n->request_len != 0);
+    cli_json_str(o, "reply", n->nts_verdict);
+    cli_json_int(o, "cookies_returned", (long long)n->cookies_returned,
+                 n->nts_verdict != NULL);
+    return o;
+}
+
 static json_object *json_result(const struct dig_result *r, enum dig_adjustment adj,
-                                const struct timespec *near)
+                                const struct timespec *near, const struct dig_nts *nts)
 {
     json_object *o = json_object_new_object();
     bool has_target = r->target.len > 0;
@@ -151,16 +195,22 @@ static json_object *json_result(const struct dig_result *r, enum dig_adjustment 
     cli_json_str(o, "message", r->error != NULL ? r->message : NULL);
     cli_json_int(o, "sample", r->round, true);
     cli_json_bool(o, "selected", r->selected);
+    if (nts != NULL)
+        json_object_object_add(o, "nts", json_nts(nts));
     return o;
 }
 
 void dig_report(const struct dig_opts *o, const struct dig_results *r, enum dig_adjustment adj,
                 const struct timespec *near)
 {
+    if (!o->json && r->nts != NULL) {
+        dig_nts_print(r->nts, stdout);
+        fflush(stdout);
+    }
     for (size_t i = 0; i < r->n; i++) {
         const struct dig_result *x = &r->v[i];
         if (o->json) {
-            json_object *j = json_result(x, adj, near);
+            json_object *j = json_result(x, adj, near, r->nts);
             cli_json_line(j, stdout);
             json_object_put(j);
         } else if (x->selected) {

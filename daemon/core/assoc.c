@@ -48,6 +48,10 @@ void assoc_init(struct assoc *a, uint32_t id, const struct eng_server_cfg *c, do
     memset(a, 0, sizeof *a);
     a->id = id;
     a->cfg = *c;
+    ntsc_init(&a->nts, c->nts);
+    a->nts.ke_addr = c->nts_ask.family != NTK_ADDR_NONE ? c->nts_ask : c->addr;
+    if (c->nts_ask.family == NTK_ADDR_NONE || c->nts_ask.port == 0)
+        a->nts.ke_addr.port = c->nts_port != 0 ? c->nts_port : NTK_KE_PORT_DEFAULT;
     a->state = ASSOC_ACTIVE;
     a->hpoll_log2 = c->minpoll_log2;
     a->want_poll_log2 = c->minpoll_log2;
@@ -135,6 +139,7 @@ static void end_request(struct assoc *a)
     a->outstanding = false;
     memset(&a->q, 0, sizeof a->q);
     a->t1_kernel = false;
+    ntsc_forget(&a->nts);
 }
 
 bool assoc_on_sent(struct assoc *a, ntk_ts xmt, ntk_ts t1)
@@ -319,6 +324,36 @@ static enum assoc_rx on_reply(struct assoc *a, const struct eng_now *now,
     return ASSOC_RX_SAMPLE;
 }
 
+/* NTS: the reply's UID and Authenticator (ntsc_check); on success it counts as
+ * authenticated. */
+static bool nts_ok(struct assoc *a, const uint8_t *buf, size_t len, enum ntk_sntp_verdict v,
+                   struct ntk_sntp_sample *s, const struct assoc_sys *sys)
+{
+    bool ntsn = v == NTK_SNTP_KOD && s->kiss == NTK_KISS_NTSN;
+    if (sys->nts_s2c == NULL) {
+        a->nts.last = NTK_NTS_BAD_AUTH;
+        a->nts.st.recv_bad++;
+        return false;
+    }
+    if (ntsc_check(&a->nts, buf, len, ntsn, sys->nts_s2c) != NTK_NTS_OK)
+        return false;
+    s->authenticated = true;
+    return true;
+}
+
+/* A reply to us that NTS refused: a NAK ends the request (the association goes back to
+ * NTS-KE: ntsc_check dropped the keys); anything else may be forged and leaves it open. */
+static enum assoc_rx on_nts_refused(struct assoc *a)
+{
+    a->dropped++;
+    a->flash = SNAP_FLASH_AUTH;
+    if (a->nts.last != NTK_NTS_NAK)
+        return ASSOC_RX_REFUSED;
+    memcpy(a->kiss, "NTSN", sizeof a->kiss);
+    end_request(a);
+    return ASSOC_RX_KOD;
+}
+
 /* True when the request in flight is older than ASSOC_REPLY_TIMEOUT_S. */
 static bool too_late(const struct assoc *a, int64_t now_mono_ns)
 {
@@ -342,6 +377,8 @@ enum assoc_rx assoc_receive(struct assoc *a, const struct eng_now *now, const ui
         too_late(a, now->mono_ns)) {
         a->bogus++; /* forgeable, or our own reply too late: changes nothing */
         rx = ASSOC_RX_IGNORED;
+    } else if (a->nts.on && !nts_ok(a, buf, len, v, &s, sys)) {
+        rx = on_nts_refused(a);
     } else if (v == NTK_SNTP_KOD) {
         rx = on_kiss(a, now, &s);
     } else if (v != NTK_SNTP_OK) {

@@ -31,7 +31,15 @@
  *  - a KoD counts only when it passed the origin test (ntk_sntp_check's order guarantees it).
  *
  * A reply that answered our request ends it (the nonce is cleared), except one whose MAC
- * fails: the real reply may still come. A reply later than ASSOC_REPLY_TIMEOUT_S is ignored.
+ * fails: the real reply may still come.
+ *
+ * NTS (cfg.nts, ntsc.h): the engine appends the NTS fields to the request assoc_poll built
+ * (ntsc_build); assoc_receive checks every reply that passed the origin test with
+ * ntsc_check. Only NTK_NTS_OK makes it authenticated; anything else is treated like a MAC
+ * failure (the request stays open, flash TEST5), kiss-o'-death included (RFC 8915 §5.7: an
+ * unauthenticated KoD is ignored), except the NAK (our UID, code NTSN), which ends the
+ * request and sends the association back to NTS-KE. A reply later than ASSOC_REPLY_TIMEOUT_S
+ * is ignored.
  *
  * Reply checks beyond ntk_sntp_check (RFC 5905 §8 TEST8, TEST10, TEST11):
  *  - header: root delay / 2 + root dispersion must be under MAXDISP (16 s), and a non-zero
@@ -49,6 +57,7 @@
 #include "engine.h"
 #include "filter.h"
 #include "ntk/sntp.h"
+#include "ntsc.h"
 #include "snap.h"
 
 /* Requests in a burst (NTPsec: 6 for iburst, 8 for burst; we use 6 for both), their gap. */
@@ -78,12 +87,14 @@ enum assoc_rx {
 
 /* What the association needs to know about the system to check a reply. */
 struct assoc_sys {
-    uint32_t our_refid;      /* the refid we send: our system peer's IPv4 address or a
-                                refclock code (0 when unsynchronised) */
-    uint32_t our_addr_refid; /* our own IPv4 address as a refid (0: unknown, test off) */
-    uint8_t our_stratum;     /* our stratum (16 when unsynchronised) */
-    int8_t precision_log2;   /* the local clock's precision (0 stands for unknown: -20) */
-    double maxdist_s;        /* tos maxdist */
+    uint32_t our_refid;           /* the refid we send: our system peer's IPv4 address or a
+                                     refclock code (0 when unsynchronised) */
+    uint32_t our_addr_refid;      /* our own IPv4 address as a refid (0: unknown, test off) */
+    uint8_t our_stratum;          /* our stratum (16 when unsynchronised) */
+    int8_t precision_log2;        /* the local clock's precision (0 stands for unknown: -20) */
+    double maxdist_s;             /* tos maxdist */
+    struct ntk_aead_key *nts_s2c; /* scratch key object for NTS replies (NULL: NTS replies
+                                     cannot be checked and are refused) */
 };
 
 /* One association. Read the fields; change them only through the functions. */
@@ -118,6 +129,8 @@ struct assoc {
     int64_t last_rx_mono_ns;       /* when the last reply that set reach arrived */
     ntk_ts rec_ts;                 /* our receive time (T4) of the last reply to us */
     struct snap_events events;     /* peer events for the status word (eng_note_event) */
+    /* NTS (cfg.nts): keys, cookies, the request's UID, NTS-KE backoff */
+    struct ntsc nts;
     /* measurements */
     struct filter filt;
     /* counters */

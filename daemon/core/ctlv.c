@@ -15,14 +15,15 @@
  *   sysstats: ss_uptime ss_reset ss_reset_r (seconds) and the ss_* pairs (ctlv.h struct
  *   ctlv_ss; plain: since the last hourly reset, _r: since start) and ss_numctlreq;
  *   monstats: mru_*; authinfo: auth*; kerninfo: k*; iostats: iostats_reset io_* *_rbuf;
- *   timerstats: timerstats_reset timer_*; ntsinfo: nts_* and nts_*_r, all 0 (ntpkit has no
- *   NTS yet; the plain name is the total and _r since the reset, NTPsec's opposite
- *   convention to ss_*, moot while they are 0); user variables (setvar, -z, -Z).
+ *   timerstats: timerstats_reset timer_*; ntsinfo: nts_* and nts_*_r (ctlv.h struct
+ *   ctlv_nts; the plain name is the total, NTPsec's opposite convention to ss_*; _r reports
+ *   the total too, as no hourly NTS roll is kept); user variables (setvar, -z, -Z).
  * Peer variables, default list in order: srcadr srcport dstadr dstport leap hmode stratum
  *   ppoll hpoll precision rootdelay rootdisp refid reftime rec xmt reach (hex, as 1.2.2
  *   sends it: ntpq shows it in octal) unreach delay offset jitter dispersion keyid filtdelay
  *   filtoffset filtdisp (8 stages newest first, ms with 2 decimals) pmode flash (hex, NTPsec's
- *   BOGON bits) headway srchost (quoted, when configured by name) ntscookies (-1: not NTS);
+ *   BOGON bits) headway srchost (quoted, when configured by name) ntscookies (cookies in the
+ *   jar; -1: not NTS);
  *   named only: config authenable authentic timer received sent timerec timereach badauth
  *   bogusorg oldpkt seldisp selbroken candidate peer_var_list; `org` is never written. */
 #include "ctlv.h"
@@ -182,7 +183,7 @@ static const char *const io_vars[] = {
     "io_sendfailed", "io_wakeups", "io_pkt_reads",     "io_ref_reads",   "total_rbuf",
     "free_rbuf",     "used_rbuf",  "timerstats_reset", "timer_overruns", "timer_xmts",
 };
-/* Paired with _r; the _wall/_cpu ones are seconds. All 0 until ntpkit has NTS. */
+/* Paired with _r; the _wall/_cpu ones are seconds. The order of enum ctlv_nts_var. */
 static const char *const nts_vars[] = {
     "nts_client_send",           "nts_client_recv_good",    "nts_client_recv_bad",
     "nts_server_send",           "nts_server_recv_good",    "nts_server_recv_bad",
@@ -517,11 +518,13 @@ void ctlv_ss_sum(const struct srv_stats *st, const struct snap_counters *ec,
                           dr[SRV_DROP_NOTRUST];
         out->badformat = dr[SRV_DROP_TOO_SHORT] + dr[SRV_DROP_BAD_LENGTH] +
                          dr[SRV_DROP_BAD_VERSION] + dr[SRV_DROP_BAD_MODE] +
-                         dr[SRV_DROP_BAD_EF] + dr[SRV_DROP_BAD_MAC_LENGTH];
-        out->badauth =
-            dr[SRV_DROP_UNKNOWN_KEY] + dr[SRV_DROP_BAD_MAC] + dr[SRV_DROP_CRYPTO_NAK];
+                         dr[SRV_DROP_BAD_EF] + dr[SRV_DROP_BAD_MAC_LENGTH] +
+                         dr[SRV_DROP_NTS_BAD];
+        out->badauth = dr[SRV_DROP_UNKNOWN_KEY] + dr[SRV_DROP_BAD_MAC] +
+                       dr[SRV_DROP_CRYPTO_NAK] + dr[SRV_DROP_NTS_AUTH];
         out->declined = dr[SRV_DROP_MODE_PRIVATE] + dr[SRV_DROP_NOT_REQUEST] +
-                        dr[SRV_DROP_FLAKE] + dr[SRV_DROP_NOSPC] + dr[SRV_DROP_AMPLIFY];
+                        dr[SRV_DROP_FLAKE] + dr[SRV_DROP_NOSPC] + dr[SRV_DROP_AMPLIFY] +
+                        dr[SRV_DROP_NTS_CRYPTO];
         out->limited = dr[SRV_DROP_RATE] + st->kod;
         out->kodsent = st->kod;
     }
@@ -682,8 +685,9 @@ static void put_io(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
     ntk_cvar_put_u64(w, io_vars[i], v[i]);
 }
 
-static void put_nts(size_t i, bool r, struct ntk_cvar_wr *w)
+static void put_nts(const struct ctlv_src *s, size_t i, bool r, struct ntk_cvar_wr *w)
 {
+    double v = s->nts != NULL && i < CTLV_NTS_COUNT ? s->nts->v[i] : 0;
     char name[NTK_CVAR_NAME_MAX + 1];
     struct ntk_sb sb;
     ntk_sb_init(&sb, name, sizeof name);
@@ -692,9 +696,9 @@ static void put_nts(size_t i, bool r, struct ntk_cvar_wr *w)
     bool secs = n > 5 && (strcmp(nts_vars[i] + n - 5, "_wall") == 0 ||
                           strcmp(nts_vars[i] + n - 4, "_cpu") == 0);
     if (secs)
-        ntk_cvar_put_double(w, name, 0, 3);
+        ntk_cvar_put_double(w, name, v, 3);
     else
-        ntk_cvar_put_u64(w, name, 0);
+        ntk_cvar_put_u64(w, name, (uint64_t)v);
 }
 
 /* A user variable: its value as given; quoted when it was quoted or cannot go bare. */
@@ -741,7 +745,7 @@ static void put_sys(const struct ctlv_src *s, const struct ref *r, struct ntk_sp
         put_io(s, r->i, w);
         break;
     case G_NTS:
-        put_nts(r->i, r->r, w);
+        put_nts(s, r->i, r->r, w);
         break;
     default:
         put_setvar(&s->setvars[r->i], w);
@@ -1028,7 +1032,7 @@ static void put_peer2(const struct ctlv_src *s, const struct snap_assoc *a, enum
             put_cstr(w, n, a->name);
         break;
     case P_NTSCOOKIES:
-        ntk_cvar_put_i64(w, n, -1);
+        ntk_cvar_put_i64(w, n, a->ntscookies);
         break;
     case P_ORG:
         break; /* never: leaking it enables off-path spoofing (CVE-2015-8139) */

@@ -71,6 +71,45 @@ struct ctlv_io {
     uint64_t auth_keys;                                     /* authkeys: trusted keys */
 };
 
+/* NTPsec's ntsinfo counters, in the order of its variable list; the _wall and _cpu ones are
+ * seconds, the others counts. */
+enum ctlv_nts_var {
+    CTLV_NTS_CLIENT_SEND = 0,
+    CTLV_NTS_CLIENT_RECV_GOOD,
+    CTLV_NTS_CLIENT_RECV_BAD,
+    CTLV_NTS_SERVER_SEND,
+    CTLV_NTS_SERVER_RECV_GOOD,
+    CTLV_NTS_SERVER_RECV_BAD,
+    CTLV_NTS_COOKIE_MAKE,
+    CTLV_NTS_COOKIE_NOT_SERVER,
+    CTLV_NTS_COOKIE_DECODE_TOTAL,
+    CTLV_NTS_COOKIE_DECODE_CURRENT,
+    CTLV_NTS_COOKIE_DECODE, /* the old name of _current: the same value */
+    CTLV_NTS_COOKIE_DECODE_OLD,
+    CTLV_NTS_COOKIE_DECODE_OLD2,
+    CTLV_NTS_COOKIE_DECODE_OLDER,
+    CTLV_NTS_COOKIE_DECODE_TOO_OLD,
+    CTLV_NTS_COOKIE_DECODE_ERROR,
+    CTLV_NTS_KE_SERVES_GOOD,
+    CTLV_NTS_KE_SERVES_GOOD_WALL,
+    CTLV_NTS_KE_SERVES_GOOD_CPU,
+    CTLV_NTS_KE_SERVES_NOSSL,
+    CTLV_NTS_KE_SERVES_NOSSL_WALL,
+    CTLV_NTS_KE_SERVES_NOSSL_CPU,
+    CTLV_NTS_KE_SERVES_BAD,
+    CTLV_NTS_KE_SERVES_BAD_WALL,
+    CTLV_NTS_KE_SERVES_BAD_CPU,
+    CTLV_NTS_KE_PROBES_GOOD,
+    CTLV_NTS_KE_PROBES_BAD,
+    CTLV_NTS_COUNT, /* number of values */
+};
+
+/* The ntsinfo values since start (the shell sums the engine's, the server's, the cookies'
+ * and the NTS-KE server's counters). */
+struct ctlv_nts {
+    double v[CTLV_NTS_COUNT];
+};
+
 /* Everything the variables are read from. Borrowed pointers, valid during one call. */
 struct ctlv_src {
     const struct snap_system *sys;     /* the engine's system variables */
@@ -88,6 +127,9 @@ struct ctlv_src {
                                           local address and port it sends from (dstadr,
                                           dstport); NULL or NTK_ADDR_NONE: 0.0.0.0 and 0 */
     const struct ctlv_io *io;          /* the shell's counters */
+    const struct ctlv_nts *nts;        /* ntsinfo since start (NULL: all 0); nts_X_r, "since
+                                          the hourly roll" in NTPsec, reports the same (no
+                                          NTS roll is kept) */
     const struct ctlv_kernel *kern;    /* kerninfo */
     const struct ntk_leap_table *leap; /* the leap file (tai leapsec expire); NULL: none */
     const struct ctlv_setvar *setvars; /* user-defined variables */

@@ -43,6 +43,8 @@ int eng_add_server(struct eng *e, const struct eng_server_cfg *c, const struct e
         return NTK_EINVAL;
     if (c->key_id != 0 && (e->keys == NULL || ntk_mac_keys_lookup(e->keys, c->key_id, NULL)))
         return NTK_EINVAL;
+    if (c->nts && c->key_id != 0)
+        return NTK_EINVAL; /* one authentication per association */
     if (e->nassoc == ENG_ASSOC_MAX)
         return NTK_ENOSPC;
     struct eng_server_cfg cfg = *c;
@@ -51,6 +53,8 @@ int eng_add_server(struct eng *e, const struct eng_server_cfg *c, const struct e
     for (size_t i = 0; i < e->nassoc; i++)
         if (same_server(&e->assoc[i].cfg.addr, &cfg.addr))
             return NTK_EINVAL;
+    if (c->nts && e->nts_c2s == NULL)
+        eng_nts_init(e); /* on failure NTS requests report ENG_EV_CLOCK_ERROR */
     struct assoc *a = &e->assoc[e->nassoc++];
     uint32_t id = e->next_id++;
     assoc_init(a, id, &cfg, e->cfg.tinker.phi_ppm, now->mono_ns, eng_rand32(e));
@@ -195,8 +199,10 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
     bool fresh = false;
     uint8_t reach_before = a->reach;
     struct assoc_sys sys = eng_assoc_sys(e);
+    struct ntsc_stats nts_before = a->nts.st;
     enum assoc_rx r =
         assoc_receive(a, now, buf, len, ntk_ts_from_timespec(rx), e->keys, &sys, &s, &fresh);
+    eng_nts_account(e, &nts_before, &a->nts.st);
     e->ctr.by_rx[r < ENG_RX_KINDS ? r : ENG_RX_KINDS - 1]++;
     if (r != ASSOC_RX_IGNORED) {
         a->rec_ts = s.t4;   /* mode 6 `rec` */
@@ -243,12 +249,22 @@ static void poll_due(struct eng *e, const struct eng_now *now, struct assoc *a)
 {
     uint8_t rnd[12];
     uint8_t reach_before = a->reach;
+    if (a->nts.on && !ntsc_ready(&a->nts)) {
+        eng_nts_wait(e, now, a); /* NTS-KE first */
+        return;
+    }
     e->rng.bytes(e->rng.ctx, rnd, sizeof rnd);
     struct eng_action *act = eng_push(e, ENG_ACT_SEND, a->id);
     if (act == NULL)
         return;
     int len = assoc_poll(a, now, rnd, e->keys, act->pkt, sizeof act->pkt);
     if (len < 0) {
+        act->kind = ENG_ACT_EVENT;
+        act->event = ENG_EV_CLOCK_ERROR;
+        return;
+    }
+    if (a->nts.on &&
+        (len = eng_nts_request(e, a, act->pkt, sizeof act->pkt, (size_t)len)) < 0) {
         act->kind = ENG_ACT_EVENT;
         act->event = ENG_EV_CLOCK_ERROR;
         return;

@@ -166,6 +166,14 @@ static void snap_one(const struct eng *e, const struct assoc *a, int64_t now_mon
     s->xmt = a->sent != 0 ? a->t1_build : ntk_ts_make(0, 0); /* q is cleared by a reply */
     snap_header(a, now_mono_ns, s);
     snap_filter(&a->filt, s);
+    s->nts = a->nts.on;
+    s->ntscookies = a->nts.on ? (int)a->nts.n_cookies : -1;
+    s->nts_keyed = a->nts.keyed;
+    s->nts_aead = a->nts.aead;
+    s->nts_ke_addr = a->nts.ke_addr;
+    s->nts_ke_failures = a->nts.ke_failures;
+    s->nts_ke_mono_ns = a->nts.ke_last_mono_ns;
+    s->nts_last = (int)a->nts.last;
 }
 
 size_t eng_snap(const struct eng *e, int64_t now_mono_ns, struct snap_system *sys,
@@ -177,8 +185,15 @@ size_t eng_snap(const struct eng *e, int64_t now_mono_ns, struct snap_system *sy
         sys->clk_jitter_s = e->disc.jitter_s;
         sys->clk_wander_ppm = e->disc.wander_ppm;
     }
-    if (ctr != NULL)
+    if (ctr != NULL) {
         *ctr = e->ctr;
+        ctr->nts_client_send = e->nts_st.send;
+        ctr->nts_client_recv_good = e->nts_st.recv_good;
+        ctr->nts_client_recv_bad = e->nts_st.recv_bad + e->nts_st.naks;
+        ctr->nts_client_naks = e->nts_st.naks;
+        ctr->nts_ke_probes_good = e->nts_st.ke_good;
+        ctr->nts_ke_probes_bad = e->nts_st.ke_bad;
+    }
     for (size_t i = 0; i < e->nassoc && i < cap; i++)
         snap_one(e, &e->assoc[i], now_mono_ns, &assocs[i]);
     return e->nassoc;

@@ -25,7 +25,8 @@ struct assoc_sys eng_assoc_sys(const struct eng *e)
     return (struct assoc_sys){.our_refid = e->sys.refid,
                               .our_stratum = e->sys.stratum,
                               .precision_log2 = e->cfg.precision_log2,
-                              .maxdist_s = e->cfg.tos.maxdist_s};
+                              .maxdist_s = e->cfg.tos.maxdist_s,
+                              .nts_s2c = e->nts_s2c};
 }
 
 /* Offers every selectable association to the selection. */

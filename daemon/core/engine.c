@@ -153,6 +153,8 @@ struct eng *eng_new(const struct eng_cfg *cfg, const struct ntk_clk_ops *clk,
 
 void eng_free(struct eng *e)
 {
+    if (e != NULL)
+        eng_nts_free(e);
     free(e);
 }
 

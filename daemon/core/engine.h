@@ -59,17 +59,22 @@ enum eng_rx_src {
 /* One `server` / `peer` / `pool` line. Zero-initialise, then set what the line says;
  * eng_server_defaults() gives NTPsec's defaults. */
 struct eng_server_cfg {
-    struct ntk_addr addr; /* the server's address; port 0 means 123 */
-    char name[256];       /* the name it was resolved from ("" for an address) */
-    int8_t minpoll_log2;  /* minpoll (ENG_POLL_MIN..ENG_POLL_MAX) */
-    int8_t maxpoll_log2;  /* maxpoll (>= minpoll) */
-    bool iburst;          /* a burst of requests 2 s apart while unreachable (start-up) */
-    bool burst;           /* a burst at every poll while reachable */
-    bool prefer;          /* preferred by the selection (RFC 5905 §11.2.3) */
-    bool noselect;        /* polled and shown, never selected */
-    bool true_;           /* `true`: never declared a falseticker */
-    uint32_t key_id;      /* symmetric key (`key N`); 0 = none */
-    bool from_pool;       /* spawned by a pool line: replaced when it becomes useless */
+    struct ntk_addr addr;    /* the server's address; port 0 means 123 */
+    char name[256];          /* the name it was resolved from ("" for an address) */
+    int8_t minpoll_log2;     /* minpoll (ENG_POLL_MIN..ENG_POLL_MAX) */
+    int8_t maxpoll_log2;     /* maxpoll (>= minpoll) */
+    bool iburst;             /* a burst of requests 2 s apart while unreachable (start-up) */
+    bool burst;              /* a burst at every poll while reachable */
+    bool prefer;             /* preferred by the selection (RFC 5905 §11.2.3) */
+    bool noselect;           /* polled and shown, never selected */
+    bool true_;              /* `true`: never declared a falseticker */
+    uint32_t key_id;         /* symmetric key (`key N`); 0 = none */
+    bool from_pool;          /* spawned by a pool line: replaced when it becomes useless */
+    bool nts;                /* `nts`: NTS-KE, then NTS-authenticated requests (key_id must
+                                be 0); the address is the NTS-KE server's */
+    uint16_t nts_port;       /* the NTS-KE port (0: 4460) */
+    struct ntk_addr nts_ask; /* `ask ADDR[:PORT]`: the NTS-KE server when it is not the NTP
+                                server (family 0: addr; port 0: nts_port) */
 };
 
 /* Fills *c with NTPsec's defaults for a server line (minpoll 6, maxpoll 10, all flags off). */
@@ -116,6 +121,9 @@ enum eng_act_kind {
     ENG_ACT_RESOLVE,  /* look up name; answer with eng_on_resolved() */
     ENG_ACT_EVENT,    /* log event (the engine never logs itself) */
     ENG_ACT_EXIT,     /* -q: done; exit with status `value` (0 ok, 1 failed) */
+    ENG_ACT_NEED_KE,  /* run NTS-KE for assoc_id with the server at remote (the NTS-KE
+                         port), named text (SNI and certificate name; the address as text
+                         when the line gave one); answer with eng_on_ke_result() */
 };
 
 /* Things worth a log line (NTPsec's event names where it has one). */
@@ -148,17 +156,21 @@ struct eng_raw {
     uint32_t refid;                       /* wire bytes, big-endian */
 };
 
-/* One action. pkt is valid for SEND, name for RESOLVE, text for EVENT. */
+/* The longest datagram the engine sends: an NTS request whose cookie and placeholders would
+ * not fit gets fewer placeholders (1280: IPv6's minimum MTU, never fragmented). */
+#define ENG_PKT_MAX 1280
+
+/* One action. pkt is valid for SEND, name for RESOLVE, text for EVENT and NEED_KE. */
 struct eng_action {
     enum eng_act_kind kind;
-    uint32_t assoc_id;             /* the association concerned, 0 if none */
-    struct ntk_addr remote;        /* SEND: destination (with port) */
-    uint8_t pkt[NTK_SNTP_REQ_MAX]; /* SEND: the datagram */
-    size_t len;                    /* SEND: its length */
-    enum eng_event event;          /* EVENT */
-    double value;                  /* EVENT / EXIT */
-    char text[256];                /* RESOLVE: the name; EVENT: detail */
-    struct eng_raw raw;            /* EVENT ENG_EV_RAW: the exchange */
+    uint32_t assoc_id;        /* the association concerned, 0 if none */
+    struct ntk_addr remote;   /* SEND: destination (with port); NEED_KE: the KE server */
+    uint8_t pkt[ENG_PKT_MAX]; /* SEND: the datagram */
+    size_t len;               /* SEND: its length */
+    enum eng_event event;     /* EVENT */
+    double value;             /* EVENT / EXIT */
+    char text[256];           /* RESOLVE: the name; EVENT: detail */
+    struct eng_raw raw;       /* EVENT ENG_EV_RAW: the exchange */
 };
 
 /* Room in the action queue; when it is full the oldest EVENTs are dropped first, and
@@ -247,5 +259,27 @@ int eng_set_server_addr(struct eng *e, uint32_t id, const struct ntk_addr *addr,
  * the calls). An association whose `key` is not in the new set gets no request out (each
  * poll reports ENG_EV_CLOCK_ERROR) until a set holding it comes. */
 struct ntk_mac_keys *eng_set_keys(struct eng *e, struct ntk_mac_keys *keys);
+
+/* ---- NTS (ntsc.h): NTS-KE results ---- */
+
+/* What an NTS-KE exchange gave (ok) or why it failed. Pointers are borrowed for the call. */
+struct ntk_ke_cookie;
+struct eng_ke_result {
+    bool ok;                  /* keys and at least one cookie */
+    uint16_t aead;            /* the negotiated AEAD */
+    const uint8_t *c2s, *s2c; /* the exported keys, key_len bytes each */
+    size_t key_len;
+    const struct ntk_ke_cookie *cookies; /* the cookies */
+    size_t n_cookies;
+    struct ntk_addr ntp; /* where to send NTP: family 0 keeps the
+                            association's address; port 0 means 123 */
+};
+
+/* The answer to ENG_ACT_NEED_KE for association assoc_id (ignored when it no longer
+ * exists). On success the association moves to r->ntp (when given; refused if another
+ * association polls that address), keeps its keys and cookies and polls at once; on failure
+ * NTS-KE is retried with backoff (ntsc.h). */
+void eng_on_ke_result(struct eng *e, uint32_t assoc_id, const struct eng_ke_result *r,
+                      const struct eng_now *now);
 
 #endif /* NTK_ENGINE_H */

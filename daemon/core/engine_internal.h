@@ -56,6 +56,11 @@ struct eng {
     struct disc disc;
     bool exited; /* ENG_ACT_EXIT was queued */
     struct snap_counters ctr;
+    /* NTS client (eng_nts.c): scratch key objects re-keyed per use (NULL: no AES-SIV in
+       this OpenSSL, NTS associations never get a request out), and the counters of every
+       association, removed ones included */
+    struct ntk_aead_key *nts_c2s, *nts_s2c;
+    struct ntsc_stats nts_st;
     /* actions: a ring */
     struct eng_action act[ENG_ACTIONS_MAX];
     size_t act_head, nact;
@@ -96,5 +101,23 @@ int64_t eng_sys_deadline(const struct eng *e);
 
 /* The loop-test view of the system for assoc_receive. */
 struct assoc_sys eng_assoc_sys(const struct eng *e);
+
+/* ---- eng_nts.c ---- */
+
+/* Creates the scratch key objects (eng_new) and frees them (eng_free). */
+void eng_nts_init(struct eng *e);
+void eng_nts_free(struct eng *e);
+
+/* A poll of an NTS association that cannot send yet: asks for NTS-KE when ntsc_want_ke, and
+ * looks again later. */
+void eng_nts_wait(struct eng *e, const struct eng_now *now, struct assoc *a);
+
+/* Appends the NTS fields to the request of hdr_len bytes that assoc_poll built in
+ * pkt[0..cap). Returns the new length or a negative enum ntk_err. */
+int eng_nts_request(struct eng *e, struct assoc *a, uint8_t *pkt, size_t cap, size_t hdr_len);
+
+/* Adds what changed between two readings of an association's NTS counters to the engine's. */
+void eng_nts_account(struct eng *e, const struct ntsc_stats *before,
+                     const struct ntsc_stats *after);
 
 #endif /* NTK_ENGINE_INTERNAL_H */

@@ -10,8 +10,12 @@
  * Cookie format (ours; opaque to clients, RFC 8915 §6 only suggests one):
  *   key id (4 bytes, big-endian: which master key) || nonce (NTK_AEAD_NONCE_LEN random) ||
  *   AES-SIV-CMAC-256(master key, AD = the key id, nonce,
- *                    plaintext = AEAD id (2 bytes) || c2s key || s2c key)
- * so its length is 4 + 16 + 16 + 2 + 2 * key length: 102 bytes for AEAD_AES_SIV_CMAC_256.
+ *                    plaintext = AEAD id (2 bytes) || 2 zero bytes || c2s key || s2c key)
+ * so its length is 4 + 16 + 16 + 4 + 2 * key length: 104 bytes for AEAD_AES_SIV_CMAC_256
+ * (136 and 168 for _384 and _512). The 2 zero bytes make every cookie a multiple of 4 bytes:
+ * an NTS Cookie extension field pads its body to 4 (RFC 7822 §3), so a client could not
+ * tell a 102-byte cookie from its padding and would send 104 bytes back (chrony's KE client
+ * refuses such cookies outright). Opening checks them (and the AEAD id against the length).
  * All our cookies for one AEAD have one length, so a reply's fresh cookies are as long as
  * the one the client spent and the placeholders it sent (no amplification).
  *
@@ -49,7 +53,7 @@
 
 /* The length of our cookies for a client AEAD whose keys are key_len bytes. */
 #define NTSS_COOKIE_LEN(key_len)                                                              \
-    (4 + NTK_AEAD_NONCE_LEN + NTK_AEAD_TAG_LEN + 2 + 2 * (key_len))
+    (4 + NTK_AEAD_NONCE_LEN + NTK_AEAD_TAG_LEN + 4 + 2 * (key_len))
 
 /* Counters (never reset), NTPsec's nts_cookie_* names. */
 struct ntss_stats {
@@ -97,6 +101,11 @@ size_t ntss_key_count(const struct ntss *s);
 int ntss_make_cookie(struct ntss *s, uint16_t aead, const uint8_t *c2s, const uint8_t *s2c,
                      size_t key_len, struct ntk_ke_cookie *out);
 
+/* Fills nonce with fresh random bytes from the state's rng (the server's NTS replies need a
+ * nonce per Authenticator, RFC 8915 §5.6; added for server.c, which has no rng of its own
+ * that is always set). */
+void ntss_nonce(struct ntss *s, uint8_t nonce[NTK_AEAD_NONCE_LEN]);
+
 /* What a cookie holds. */
 struct ntss_cookie_keys {
     uint16_t aead;                 /* the client's AEAD */
@@ -106,7 +115,8 @@ struct ntss_cookie_keys {
 };
 
 /* Opens cookie[0..len). Returns 0 and writes *out; NTK_ENOTFOUND when its key id is not one
- * we hold (counted too_old); NTK_EFORMAT / NTK_EAUTH otherwise (counted as errors). */
+ * we hold (counted too_old); NTK_EFORMAT / NTK_EAUTH otherwise, NTK_ECRYPTO when OpenSSL
+ * fails (all counted as errors). */
 int ntss_open_cookie(struct ntss *s, const uint8_t *cookie, size_t len,
                      struct ntss_cookie_keys *out);
 

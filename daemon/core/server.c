@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Answers NTP client requests (mode 3 -> mode 4): restrict, rate limit, MAC, reply build. */
+/* Answers NTP client requests (mode 3 -> mode 4): restrict, rate limit, MAC or NTS, reply
+ * build. */
 #include "server.h"
 
 #include <assert.h>
 #include <string.h>
+
+#include <openssl/crypto.h>
 
 #include "ntk/buf.h"
 #include "ntk/err.h"
@@ -13,12 +16,13 @@
 #include "poison.h"
 
 #define REFID_RATE NTK_REFID_CODE('R', 'A', 'T', 'E')
+#define REFID_NTSN NTK_REFID_CODE('N', 'T', 'S', 'N')
 
 static const char *const drop_names[SRV_DROP_COUNT] = {
-    "none",        "too_short",      "bad_length",   "bad_version", "bad_mode",
-    "bad_ef",      "bad_mac_length", "mode_private", "not_request", "ignore",
-    "noserve",     "version",        "flake",        "rate",        "crypto_nak",
-    "unknown_key", "bad_mac",        "nospc",        "amplify",     "notrust",
+    "none",           "too_short",    "bad_length",  "bad_version", "bad_mode",   "bad_ef",
+    "bad_mac_length", "mode_private", "not_request", "ignore",      "noserve",    "version",
+    "flake",          "rate",         "crypto_nak",  "unknown_key", "bad_mac",    "nospc",
+    "amplify",        "notrust",      "nts_bad",     "nts_auth",    "nts_crypto",
 };
 
 const char *srv_drop_name(enum srv_drop why)
@@ -26,15 +30,32 @@ const char *srv_drop_name(enum srv_drop why)
     return (unsigned)why < SRV_DROP_COUNT ? drop_names[why] : "unknown";
 }
 
+/* Sets the verdict's scalars; v->seal is left alone (2 KiB the plain path does not clear). */
+static void set_verdict(struct srv_verdict *v, enum srv_action action, enum srv_drop why,
+                        size_t len, uint32_t key_id)
+{
+    v->action = action;
+    v->why = why;
+    v->len = len;
+    v->key_id = key_id;
+    v->kod = false;
+    v->nak = false;
+    v->nts = false;
+}
+
 static enum srv_action drop(struct srv *s, struct srv_verdict *v, enum srv_drop why)
 {
-    v->action = SRV_DROP;
-    v->why = why;
-    v->len = 0;
-    v->key_id = 0;
-    v->kod = false;
+    set_verdict(v, SRV_DROP, why, 0, 0);
     s->st.drops[why]++;
     return SRV_DROP;
+}
+
+/* Counts an SRV_REPLY verdict. */
+static enum srv_action replied(struct srv *s, const struct ntk_pkt *q)
+{
+    s->st.replies++;
+    s->st.by_version[q->version]++;
+    return SRV_REPLY;
 }
 
 static enum srv_drop from_reject(enum ntk_pkt_reject why)
@@ -108,14 +129,15 @@ static void make_reply(const struct snap_system *sys, const struct ntk_pkt *q, n
                           .rec = rx_ts};
 }
 
-/* NTPsec's KoD RATE: the request echoed, with leap 3, stratum 0 and refid RATE. */
-static void make_kod(const struct ntk_pkt *q, struct ntk_pkt *r)
+/* NTPsec's KoD RATE (refid RATE) and our NTS NAK (refid NTSN): the request echoed, with leap
+ * 3 and stratum 0. */
+static void make_kod(const struct ntk_pkt *q, uint32_t refid, struct ntk_pkt *r)
 {
     *r = *q;
     r->leap = NTK_LEAP_UNSYNC;
     r->mode = NTK_MODE_SERVER;
     r->stratum = 0;
-    r->refid = REFID_RATE;
+    r->refid = refid;
     r->org = q->xmt;
     r->rec = q->xmt;
 }
@@ -167,7 +189,7 @@ static enum srv_action answer(struct srv *s, const struct snap_system *sys,
 {
     struct ntk_pkt r;
     if (kod) {
-        make_kod(q, &r);
+        make_kod(q, REFID_RATE, &r);
     } else {
         make_reply(sys, q, req->rx_ts, &r);
     }
@@ -181,19 +203,118 @@ static enum srv_action answer(struct srv *s, const struct snap_system *sys,
     }
     size_t n = encode(&r, key_id, l->mac_len, reply, cap);
     assert(n == need && n <= req->len);
-    *v = (struct srv_verdict){
-        .action = SRV_REPLY, .rflags = v->rflags, .len = n, .key_id = key_id, .kod = kod};
-    s->st.replies++;
+    set_verdict(v, SRV_REPLY, SRV_DROP_NONE, n, key_id);
+    v->kod = kod;
     s->st.kod += kod;
-    s->st.by_version[q->version]++;
-    return SRV_REPLY;
+    return replied(s, q);
+}
+
+/* ---- NTS (RFC 8915 §5) ---- */
+
+static int rekey(struct srv *s, uint16_t aead, const uint8_t *key, size_t len)
+{
+    if (!s->aead) {
+        return ntk_aead_key_init(&s->aead, aead, key, len);
+    }
+    return ntk_aead_key_set(s->aead, aead, key, len);
+}
+
+/* The NTS NAK (RFC 8915 §5.7): a KoD NTSN carrying the request's Unique Identifier. */
+static enum srv_action nak(struct srv *s, const struct srv_req *req, const struct ntk_pkt *q,
+                           const struct ntk_nts_request *r, uint8_t *reply, size_t cap,
+                           struct srv_verdict *v)
+{
+    struct ntk_pkt k;
+    make_kod(q, REFID_NTSN, &k);
+    if (cap < NTK_PKT_HDR_LEN + 4 + r->uid_len) {
+        return drop(s, v, SRV_DROP_NOSPC); /* before writing: a dropped reply is untouched */
+    }
+    int n = encode(&k, 0, 0, reply, cap) == NTK_PKT_HDR_LEN
+                ? ntk_nts_build_nak(reply, cap, NTK_PKT_HDR_LEN, r->uid, r->uid_len)
+                : NTK_ENOSPC;
+    if (n < 0) {
+        return drop(s, v, SRV_DROP_NOSPC);
+    }
+    if ((size_t)n > req->len) {
+        return drop(s, v, SRV_DROP_AMPLIFY); /* cannot happen: the request holds the UID */
+    }
+    set_verdict(v, SRV_REPLY, SRV_DROP_NONE, (size_t)n, 0);
+    v->nak = true;
+    s->st.naks_sent++;
+    return replied(s, q);
+}
+
+/* Stages the fresh cookies and what srv_finish seals them with; returns the reply length,
+ * or 0 when making a cookie failed. */
+static size_t stage(struct srv *s, const struct srv_req *req, const struct ntk_nts_request *r,
+                    const struct ntss_cookie_keys *ck, struct srv_nts_seal *seal)
+{
+    size_t cookie_len = NTSS_COOKIE_LEN(ck->key_len);
+    size_t n = 1 + r->n_placeholders;
+    n = n > NTK_KE_COOKIES_MAX ? NTK_KE_COOKIES_MAX : n;
+    /* No amplification (RFC 8915 §5.7): a cookie of ours is as long as the one spent, so
+     * one always fits; placeholders the client made too short cost it cookies. */
+    while (n > 0 && ntk_nts_reply_len(NTK_PKT_HDR_LEN, r->uid_len, cookie_len, n) > req->len) {
+        n--;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (ntss_make_cookie(s->nts, ck->aead, ck->c2s, ck->s2c, ck->key_len,
+                             &seal->cookies[i]) != 0) {
+            return 0;
+        }
+    }
+    seal->n_cookies = n;
+    seal->aead = ck->aead;
+    seal->key_len = ck->key_len;
+    memcpy(seal->s2c, ck->s2c, ck->key_len);
+    memcpy(seal->uid, r->uid, r->uid_len);
+    seal->uid_len = r->uid_len;
+    ntss_nonce(s->nts, seal->nonce);
+    return ntk_nts_reply_len(NTK_PKT_HDR_LEN, r->uid_len, cookie_len, n);
+}
+
+/* Steps 7b and 8b of server.h: cookie, Authenticator, reply header and staged fields. */
+static enum srv_action answer_nts(struct srv *s, const struct snap_system *sys,
+                                  const struct srv_req *req, const struct ntk_pkt *q,
+                                  const struct ntk_nts_request *r, uint8_t *reply, size_t cap,
+                                  struct srv_verdict *v)
+{
+    struct ntss_cookie_keys ck;
+    if (ntss_open_cookie(s->nts, r->cookie, r->cookie_len, &ck) != 0) {
+        s->st.nts_server_recv_bad++;
+        return nak(s, req, q, r, reply, cap, v);
+    }
+    enum srv_drop why = SRV_DROP_NONE;
+    if (rekey(s, ck.aead, ck.c2s, ck.key_len) != 0 ||
+        ntk_nts_verify_request(req->buf, r, s->aead) != 0) {
+        s->st.nts_server_recv_bad++;
+        why = SRV_DROP_NTS_AUTH;
+    } else {
+        s->st.nts_server_recv_good++;
+        struct ntk_pkt h;
+        make_reply(sys, q, req->rx_ts, &h);
+        size_t len = stage(s, req, r, &ck, &v->seal);
+        if (len == 0) {
+            why = SRV_DROP_NTS_CRYPTO;
+        } else if (len > cap || encode(&h, 0, 0, reply, cap) != NTK_PKT_HDR_LEN) {
+            why = SRV_DROP_NOSPC;
+        }
+        set_verdict(v, SRV_REPLY, SRV_DROP_NONE, len, 0);
+    }
+    OPENSSL_cleanse(&ck, sizeof ck);
+    if (why != SRV_DROP_NONE) {
+        OPENSSL_cleanse(v->seal.s2c, sizeof v->seal.s2c);
+        return drop(s, v, why);
+    }
+    v->nts = true;
+    return replied(s, q);
 }
 
 enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
                            const struct srv_req *req, uint8_t *reply, size_t cap,
                            struct srv_verdict *v)
 {
-    *v = (struct srv_verdict){.action = SRV_DROP};
+    set_verdict(v, SRV_DROP, SRV_DROP_NONE, 0, 0);
     s->st.received++;
     v->rflags = s->rst ? rst_lookup(s->rst, &req->src) : 0;
     if (v->rflags & RST_IGNORE) {
@@ -219,6 +340,17 @@ enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
     if (mv == MRU_DROP) {
         return drop(s, v, SRV_DROP_RATE);
     }
+    if (l.ef_count > 0 && s->nts && mv != MRU_KOD) {
+        struct ntk_nts_request r;
+        int rc = ntk_nts_parse_request(req->buf, req->len, NTK_PKT_HDR_LEN, &r);
+        if (rc < 0) {
+            s->st.nts_server_recv_bad++;
+            return drop(s, v, SRV_DROP_NTS_BAD);
+        }
+        if (rc > 0) {
+            return answer_nts(s, sys, req, &q, &r, reply, cap, v);
+        }
+    }
     why = check_auth(s, req->buf, &l);
     if (why != SRV_DROP_NONE) {
         return drop(s, v, why);
@@ -230,38 +362,64 @@ enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
     return answer(s, sys, req, &q, &l, mv == MRU_KOD, reply, cap, v);
 }
 
-static bool is_kod(const uint8_t *reply)
+static void put_xmt(uint8_t *reply, ntk_ts xmt)
 {
-    uint32_t refid = (uint32_t)reply[12] << 24 | (uint32_t)reply[13] << 16 |
-                     (uint32_t)reply[14] << 8 | reply[15];
-    /* srv_handle's KoD has receive = origin = the request's transmit; a normal reply has
-     * our receive time there, so a system refid of "RATE" cannot be taken for a KoD. */
-    return reply[1] == 0 && refid == REFID_RATE && memcmp(reply + 24, reply + 32, 8) == 0;
+    struct ntk_wr w;
+    ntk_wr_init(&w, reply + 40, 8);
+    ntk_wr_be64(&w, xmt.v);
 }
 
-int srv_finish(uint8_t *reply, size_t len, ntk_ts xmt, struct ntk_mac_keys *keys)
+/* Appends the UID and the sealed Authenticator to an NTS reply whose header is final. */
+static int seal_nts(struct srv *s, struct srv_verdict *v, uint8_t *reply, size_t cap)
 {
-    size_t mac_len = len > NTK_PKT_HDR_LEN + NTK_PKT_KEYID_LEN
-                         ? len - NTK_PKT_HDR_LEN - NTK_PKT_KEYID_LEN
-                         : 0;
-    if (len != NTK_PKT_HDR_LEN && mac_len != 16 && mac_len != 20) {
+    struct srv_nts_seal *z = &v->seal;
+    int rc = v->len <= cap ? rekey(s, z->aead, z->s2c, z->key_len) : NTK_EINVAL;
+    OPENSSL_cleanse(z->s2c, sizeof z->s2c);
+    if (rc == 0) {
+        rc = ntk_nts_build_reply(reply, cap, NTK_PKT_HDR_LEN, z->uid, z->uid_len, z->cookies,
+                                 z->n_cookies, s->aead, z->nonce);
+    }
+    if (rc < 0) {
+        return rc;
+    }
+    if ((size_t)rc != v->len) {
+        return NTK_EINVAL; /* ntk_nts_reply_len disagrees with ntk_nts_build_reply */
+    }
+    s->st.nts_server_send++;
+    return 0;
+}
+
+int srv_finish(struct srv *s, struct srv_verdict *v, uint8_t *reply, size_t cap, ntk_ts xmt)
+{
+    if (v->action != SRV_REPLY || v->len > cap || v->len < NTK_PKT_HDR_LEN) {
         return NTK_EINVAL;
     }
-    if (!is_kod(reply)) {
-        struct ntk_wr w;
-        ntk_wr_init(&w, reply + 40, 8);
-        ntk_wr_be64(&w, xmt.v);
+    if (v->nak) {
+        return 0; /* complete: no time of ours, no authentication */
     }
-    if (len == NTK_PKT_HDR_LEN) {
-        return 0;
+    if (!v->kod) {
+        put_xmt(reply, xmt); /* a KoD RATE keeps the request's (it may still carry a MAC) */
     }
-    uint32_t key_id = (uint32_t)reply[48] << 24 | (uint32_t)reply[49] << 16 |
-                      (uint32_t)reply[50] << 8 | reply[51];
+    if (v->nts) {
+        return seal_nts(s, v, reply, cap);
+    }
+    if (v->key_id == 0) {
+        return v->len == NTK_PKT_HDR_LEN ? 0 : NTK_EINVAL;
+    }
+    size_t mac_len = v->len - NTK_PKT_HDR_LEN;
+    mac_len = mac_len > NTK_PKT_KEYID_LEN ? mac_len - NTK_PKT_KEYID_LEN : 0;
     enum ntk_mac_type type;
-    if (!keys || ntk_mac_keys_lookup(keys, key_id, &type) != 0 ||
+    if (!s->keys || ntk_mac_keys_lookup(s->keys, v->key_id, &type) != 0 ||
         ntk_mac_len(type) != mac_len) {
         return NTK_EINVAL;
     }
-    int rc = ntk_mac_compute(keys, key_id, reply, NTK_PKT_HDR_LEN, reply + 52, mac_len);
+    int rc = ntk_mac_compute(s->keys, v->key_id, reply, NTK_PKT_HDR_LEN,
+                             reply + NTK_PKT_HDR_LEN + NTK_PKT_KEYID_LEN, mac_len);
     return rc < 0 ? rc : 0;
+}
+
+void srv_release(struct srv *s)
+{
+    ntk_aead_key_free(s->aead);
+    s->aead = NULL;
 }

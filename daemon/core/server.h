@@ -26,12 +26,34 @@
  * Data minimisation (draft-ietf-ntp-data-minimization): a normal reply depends on the
  * request's version, mode, poll, transmit timestamp and key id only, so a minimised request
  * (zero stratum, precision, root values, reference, origin, receive) gets the same answer.
- * Extension fields of a request (NTS is not served here) are ignored: the reply has none.
+ * Extension fields of a request that is not NTS are ignored: the reply has none.
+ *
+ * NTS (RFC 8915 §5), when s->nts is set and the request carries NTS fields (a 48-byte request
+ * never does: the plain path pays for one test of ef_count):
+ *   6b. after the rate limit (an excess NTS request costs no cryptography: a KoD RATE to it is
+ *      the plain 48-byte one, unauthenticated, as the client cannot trust any KoD but NTSN),
+ *      ntk_nts_parse_request: fields that break its rules -> dropped (SRV_DROP_NTS_BAD);
+ *   7b. the cookie is opened (ntss_open_cookie); one that does not open (unknown or expired
+ *      master key, tampered, not ours) -> an NTS NAK: a KoD "NTSN" like the KoD RATE with
+ *      the request's Unique Identifier echoed and no Authenticator (RFC 8915 §5.7);
+ *      the Authenticator is verified with the cookie's c2s key; failure -> dropped
+ *      (SRV_DROP_NTS_AUTH), never answered, as chrony's NNS_CheckRequestAuth: §5.7's SHOULD
+ *      answer a NAK, but a NAK for a forged Authenticator would let whoever saw a request
+ *      (its cookie and UID) make its client throw away its cookies and re-run NTS-KE;
+ *   8b. the reply: the normal header, then the UID and an Authenticator whose plaintext holds
+ *      1 + (Cookie Placeholders) fresh cookies (ntss_make_cookie), fewer if the reply would
+ *      otherwise be longer than the request (ntk_nts_reply_len). srv_handle stages them in
+ *      the verdict (struct srv_nts_seal) and srv_finish seals with the s2c key once the
+ *      transmit timestamp, which the Authenticator covers, is written. A reply to an NTS
+ *      request never carries a legacy MAC; an NTS-authenticated request passes `notrust`.
+ * With s->nts NULL, a request with NTS fields is answered as any other: without them (as
+ * chrony without NTS keys does).
  * The KoD RATE is NTPsec's: leap 3, stratum 0, refid "RATE", poll, precision, root delay and
  * dispersion and reftime echoed from the request, origin = receive = transmit = the
  * request's transmit (it carries no time of ours).
  * Anti-amplification: a reply is never longer than its request (48 + key id + MAC of the
- * same key at most); srv_handle checks it and drops (SRV_DROP_AMPLIFY) if it were not.
+ * same key at most; an NTS reply is sized to fit, 8b; a NAK is the header and the request's
+ * UID); srv_handle checks it and drops (SRV_DROP_AMPLIFY) if it were not.
  */
 #ifndef NTK_SERVER_H
 #define NTK_SERVER_H
@@ -43,13 +65,17 @@
 #include "engine.h"
 #include "mru.h"
 #include "ntk/addr.h"
+#include "ntk/aead.h"
 #include "ntk/mac.h"
 #include "ntk/ntime.h"
+#include "ntk/nts_ef.h"
+#include "ntk/nts_ke.h"
+#include "ntss.h"
 #include "restrict.h"
 #include "snap.h"
 
-/* The longest reply: header, key id and a 20-byte MAC. */
-#define SRV_REPLY_MAX (NTK_PKT_HDR_LEN + NTK_PKT_KEYID_LEN + NTK_MAC_LEN_MAX)
+/* The longest reply: an NTS one (a legacy one is at most header, key id and a 20-byte MAC). */
+#define SRV_REPLY_MAX NTK_NTS_PKT_MAX
 
 /* What the shell does with the datagram. */
 enum srv_action {
@@ -80,6 +106,9 @@ enum srv_drop {
     SRV_DROP_NOSPC,          /* the caller's reply buffer is too small */
     SRV_DROP_AMPLIFY,        /* the reply would be longer than the request (never) */
     SRV_DROP_NOTRUST,        /* restrict notrust: not signed with a trusted key */
+    SRV_DROP_NTS_BAD,        /* NTS fields that break RFC 8915 §5 (ntk_nts_parse_request) */
+    SRV_DROP_NTS_AUTH,       /* NTS Authenticator did not verify with the cookie's key */
+    SRV_DROP_NTS_CRYPTO,     /* making fresh cookies failed (OpenSSL), no reply */
     SRV_DROP_COUNT,          /* number of values */
 };
 
@@ -91,6 +120,13 @@ struct srv_stats {
     uint64_t control;               /* SRV_CONTROL verdicts */
     uint64_t drops[SRV_DROP_COUNT]; /* SRV_DROP verdicts by reason */
     uint64_t by_version[5];         /* answered requests by version (index 1..4) */
+    /* NTS, NTPsec's ntsinfo names: */
+    uint64_t
+        nts_server_recv_good;     /* requests whose cookie opened and Authenticator verified */
+    uint64_t nts_server_recv_bad; /* NTS requests refused: malformed fields, cookie that does
+                                     not open (NAKed), Authenticator that does not verify */
+    uint64_t nts_server_send;     /* NTS replies sealed by srv_finish */
+    uint64_t naks_sent;           /* NTS NAKs (KoD NTSN) built */
 };
 
 /* The server's state. Zero-initialise, then set the borrowed pointers. */
@@ -99,7 +135,24 @@ struct srv {
     struct mru *mru;           /* MRU / rate limiter (borrowed); NULL: none */
     struct ntk_mac_keys *keys; /* symmetric keys (borrowed); NULL: none */
     struct eng_rng rng;        /* random bytes for `flake` (bytes NULL: flake never drops) */
+    struct ntss *nts;          /* NTS cookies (borrowed); NULL: NTS not served */
+    struct ntk_aead_key *aead; /* owned scratch key, re-keyed for every NTS request (c2s in
+                                  srv_handle, s2c in srv_finish); made at the first NTS
+                                  request, freed by srv_release */
     struct srv_stats st;       /* counters */
+};
+
+/* What srv_finish needs to seal an NTS reply, staged by srv_handle (RFC 8915 §5.7). */
+struct srv_nts_seal {
+    uint16_t aead;                                    /* the client's AEAD */
+    size_t key_len;                                   /* its key length */
+    uint8_t s2c[NTK_AEAD_KEY_MAX];                    /* server-to-client key (srv_finish
+                                                         wipes it) */
+    uint8_t nonce[NTK_AEAD_NONCE_LEN];                /* the Authenticator's fresh nonce */
+    uint8_t uid[NTK_NTS_UID_MAX];                     /* the request's Unique Identifier */
+    size_t uid_len;                                   /* its length */
+    struct ntk_ke_cookie cookies[NTK_KE_COOKIES_MAX]; /* fresh cookies, to be encrypted */
+    size_t n_cookies;                                 /* how many */
 };
 
 /* One received datagram. */
@@ -113,28 +166,40 @@ struct srv_req {
 
 /* The decision about one datagram. */
 struct srv_verdict {
-    enum srv_action action; /* what to do */
-    enum srv_drop why;      /* SRV_DROP_NONE unless action is SRV_DROP */
-    uint32_t rflags;        /* restrict flags of the source */
-    size_t len;             /* reply bytes written (action SRV_REPLY), else 0 */
-    uint32_t key_id;        /* key the reply is to be signed with (0: none) */
-    bool kod;               /* the reply is a KoD RATE */
+    enum srv_action action;   /* what to do */
+    enum srv_drop why;        /* SRV_DROP_NONE unless action is SRV_DROP */
+    uint32_t rflags;          /* restrict flags of the source */
+    size_t len;               /* reply bytes written (action SRV_REPLY), else 0 */
+    uint32_t key_id;          /* key the reply is to be signed with (0: none) */
+    bool kod;                 /* the reply is a KoD RATE */
+    bool nak;                 /* the reply is an NTS NAK (KoD NTSN with the UID): complete */
+    bool nts;                 /* the reply is NTS: srv_finish seals it with seal */
+    struct srv_nts_seal seal; /* written only when nts (never touched on the plain path, so
+                                 that it costs a 48-byte request nothing) */
 };
 
 /* Handles one datagram with the system state sys (from eng_snap). When the verdict is
- * SRV_REPLY, writes the reply (transmit timestamp 0, MAC not yet computed) to
- * reply[0..v->len) (cap >= SRV_REPLY_MAX always suffices); otherwise reply is untouched.
- * Writes *v and counts the outcome in s->st. Returns v->action. */
+ * SRV_REPLY, writes the reply (transmit timestamp 0, MAC not yet computed; for NTS only the
+ * header, the fields come in srv_finish) to reply[0..cap) and its final length to v->len
+ * (cap >= SRV_REPLY_MAX always suffices); otherwise reply is untouched. Writes *v and counts
+ * the outcome in s->st. Returns v->action. */
 enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
                            const struct srv_req *req, uint8_t *reply, size_t cap,
                            struct srv_verdict *v);
 
-/* Writes the transmit timestamp xmt into the reply of len bytes (a KoD keeps the request's
- * transmit, as NTPsec's) and, when the reply carries a key id, computes the MAC over the
- * header into the bytes after it. Call it as late as possible before sending. Returns 0;
- * NTK_EINVAL when len is not 48, 68 or 72 (or does not match the key's MAC length);
- * the ntk_mac_compute error otherwise (the reply must then not be sent). */
-int srv_finish(uint8_t *reply, size_t len, ntk_ts xmt, struct ntk_mac_keys *keys);
+/* Finishes the reply[0..cap) srv_handle wrote with verdict v: writes the transmit timestamp
+ * xmt (a KoD RATE and an NTS NAK keep the request's transmit, as NTPsec's), then, when the
+ * reply carries a key id, computes the MAC over the header with s->keys into the bytes
+ * after it, or for an NTS reply appends the UID and the Authenticator sealed with the staged
+ * s2c key (and wipes v->seal.s2c). Call it as late as possible before sending (the reply is
+ * then reply[0..v->len)). Returns 0; NTK_EINVAL when v is not a reply srv_handle made (len
+ * not 48, 68 or 72, or not the key's MAC length; cap too small for an NTS reply); the
+ * ntk_mac_compute or ntk_nts_build_reply error otherwise (the reply must then not be
+ * sent). Counts nts_server_send. */
+int srv_finish(struct srv *s, struct srv_verdict *v, uint8_t *reply, size_t cap, ntk_ts xmt);
+
+/* Frees what srv_handle allocated (the NTS scratch key). s stays usable. */
+void srv_release(struct srv *s);
 
 /* A stable lowercase name of a drop reason ("too_short", "ignore", "bad_mac", ...), the
  * daemon's counter label; "unknown" for other values. Never NULL. */

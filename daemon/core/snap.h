@@ -116,6 +116,15 @@ struct snap_assoc {
     double filt_delay_s[8];    /* the filter stages, newest first: delay, */
     double filt_offset_s[8];   /* offset */
     double filt_disp_s[8];     /* and dispersion when taken (empty stages: 0, 0, 16 s) */
+    /* NTS (ntsc.h) */
+    bool nts;                    /* `nts` on the server line */
+    int ntscookies;              /* cookies in the jar; -1 when not NTS (NTPsec's variable) */
+    bool nts_keyed;              /* keys from NTS-KE held */
+    uint16_t nts_aead;           /* their AEAD (0: none) */
+    struct ntk_addr nts_ke_addr; /* the NTS-KE server */
+    unsigned nts_ke_failures;    /* failed NTS-KE attempts in a row */
+    int64_t nts_ke_mono_ns;      /* when the last successful NTS-KE ended (0: never) */
+    int nts_last;                /* enum ntk_nts_verdict on the last reply checked */
 };
 
 /* The system (ntpq's "rv 0"). */
@@ -157,6 +166,13 @@ struct snap_counters {
     uint64_t t1_kernel;     /* replies to our request (ENG_EV_RAW) measured from the
                                kernel's transmit time */
     uint64_t t1_user;       /* ... measured from the time the request was built */
+    /* NTS client, every association (NTPsec's ntsinfo names): */
+    uint64_t nts_client_send;      /* NTS requests sent */
+    uint64_t nts_client_recv_good; /* authenticated replies */
+    uint64_t nts_client_recv_bad;  /* replies to us that NTS refused (NAKs included) */
+    uint64_t nts_client_naks;      /* NAKs (KoD NTSN with our UID) */
+    uint64_t nts_ke_probes_good;   /* NTS-KE exchanges that gave keys */
+    uint64_t nts_ke_probes_bad;    /* NTS-KE exchanges that failed */
 };
 
 /* Fills *sys and *ctr (each may be NULL) and up to cap associations (assocs may be NULL

@@ -47,7 +47,9 @@ struct conf_nts_client {
     bool noval;              /* `noval`: do not validate the server's certificate */
     char ca[CONF_PATH_MAX];  /* `ca FILE`: trust anchors ("" = the system's) */
     char aead[32];           /* `aead NAME`: e.g. "AES_SIV_CMAC_256" ("" = default) */
-    char ask[CONF_NAME_MAX]; /* `ask HOST[:PORT]`: the NTS-KE server if not the NTP one */
+    char ask[CONF_NAME_MAX]; /* `ask HOST[:PORT]`: the NTS-KE server if not the NTP one
+                                (an address; with nts, the line's own port is the NTS-KE
+                                port, as in NTPsec) */
     uint32_t expire_s;       /* `expire N`: cookie lifetime override (0 = default) */
 };
 
@@ -228,9 +230,10 @@ struct conf_setvar {
 
 /* ----- NTS server ------------------------------------------------------------------------ */
 
-/* The `nts ...` server-side directives, stored for the NTS issue. */
+/* The `nts ...` server-side directives (NTPsec's, plus `keport`). */
 struct conf_nts_server {
     bool enable;                /* `nts enable` / `nts disable` */
+    uint16_t keport;            /* `nts keport N` (ours): the NTS-KE TCP port (0: 4460) */
     char key[CONF_PATH_MAX];    /* `nts key FILE`: the TLS private key */
     char cert[CONF_PATH_MAX];   /* `nts cert FILE`: the TLS certificate chain */
     char ca[CONF_PATH_MAX];     /* `nts ca FILE`: trust anchors for clients */

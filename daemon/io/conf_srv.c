@@ -7,6 +7,8 @@
 #include "conf_internal.h"
 #include "ntk/err.h"
 
+#include "ntk/aead.h"
+
 #include "poison.h"
 
 /* A host name as DNS allows it (RFC 1123 §2.1 letters, digits, '-', '.'; '_' as seen in
@@ -142,11 +144,6 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
     return 1;
 }
 
-/* Until NTS exists (issue 7), its server option is refused rather than ignored. */
-#define NTS_REFUSED                                                                           \
-    "nts: NTS is not implemented in this version of ntpkit, and the server would be polled "  \
-    "without authentication; use key N (symmetric keys) or leave nts out"
-
 /* Server options NTPsec removed or that need a refclock. */
 static int server_refused(struct cline *l, size_t k)
 {
@@ -169,14 +166,45 @@ static int server_refused(struct cline *l, size_t k)
     return cl_err(l, k, "unknown server option '%s'", cl_show(l, k, b));
 }
 
+/* The NTS options of a server line agree with each other (nts_k: where `nts` was, or 0);
+ * `ask` is parsed into cfg.nts_ask. */
+static int server_nts_check(struct cline *l, struct conf_server *s, size_t nts_k)
+{
+    if (!s->nts.enabled) {
+        if (s->nts.noval || s->nts.ca[0] || s->nts.aead[0] || s->nts.ask[0])
+            return cl_err(l, 0, "ca, noval, aead and ask are options of nts: add nts");
+        return 0;
+    }
+    if (s->cfg.key_id != 0)
+        return cl_err(l, nts_k,
+                      "nts and key %u: a server is authenticated one way or the "
+                      "other, not both",
+                      (unsigned)s->cfg.key_id);
+    if (s->nts.ask[0] && ntk_addr_parse_span((struct ntk_span){s->nts.ask, strlen(s->nts.ask)},
+                                             &s->cfg.nts_ask) != 0)
+        return cl_err(l, nts_k,
+                      "ask %s: an address, with an optional port (names are not "
+                      "looked up for ask)",
+                      s->nts.ask);
+    if (s->nts.aead[0] && !ntk_aead_supported(ntk_aead_from_name(s->nts.aead)))
+        return cl_err(l, nts_k,
+                      "aead %s: not an AEAD this build supports "
+                      "(AES_SIV_CMAC_256, AES_SIV_CMAC_384, AES_SIV_CMAC_512)",
+                      s->nts.aead);
+    return 0;
+}
+
 static int server_options(struct cline *l, struct conf_server *s)
 {
     size_t poll_k[2] = {0, 0};
+    size_t nts_k = 0;
     while (cl_more(l)) {
         size_t k = l->i++;
-        /* Accepting `nts` while polling in the clear would give a false sense of safety. */
         if (cl_is(l, k, "nts")) {
-            return cl_err(l, k, "%s", NTS_REFUSED);
+            s->nts.enabled = true;
+            s->cfg.nts = true;
+            nts_k = k;
+            continue;
         }
         if (server_flag(l, k, s)) {
             continue;
@@ -194,7 +222,11 @@ static int server_options(struct cline *l, struct conf_server *s)
         return cl_err(l, k, "minpoll %d is greater than maxpoll %d", s->cfg.minpoll_log2,
                       s->cfg.maxpoll_log2);
     }
-    return 0;
+    if (s->nts.enabled) { /* NTPsec: with nts, the line's port is the NTS-KE server's */
+        s->cfg.nts_port = s->cfg.addr.port;
+        s->cfg.addr.port = 0;
+    }
+    return server_nts_check(l, s, nts_k);
 }
 
 int conf_grow(void **arr, size_t *cap, size_t n, size_t sz, size_t max)

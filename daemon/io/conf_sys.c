@@ -707,12 +707,14 @@ int conf_do_nts(struct cline *l)
     if (k < 0) {
         return -1;
     }
-    if (cl_is(l, (size_t)k, "enable")) {
-        return cl_err(
-            l, (size_t)k,
-            "nts enable: the NTS-KE server is not implemented in this version of ntpkit");
+    if (cl_is(l, (size_t)k, "keport")) {
+        uint32_t v;
+        if (cl_u32(l, "keport", 1, 65535, &v) < 0 || cl_end(l) < 0)
+            return -1;
+        n->keport = (uint16_t)v;
+        return 0;
     }
-    if (cl_is(l, (size_t)k, "disable")) {
+    if (cl_is(l, (size_t)k, "enable") || cl_is(l, (size_t)k, "disable")) {
         if (cl_end(l) < 0) {
             return -1;
         }

@@ -159,6 +159,9 @@ void daemon_drain_actions(struct ntpd *d)
             d->exit_status = (int)a.value;
             loop_stop(d->loop);
             break;
+        case ENG_ACT_NEED_KE:
+            dnts_need_ke(d, &a);
+            break;
         }
     }
     arm_eng_timer(d);
@@ -202,6 +205,7 @@ static void on_signal(void *ctx, int fd)
                               "retrying unresolved names");
             dstats_reopen(&d->stats);
             dfiles_reload_keys(d);
+            dnts_reload(d);
             dfiles_load_leap(d);
             dnames_retry(d); /* the names that could not be resolved, now (NTPsec too) */
             daemon_drain_actions(d);
@@ -295,6 +299,8 @@ int ntpd_check_config(const struct ntpd_opts *o)
     if (rc == 0 && dlisten_check(&d) != 0)
         rc = 1;
     if (rc == 0 && check_server_keys(&d, keys) > 0)
+        rc = 1;
+    if (rc == 0 && dnts_check(&d) != 0)
         rc = 1;
     if (rc == 0)
         log_msg(LOG_INFO, "configuration OK: %zu server line(s), %zu restrict line(s)",
@@ -404,7 +410,8 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     d->resolver = resolver_new();
     if (d->loop == NULL || d->resolver == NULL || make_engine(d) != 0 || make_server(d) != 0)
         return 1;
-    if (open_signals(d) != 0 || dlisten_open(d) != 0 || dclient_open(d) != 0)
+    if (open_signals(d) != 0 || dlisten_open(d) != 0 || dclient_open(d) != 0 ||
+        dnts_setup(d) != 0)
         return 1;
     (void)loop_add_fd(d->loop, resolver_fd(d->resolver), dnames_on_resolved, d);
     dfiles_load_leap(d);
@@ -473,6 +480,8 @@ void ntpd_free(struct ntpd *d)
 {
     dnames_free(d);
     dctl_free(d);
+    dnts_free(d);
+    srv_release(&d->srv); /* the NTS scratch key, after dnts_free unhooked the cookies */
     for (int i = 0; i < d->nsrv_fd; i++)
         close(d->srv_fd[i]);
     if (d->cli_fd4 >= 0)

@@ -70,6 +70,8 @@ struct ntpd {
     bool ctlv_uname_done;                    /* uname() was called (once) */
     char ctlv_machine[65], ctlv_sysname[65]; /* processor, system */
     char ctlv_release[65];                   /* release */
+    /* ---- nts: NTS (dnts.c) ---- */
+    struct dnts *nts; /* cookie keys, NTS-KE server and client sessions (NULL: no NTS) */
 };
 
 /* The port ntpd serves: 123, or NTK_NTPD_PORT from the environment (tests run several

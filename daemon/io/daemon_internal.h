@@ -187,6 +187,7 @@ struct dctl_src_store {
     struct ctlv_setvar setvars[CONF_SETVARS_MAX + OPTS_LIST_MAX];
     char znames[OPTS_LIST_MAX][NTK_CVAR_NAME_MAX + 1]; /* -z/-Z names (values borrowed) */
     char version[64];                                  /* "ntpd ntpkit-VERSION" */
+    struct ctlv_nts nts;                               /* ntsinfo */
 };
 
 /* Fills *out for ctlv_sys / ctlv_peer as of now: the engine's snapshot, the server's and
@@ -195,5 +196,36 @@ struct dctl_src_store {
  * without '=' is skipped), the hourly sysstats reset (d->stats: without sysstats the
  * counters are never reset). out points into st and d until either changes. */
 void dctl_fill_src(struct ntpd *d, struct ctlv_src *out, struct dctl_src_store *st);
+
+/* ---- dnts.c: NTS ---- */
+
+/* Sets up NTS when the configuration asks (`nts enable`: cookie keys loaded or made, their
+ * rotation timer, the NTS-KE server; `server ... nts`: room for NTS-KE sessions). Returns 0
+ * or 1 (logged). */
+int dnts_setup(struct ntpd *d);
+
+/* --check-config: the NTS certificate and key load and match, and every `ca` file loads.
+ * Logs each problem; returns 0 or 1. */
+int dnts_check(const struct ntpd *d);
+
+/* ENG_ACT_NEED_KE: starts an NTS-KE session on the loop; its end goes to eng_on_ke_result. */
+void dnts_need_ke(struct ntpd *d, const struct eng_action *a);
+
+/* SIGHUP: reloads the NTS certificate and key for new NTS-KE connections. */
+void dnts_reload(struct ntpd *d);
+
+/* Stops everything NTS and frees it (safe when there is none). */
+void dnts_free(struct ntpd *d);
+
+/* The NTS-KE server's and the cookies' counters (NULL when not serving NTS), mode 6. */
+struct ke_srv_stats;
+struct ntss_stats;
+const struct ke_srv_stats *dnts_ke_stats(const struct ntpd *d);
+const struct ntss_stats *dnts_cookie_stats(const struct ntpd *d);
+
+/* ntsinfo's values: the engine's client counters (from ctr), the server's, the cookies' and
+ * the NTS-KE server's. */
+void dnts_fill_ctlv(const struct ntpd *d, const struct snap_counters *ctr,
+                    struct ctlv_nts *out);
 
 #endif /* NTK_DAEMON_INTERNAL_H */

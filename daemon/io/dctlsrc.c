@@ -189,6 +189,8 @@ void dctl_fill_src(struct ntpd *d, struct ctlv_src *out, struct dctl_src_store *
     read_kernel(&st->kern);
     out->kern = &st->kern;
     out->leap = d->leap.n > 0 ? &d->leap : NULL;
+    dnts_fill_ctlv(d, &st->ctr, &st->nts);
+    out->nts = &st->nts;
     out->nsetvars = take_setvars(d, st);
     out->setvars = st->setvars;
     struct ntk_sb sb;

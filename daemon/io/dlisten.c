@@ -24,12 +24,15 @@
 #define RESCAN_DEFAULT_S 300
 
 /* Answers what srv_handle accepts; replies are finished (transmit timestamp, MAC) just
- * before the batch goes out. */
+ * before the batch goes out: with one clock reading for the batch, except NTS replies,
+ * which read the clock right before their own sealing (an AEAD seal costs microseconds, and
+ * the transmit timestamp is inside what it authenticates). */
 /* Serves one batch from fd; returns how many datagrams it read (0: the queue is empty). */
 static int serve_batch(struct ntpd *d, int fd)
 {
     static struct net_msg m[NET_BATCH];
     static uint8_t reply[NET_BATCH][SRV_REPLY_MAX];
+    static struct srv_verdict v[NET_BATCH]; /* static: an NTS verdict stages ~2 KiB */
     struct net_out out[NET_BATCH];
     int n = net_recv_batch(fd, m, NET_BATCH), k = 0;
     if (n <= 0)
@@ -43,14 +46,13 @@ static int serve_batch(struct ntpd *d, int fd)
                             .src = m[i].remote,
                             .rx_ts = ntk_ts_from_timespec(&m[i].rx),
                             .rx_mono_ns = mono};
-        struct srv_verdict v;
-        enum srv_action act = srv_handle(&d->srv, &sys, &q, reply[k], sizeof reply[k], &v);
+        enum srv_action act = srv_handle(&d->srv, &sys, &q, reply[k], sizeof reply[k], &v[k]);
         if (act == SRV_CONTROL)
-            dctl_serve(d, fd, &m[i], v.rflags);
+            dctl_serve(d, fd, &m[i], v[k].rflags);
         if (act != SRV_REPLY)
             continue;
         out[k] = (struct net_out){.buf = reply[k],
-                                  .len = v.len,
+                                  .len = v[k].len,
                                   .remote = m[i].remote,
                                   .local = m[i].local,
                                   .ifindex = m[i].ifindex};
@@ -59,9 +61,14 @@ static int serve_batch(struct ntpd *d, int fd)
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     int ok = 0;
-    for (int i = 0; i < k; i++)
-        if (srv_finish(reply[i], out[i].len, ntk_ts_from_timespec(&now), d->srv.keys) == 0)
+    for (int i = 0; i < k; i++) {
+        struct timespec t = now;
+        if (v[i].nts)
+            clock_gettime(CLOCK_REALTIME, &t);
+        if (srv_finish(&d->srv, &v[i], reply[i], sizeof reply[i], ntk_ts_from_timespec(&t)) ==
+            0)
             out[ok++] = out[i];
+    }
     if (ok > 0)
         (void)net_send_batch(fd, out, ok);
     return n;

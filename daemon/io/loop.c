@@ -11,6 +11,7 @@
 
 struct watch {
     int fd;
+    short events; /* what poll() waits for (POLLIN unless loop_set_events changed it) */
     loop_fd_cb cb;
     void *ctx;
 };
@@ -60,8 +61,27 @@ int loop_add_fd(struct loop *l, int fd, loop_fd_cb cb, void *ctx)
             return -EEXIST;
     if (l->nfds == LOOP_FDS_MAX)
         return -ENOSPC;
-    l->fds[l->nfds++] = (struct watch){.fd = fd, .cb = cb, .ctx = ctx};
+    l->fds[l->nfds++] = (struct watch){.fd = fd, .events = POLLIN, .cb = cb, .ctx = ctx};
     return 0;
+}
+
+int loop_set_events(struct loop *l, int fd, short events)
+{
+    for (int i = 0; i < l->nfds; i++) {
+        if (l->fds[i].fd == fd) {
+            l->fds[i].events = events;
+            return 0;
+        }
+    }
+    return -ENOENT;
+}
+
+int loop_events(const struct loop *l, int fd)
+{
+    for (int i = 0; i < l->nfds; i++)
+        if (l->fds[i].fd == fd)
+            return l->fds[i].events;
+    return -1;
 }
 
 void loop_del_fd(struct loop *l, int fd)
@@ -201,8 +221,11 @@ int loop_run_once(struct loop *l, int max_wait_ms)
 {
     struct pollfd p[LOOP_FDS_MAX];
     int np = l->nfds;
+    /* A paused descriptor (no events) is left out: poll() skips a negative fd, which also
+     * keeps a hang-up on it from waking every round. */
     for (int i = 0; i < np; i++)
-        p[i] = (struct pollfd){.fd = l->fds[i].fd, .events = POLLIN};
+        p[i] = (struct pollfd){.fd = l->fds[i].events != 0 ? l->fds[i].fd : -1,
+                               .events = l->fds[i].events};
     int rc = poll(p, (nfds_t)np, timeout_ms(l, max_wait_ms, loop_now_mono_ns()));
     if (rc < 0)
         return errno == EINTR ? 0 : -errno;

@@ -8,13 +8,15 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* Most descriptors watched (ntpd has a handful: sockets, the resolver pipe, signals). */
-#define LOOP_FDS_MAX 64
+/* Most descriptors watched: ntpd's handful (sockets, the resolver pipe, signals) plus the
+ * NTS-KE server's listeners and its connections (64 by default, up to KE_SRV_CONNS_MAX). */
+#define LOOP_FDS_MAX 256
 
 /* Most timers pending at once. */
 #define LOOP_TIMERS_MAX 256
 
-/* Called when fd is readable (or has an error: the callback's read reports it). */
+/* Called when fd is ready for one of the events it is watched for (POLLIN by default; see
+ * loop_set_events), or has an error or a hang-up: the callback's read or write reports it. */
 typedef void (*loop_fd_cb)(void *ctx, int fd);
 
 /* Called once when a timer is due. now_mono_ns is the loop's reading of the clock. */
@@ -31,6 +33,16 @@ void loop_free(struct loop *l);
 /* Watches fd for input. Returns 0, -EEXIST if fd is watched already, -ENOSPC when full. */
 int loop_add_fd(struct loop *l, int fd, loop_fd_cb cb, void *ctx);
 
+/* Changes the poll events a watched fd waits for: POLLIN, POLLOUT or both (a TLS session
+ * wants to write when OpenSSL says SSL_ERROR_WANT_WRITE), or 0 to pause it (an fd with no
+ * events is not polled at all, so a hang-up does not wake the loop either). The callback
+ * runs when any of them is reported. Takes effect from the next round. Returns 0, or
+ * -ENOENT if fd is not watched. */
+int loop_set_events(struct loop *l, int fd, short events);
+
+/* The events fd waits for (POLLIN after loop_add_fd), or -1 if it is not watched. */
+int loop_events(const struct loop *l, int fd);
+
 /* Stops watching fd (no-op if it is not watched). Safe inside any callback. */
 void loop_del_fd(struct loop *l, int fd);
 
@@ -44,8 +56,8 @@ void loop_cancel(struct loop *l, int64_t id);
 /* When the earliest timer is due (INT64_MAX if none). */
 int64_t loop_next_timer(const struct loop *l);
 
-/* Runs one round: poll() until a descriptor is readable, the earliest timer is due, or
- * max_wait_ms passes (-1: no limit but the timers); then the due timers and the readable
+/* Runs one round: poll() until a descriptor is ready, the earliest timer is due, or
+ * max_wait_ms passes (-1: no limit but the timers); then the due timers and the ready
  * descriptors' callbacks. Returns the number of callbacks run, or a negative errno if poll
  * failed (EINTR is not a failure: 0). */
 int loop_run_once(struct loop *l, int max_wait_ms);

@@ -275,6 +275,7 @@ static void peer_from(const char *t, size_t n, const char *clean, size_t clen)
     struct snap_assoc *a = &as[0];
     memset(a, 0, sizeof *a);
     a->id = 17767;
+    a->ntscookies = -1; /* NTPsec's value for an association without NTS */
     a->addr = addr(t, n, "srcadr", "srcport");
     local[0] = addr(t, n, "dstadr", "dstport");
     a->leap = (enum ntk_leap)num(t, n, "leap");

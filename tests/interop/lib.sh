@@ -580,3 +580,61 @@ ntk_show_log() {
   done
   return 0
 }
+
+# ntk_certs DIR: a test CA (DIR/ca.pem) and leaf certificates signed by it, EC P-256, made
+# with the openssl CLI: DIR/srv.{pem,key} for DNS:ntske.test and IP:127.0.0.1, valid 30
+# days; DIR/other.{pem,key} for DNS:other.test only (a wrong name); DIR/expired.{pem,key} for
+# ntske.test and 127.0.0.1 whose validity ended yesterday. srv.pem holds the chain (leaf,
+# then CA), as `nts cert` and chronyd's ntsservercert take it.
+ntk_certs() {
+  local d=$1 n
+  mkdir -p "$d"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj /CN=ntpkit-test-ca -addext basicConstraints=critical,CA:TRUE \
+    -addext keyUsage=critical,keyCertSign,cRLSign \
+    -keyout "$d/ca.key" -out "$d/ca.pem" 2>/dev/null || ntk_fatal "openssl: cannot make the CA"
+  leaf() { # NAME SAN DAYS-FLAGS...
+    local name=$1 san=$2
+    shift 2
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=${san#*:}" \
+      -keyout "$d/$name.key" -out "$d/$name.csr" 2>/dev/null &&
+      printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth\n' "$san" >"$d/$name.ext" &&
+      openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+        -CAcreateserial -extfile "$d/$name.ext" "$@" -out "$d/$name.leaf" 2>/dev/null &&
+      cat "$d/$name.leaf" "$d/ca.pem" >"$d/$name.pem" ||
+      ntk_fatal "openssl: cannot make the $name certificate"
+  }
+  leaf srv "DNS:ntske.test,IP:127.0.0.1" -days 30
+  leaf other "DNS:other.test" -days 30
+  # x509 -req has no start date option in OpenSSL 3.0: sign with `openssl ca`, whose
+  # -startdate/-enddate set a validity in the past.
+  openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=ntske.test \
+    -keyout "$d/expired.key" -out "$d/expired.csr" 2>/dev/null
+  mkdir -p "$d/ca.db"
+  : >"$d/ca.db/index"
+  echo 01 >"$d/ca.db/serial"
+  cat >"$d/ca.cnf" <<CNF
+[ca]
+default_ca = t
+[t]
+database = $d/ca.db/index
+serial = $d/ca.db/serial
+new_certs_dir = $d/ca.db
+default_md = sha256
+policy = p
+copy_extensions = none
+x509_extensions = x
+[p]
+commonName = supplied
+[x]
+subjectAltName = DNS:ntske.test,IP:127.0.0.1
+extendedKeyUsage = serverAuth
+CNF
+  n=$(date -u -d '-3 days' +%Y%m%d%H%M%SZ)
+  openssl ca -batch -config "$d/ca.cnf" -cert "$d/ca.pem" -keyfile "$d/ca.key" \
+    -startdate "$n" -enddate "$(date -u -d '-1 day' +%Y%m%d%H%M%SZ)" \
+    -in "$d/expired.csr" -out "$d/expired.leaf" >/dev/null 2>&1 ||
+    ntk_fatal "openssl: cannot make the expired certificate"
+  cat "$d/expired.leaf" "$d/ca.pem" >"$d/expired.pem"
+  chmod 644 "$d"/*.pem "$d"/*.key
+}

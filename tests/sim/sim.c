@@ -235,6 +235,9 @@ static void drain(struct sim *s)
         case ENG_ACT_RESOLVE:
             logf_(s, "resolve %s: ignored (no names here)", a.text);
             break;
+        case ENG_ACT_NEED_KE:
+            logf_(s, "NTS-KE with %s: ignored (no NTS here)", a.text);
+            break;
         }
     }
 }

@@ -84,11 +84,16 @@ static void chk_server_nts(void)
     const struct conf_server *s = &C.servers[0];
     assert_string_equal(s->cfg.name, "time.example.com");
     assert_int_equal(s->cfg.addr.family, NTK_ADDR_NONE);
-    assert_true(!s->nts.enabled && s->nts.noval); /* `nts` itself is refused for now */
+    assert_true(s->nts.enabled && s->cfg.nts && s->nts.noval);
     assert_string_equal(s->nts.ca, "/etc/ssl/ca.pem");
     assert_string_equal(s->nts.aead, "AES_SIV_CMAC_512");
-    assert_string_equal(s->nts.ask, "ke.example.com:4460");
+    assert_string_equal(s->nts.ask, "192.0.2.9:4461");
+    assert_int_equal(s->cfg.nts_ask.family, NTK_ADDR_V4);
+    assert_int_equal(s->cfg.nts_ask.port, 4461);
     assert_int_equal(s->nts.expire_s, 0);
+    /* NTPsec: with nts, the line's port is the NTS-KE server's; NTP's comes from NTS-KE. */
+    assert_int_equal(s->cfg.nts_port, 5460);
+    assert_int_equal(s->cfg.addr.port, 0);
 }
 
 static void chk_peer_port(void)
@@ -313,7 +318,8 @@ static void chk_enable(void)
 
 static void chk_nts(void)
 {
-    assert_false(C.nts.enable); /* `nts enable` is refused until NTS exists */
+    assert_true(C.nts.enable);
+    assert_int_equal(C.nts.keport, 5460);
     assert_string_equal(C.nts.key, "/k.pem");
     assert_string_equal(C.nts.cert, "/c.pem");
     assert_string_equal(C.nts.cookie, "/var/lib/ntpsec/nts-keys");
@@ -343,8 +349,8 @@ static const struct {
 } directive_cases[] = {
     {"server 192.0.2.1 iburst minpoll 4 maxpoll 8 key 5 prefer version 3", chk_server},
     {"server -6 [2001:db8::1]:1123 burst noselect true bias -0.25", chk_server6},
-    {"server time.example.com ca /etc/ssl/ca.pem aead AES_SIV_CMAC_512 noval "
-     "ask ke.example.com:4460",
+    {"server time.example.com nts ca /etc/ssl/ca.pem aead AES_SIV_CMAC_512 noval "
+     "ask 192.0.2.9:4461 port 5460",
      chk_server_nts},
     {"peer 198.51.100.7 port 12345", chk_peer_port},
     {"pool 0.pool.ntp.org iburst", chk_pool},
@@ -383,7 +389,8 @@ static const struct {
      chk_interface},
     {"setvar owner = \"the lab\" default\nsetvar x=1", chk_setvar},
     {"enable calibrate\ndisable kernel monitor", chk_enable},
-    {"nts disable\nnts key /k.pem\nnts cert /c.pem\nnts cookie /var/lib/ntpsec/nts-keys\n"
+    {"nts disable\nnts enable\nnts keport 5460\nnts key /k.pem\nnts cert /c.pem\n"
+     "nts cookie /var/lib/ntpsec/nts-keys\n"
      "nts mintls TLS1.3\nnts tlsciphersuites TLS_AES_256_GCM_SHA384",
      chk_nts},
     {"leapsmearinterval 86400\nrlimit memlock 64 filenum 1024", chk_misc},

@@ -93,6 +93,7 @@ static void make_src(void)
         a->filt_disp_s[i] = 0.0005 * i;
     }
     a->events = (struct snap_events){.last = SNAP_PEVNT_NEWPEER, .count = 1};
+    a->ntscookies = -1; /* not NTS */
     struct snap_assoc *b = &as[1];
     b->id = 18;
     ntk_addr_set_v4(&b->addr, (const uint8_t[]){198, 51, 100, 7}, 123);
@@ -109,6 +110,8 @@ static void make_src(void)
     for (int i = 0; i < 8; i++)
         b->filt_disp_s[i] = 16.0;
     b->events = (struct snap_events){.last = SNAP_PEVNT_MOBIL, .count = 1};
+    b->nts = true; /* an NTS server with 7 cookies left */
+    b->ntscookies = 7;
     ntk_addr_set_v4(&local[0], (const uint8_t[]){192, 0, 2, 99}, 123);
 
     memset(&srv, 0, sizeof srv);
@@ -354,12 +357,27 @@ static void test_ntsinfo(void **state)
 {
     (void)state;
     make_src();
+    src.nts = NULL; /* no NTS counters: all 0 */
     expect(0,
            "nts_client_send,nts_client_send_r,nts_cookie_decode,nts_cookie_decode_r,"
            "nts_ke_serves_good_wall,nts_ke_serves_bad_cpu_r,nts_ke_probes_bad",
            "nts_client_send=0, nts_client_send_r=0, nts_cookie_decode=0,\r\n"
            "nts_cookie_decode_r=0, nts_ke_serves_good_wall=0.000,\r\n"
            "nts_ke_serves_bad_cpu_r=0.000, nts_ke_probes_bad=0");
+    static struct ctlv_nts nts;
+    for (int i = 0; i < CTLV_NTS_COUNT; i++)
+        nts.v[i] = 10 + i;
+    nts.v[CTLV_NTS_KE_SERVES_GOOD_WALL] = 1.25;
+    src.nts = &nts;
+    /* Each value in its own name; _r reports the total too; _wall/_cpu in seconds. */
+    expect(0,
+           "nts_client_send,nts_client_send_r,nts_server_recv_bad,nts_cookie_decode,"
+           "nts_cookie_decode_current,nts_ke_serves_good_wall,nts_ke_serves_bad_cpu_r,"
+           "nts_ke_probes_bad",
+           "nts_client_send=10, nts_client_send_r=10, nts_server_recv_bad=15,\r\n"
+           "nts_cookie_decode=20, nts_cookie_decode_current=19,\r\n"
+           "nts_ke_serves_good_wall=1.250, nts_ke_serves_bad_cpu_r=34.000,\r\n"
+           "nts_ke_probes_bad=36");
 }
 
 static void test_var_lists(void **state)
@@ -403,7 +421,7 @@ static void test_peer_default(void **state)
            "filtoffset= 0.00 0.00 0.00 0.00 0.00 0.00 0.00 0.00, pmode=0,\r\n"
            "filtdisp= 16000.00 16000.00 16000.00 16000.00 16000.00 16000.00 16000.00 "
            "16000.00,\r\n"
-           "flash=0x1200, headway=0, srchost=\"ntp.example\", ntscookies=-1");
+           "flash=0x1200, headway=0, srchost=\"ntp.example\", ntscookies=7");
 }
 
 static void test_peer_named(void **state)

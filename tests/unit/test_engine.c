@@ -229,6 +229,9 @@ static void drain(struct world *w)
             w->resolves++;
             memcpy(w->resolve_name, a.text, sizeof w->resolve_name);
             break;
+        case ENG_ACT_NEED_KE:
+            fail_msg("no server here uses NTS");
+            break;
         }
     }
 }

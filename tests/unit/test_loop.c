@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests of ntpd's event loop: timer order (a seeded heap property), cancelling, FIFO
- * ties, descriptor callbacks through a pipe, removal from inside a callback, stop. */
+ * ties, descriptor callbacks through a pipe, removal from inside a callback, stop, output
+ * events and pausing (loop_set_events), the descriptor limit. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,8 @@
 
 #include <cmocka.h>
 #include <errno.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../../daemon/io/loop.h"
@@ -152,13 +155,77 @@ static void descriptors(void **state)
     loop_free(l);
 }
 
+struct counter {
+    int calls;
+};
+
+static void count_call(void *ctx, int fd)
+{
+    (void)fd;
+    ((struct counter *)ctx)->calls++;
+}
+
+/* POLLOUT runs the callback on a writable socket; 0 pauses it even with input queued;
+ * POLLIN again wakes it; unknown descriptors are refused. */
+static void output_events(void **state)
+{
+    (void)state;
+    struct loop *l = loop_new();
+    int sv[2];
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    struct counter c = {0};
+    assert_int_equal(loop_add_fd(l, sv[0], count_call, &c), 0);
+    assert_int_equal(loop_events(l, sv[0]), POLLIN);
+    assert_int_equal(loop_events(l, sv[1]), -1);
+    assert_int_equal(loop_set_events(l, sv[1], POLLOUT), -ENOENT);
+    assert_int_equal(loop_run_once(l, 10), 0); /* no input: nothing runs */
+    assert_int_equal(c.calls, 0);
+    assert_int_equal(loop_set_events(l, sv[0], POLLOUT), 0);
+    assert_int_equal(loop_events(l, sv[0]), POLLOUT);
+    assert_int_equal(loop_run_once(l, 1000), 1); /* an empty socket is writable */
+    assert_int_equal(c.calls, 1);
+    assert_int_equal(write(sv[1], "x", 1), 1);
+    assert_int_equal(loop_set_events(l, sv[0], 0), 0);
+    int64_t start = loop_now_mono_ns();
+    assert_int_equal(loop_run_once(l, 30), 0); /* paused: input is not reported */
+    assert_true(loop_now_mono_ns() - start >= 25000000);
+    assert_int_equal(c.calls, 1);
+    close(sv[1]); /* a hang-up on a paused descriptor does not wake the loop either */
+    assert_int_equal(loop_run_once(l, 10), 0);
+    assert_int_equal(loop_set_events(l, sv[0], POLLIN), 0);
+    assert_int_equal(loop_run_once(l, 1000), 1);
+    assert_int_equal(c.calls, 2);
+    assert_int_equal(loop_set_events(l, sv[0], POLLIN | POLLOUT), 0);
+    assert_int_equal(loop_run_once(l, 1000), 1); /* both ready: one call */
+    assert_int_equal(c.calls, 3);
+    close(sv[0]);
+    loop_free(l);
+}
+
+/* LOOP_FDS_MAX descriptors fit (the KE server's 64 connections and the daemon's sockets);
+ * one more is refused; removing one makes room. */
+static void descriptor_limit(void **state)
+{
+    (void)state;
+    assert_true(LOOP_FDS_MAX >= 64 + 64);
+    struct loop *l = loop_new();
+    struct counter c = {0};
+    for (int fd = 0; fd < LOOP_FDS_MAX; fd++)
+        assert_int_equal(loop_add_fd(l, 10000 + fd, count_call, &c), 0);
+    assert_int_equal(loop_add_fd(l, 20000, count_call, &c), -ENOSPC);
+    loop_del_fd(l, 10000 + 7);
+    assert_int_equal(loop_events(l, 10000 + 7), -1);
+    assert_int_equal(loop_add_fd(l, 20000, count_call, &c), 0);
+    assert_int_equal(loop_events(l, 20000), POLLIN);
+    loop_free(l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(timers_fire_in_order),
-        cmocka_unit_test(cancel_and_limits),
-        cmocka_unit_test(waits_are_bounded),
-        cmocka_unit_test(descriptors),
+        cmocka_unit_test(timers_fire_in_order), cmocka_unit_test(cancel_and_limits),
+        cmocka_unit_test(waits_are_bounded),    cmocka_unit_test(descriptors),
+        cmocka_unit_test(output_events),        cmocka_unit_test(descriptor_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

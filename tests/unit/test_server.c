@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for daemon/core/server.c: replies byte for byte against real NTPsec and chrony
  * replies (tests/data), KoD RATE as NTPsec sends it, every drop reason, unsynchronised and
- * data-minimised requests, and the anti-amplification property over random requests. */
+ * data-minimised requests, the anti-amplification property over random requests, and NTS:
+ * full exchanges checked with lib's client side, NAK, tampered requests, rate limit before
+ * any cryptography, NTS off. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,9 +14,12 @@
 
 #include <cmocka.h>
 
+#include "ntk/aead.h"
 #include "ntk/err.h"
 #include "ntk/keyfile.h"
+#include "ntk/nts_ef.h"
 #include "ntk/refid.h"
+#include "ntss.h"
 #include "server.h"
 #include "testutil.h"
 #include "tsv.h"
@@ -120,7 +125,7 @@ static int replay_pairs(const char *name, const char *server_ip, struct ntk_mac_
             assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
             assert_int_equal(v.len, (size_t)rn);
             ntk_ts xmt = {be64_at(r + 40)};
-            assert_int_equal(srv_finish(out, v.len, xmt, keys), 0);
+            assert_int_equal(srv_finish(&s, &v, out, sizeof out, xmt), 0);
             if (memcmp(out, r, (size_t)rn) != 0) {
                 dump("ours", out, v.len);
                 dump("real", r, (size_t)rn);
@@ -227,7 +232,8 @@ static void check_crafted(uint8_t b0, uint8_t version_out)
     struct srv_verdict v;
     assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
     assert_int_equal(v.len, 48);
-    assert_int_equal(srv_finish(out, 48, ntk_ts_make(0xeeb22b01, 0x00010000), NULL), 0);
+    assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(0xeeb22b01, 0x00010000)),
+                     0);
     want[0] = (uint8_t)(version_out << 3 | 4); /* LI 0, VN mirrored, mode 4 */
     assert_int_equal(tu_unhex(synced_reply_tail, want + 1, 47), 47);
     assert_memory_equal(out, want, 48);
@@ -325,7 +331,8 @@ static void test_drop_reasons(void **state)
     for (int w = 1; w < SRV_DROP_COUNT; w++) {
         total += s.st.drops[w];
         if (w != SRV_DROP_RATE && w != SRV_DROP_NOSPC && w != SRV_DROP_AMPLIFY &&
-            w != SRV_DROP_BAD_EF && w != SRV_DROP_NOTRUST) {
+            w != SRV_DROP_BAD_EF && w != SRV_DROP_NOTRUST && w != SRV_DROP_NTS_BAD &&
+            w != SRV_DROP_NTS_AUTH && w != SRV_DROP_NTS_CRYPTO) {
             assert_true(s.st.drops[w] >= 1);
         }
     }
@@ -394,7 +401,7 @@ static void test_unsync_reply(void **state)
         .buf = q, .len = 48, .src = v4(192, 0, 2, 1, 9), .rx_ts = ntk_ts_make(5, 6)};
     struct srv_verdict v;
     assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
-    assert_int_equal(srv_finish(out, v.len, ntk_ts_make(7, 8), NULL), 0);
+    assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(7, 8)), 0);
     assert_int_equal(
         tu_unhex("e40003ec0000000000000000494e4954"
                  "0000000000000000111111112222222200000005000000060000000700000008",
@@ -467,7 +474,7 @@ static void test_kod_exact_ntpsec(void **state)
         struct srv_verdict v;
         assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
         assert_int_equal(v.kod, i == 2);
-        assert_int_equal(srv_finish(out, 48, ntk_ts_make(1, 1), NULL), 0);
+        assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(1, 1)), 0);
         if (i == 2) {
             assert_memory_equal(out, pk[5], 48); /* finish kept the request's transmit */
         }
@@ -559,7 +566,7 @@ static void test_kod_signed_v6(void **state)
     assert_true(v.kod);
     assert_int_equal(v.key_id, 3);
     assert_int_equal(v.len, 68);
-    assert_int_equal(srv_finish(out, v.len, ntk_ts_make(1, 1), keys), 0);
+    assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(1, 1)), 0);
     assert_memory_equal(out + 12, "RATE", 4);
     assert_memory_equal(out + 40, q + 40, 8);
     assert_int_equal(ntk_mac_verify(keys, 3, out, 48, out + 52, 16), 0);
@@ -639,7 +646,7 @@ static void test_amplification_property(void **state)
         assert_true(v.len <= len);
         unsigned mode = q[0] & 7, ver = q[0] >> 3 & 7;
         assert_true(mode == 3 || (mode == 0 && ver == 1));
-        assert_int_equal(srv_finish(out, v.len, ntk_ts_make(9, 9), keys), 0);
+        assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(9, 9)), 0);
         struct ntk_pkt p;
         struct ntk_pkt_layout l;
         assert_int_equal(ntk_pkt_decode(out, v.len, &p, &l, NULL), 0);
@@ -657,15 +664,408 @@ static void test_finish_errors(void **state)
 {
     (void)state;
     uint8_t r[SRV_REPLY_MAX] = {0x24};
-    assert_int_equal(srv_finish(r, 47, ntk_ts_make(1, 0), NULL), NTK_EINVAL);
-    assert_int_equal(srv_finish(r, 60, ntk_ts_make(1, 0), NULL), NTK_EINVAL);
-    assert_int_equal(srv_finish(r, 68, ntk_ts_make(1, 0), NULL), NTK_EINVAL); /* no keys */
+    struct srv s = {0};
+    struct srv_verdict v = {.action = SRV_REPLY, .len = 47};
+    assert_int_equal(srv_finish(&s, &v, r, sizeof r, ntk_ts_make(1, 0)), NTK_EINVAL);
+    v.len = 60;
+    assert_int_equal(srv_finish(&s, &v, r, sizeof r, ntk_ts_make(1, 0)), NTK_EINVAL);
+    v.len = 68;
+    v.key_id = 1;
+    assert_int_equal(srv_finish(&s, &v, r, sizeof r, ntk_ts_make(1, 0)),
+                     NTK_EINVAL); /* no keys */
+    v.len = 48;
+    v.key_id = 0;
+    assert_int_equal(srv_finish(&s, &v, r, 40, ntk_ts_make(1, 0)), NTK_EINVAL); /* cap */
+    v.action = SRV_DROP;
+    assert_int_equal(srv_finish(&s, &v, r, sizeof r, ntk_ts_make(1, 0)), NTK_EINVAL);
+    v.action = SRV_REPLY;
+    assert_int_equal(srv_finish(&s, &v, r, sizeof r, ntk_ts_make(1, 0)), 0);
+    assert_int_equal(r[47], 0);
+    assert_int_equal(r[43], 1); /* transmit written */
     assert_string_equal(srv_drop_name(SRV_DROP_BAD_MAC), "bad_mac");
     assert_string_equal(srv_drop_name(SRV_DROP_AMPLIFY), "amplify");
     assert_string_equal(srv_drop_name(SRV_DROP_COUNT), "unknown");
     for (int w = 0; w < SRV_DROP_COUNT; w++) {
         assert_string_not_equal(srv_drop_name((enum srv_drop)w), "unknown");
     }
+}
+
+/* ---- NTS ---- */
+
+#define T0 1764000000LL
+
+static void nts_rng_bytes(void *ctx, uint8_t *p, size_t n)
+{
+    uint64_t *st = ctx;
+    for (size_t i = 0; i < n; i++) {
+        uint64_t z = (*st += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        p[i] = (uint8_t)(z ^ (z >> 27));
+    }
+}
+
+static uint64_t nts_rng_state = 7;
+static const struct eng_rng nts_rng = {&nts_rng_state, nts_rng_bytes};
+
+/* A client: the keys it exported, a cookie for them, and its expanded keys. */
+struct client {
+    uint8_t c2s[32], s2c[32];
+    struct ntk_ke_cookie cookie;
+    struct ntk_aead_key *kc2s, *ks2c;
+    uint8_t uid[NTK_NTS_UID_LEN];
+};
+
+static void client_init(struct client *c, struct ntss *server, uint8_t seed)
+{
+    memset(c->c2s, seed, sizeof c->c2s);
+    memset(c->s2c, seed ^ 0xff, sizeof c->s2c);
+    memset(c->uid, seed + 1, sizeof c->uid);
+    assert_int_equal(
+        ntss_make_cookie(server, NTK_AEAD_AES_SIV_CMAC_256, c->c2s, c->s2c, 32, &c->cookie),
+        0);
+    c->kc2s = c->ks2c = NULL;
+    assert_int_equal(ntk_aead_key_init(&c->kc2s, 15, c->c2s, 32), 0);
+    assert_int_equal(ntk_aead_key_init(&c->ks2c, 15, c->s2c, 32), 0);
+}
+
+static void client_free(struct client *c)
+{
+    ntk_aead_key_free(c->kc2s);
+    ntk_aead_key_free(c->ks2c);
+}
+
+/* An NTS request: make_req's header, then the NTS fields. Returns its length. */
+static size_t nts_request(const struct client *c, size_t n_ph, uint64_t xmt, uint8_t *q,
+                          size_t cap)
+{
+    make_req(q, 0x23, 6, xmt);
+    static const uint8_t nonce[NTK_AEAD_NONCE_LEN] = {9, 9, 9};
+    int n = ntk_nts_build_request(q, cap, 48, c->uid, &c->cookie, n_ph, c->kc2s, nonce);
+    assert_true(n > 48);
+    return (size_t)n;
+}
+
+static struct ntss *nts_server(void)
+{
+    struct ntss *n = ntss_new(&nts_rng);
+    assert_non_null(n);
+    assert_true(ntss_rotate(n, T0));
+    return n;
+}
+
+/* Full exchanges: for 0..9 placeholders, a reply with 1 + min(placeholders, 7) fresh
+ * cookies that the client side accepts, no longer than the request, whose header is the
+ * plain reply's and whose cookies open to the client's keys. */
+static void test_nts_exchange(void **state)
+{
+    (void)state;
+    struct ntss *n = nts_server();
+    struct srv s = {.nts = n};
+    struct snap_system sys = synced();
+    struct client c;
+    client_init(&c, n, 0x31);
+    for (size_t ph = 0; ph <= 9; ph++) {
+        uint8_t q[NTK_NTS_PKT_MAX], out[SRV_REPLY_MAX], plain[SRV_REPLY_MAX];
+        size_t qlen = nts_request(&c, ph, 0x123456789abcdef0ULL, q, sizeof q);
+        struct srv_req req = {.buf = q,
+                              .len = qlen,
+                              .src = v4(192, 0, 2, 7, 123),
+                              .rx_ts = ntk_ts_make(0xeeb22b01, 0)};
+        struct srv_verdict v;
+        assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
+        assert_true(v.nts);
+        assert_false(v.nak || v.kod);
+        assert_int_equal(v.key_id, 0);
+        size_t want_n = 1 + (ph < 7 ? ph : 7);
+        assert_int_equal(v.seal.n_cookies, want_n);
+        assert_true(v.len <= qlen);
+        assert_int_equal(v.len, ntk_nts_reply_len(48, 32, 104, want_n));
+        if (ph <= 7) {
+            assert_int_equal(v.len, qlen); /* placeholders as long as the cookies */
+        }
+        assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(0xeeb22b01, 0x10000)),
+                         0);
+        static const uint8_t zero[32];
+        assert_memory_equal(v.seal.s2c, zero, 32); /* wiped */
+        struct ntk_nts_reply rep;
+        assert_int_equal(ntk_nts_check_reply(out, v.len, c.uid, false, c.ks2c, &rep),
+                         NTK_NTS_OK);
+        assert_int_equal(rep.n_cookies, want_n);
+        for (size_t i = 0; i < rep.n_cookies; i++) {
+            struct ntss_cookie_keys k;
+            assert_int_equal(rep.cookies[i].len, 104);
+            assert_int_equal(ntss_open_cookie(n, rep.cookies[i].b, rep.cookies[i].len, &k), 0);
+            assert_memory_equal(k.c2s, c.c2s, 32);
+            assert_memory_equal(k.s2c, c.s2c, 32);
+        }
+        /* the header is the plain reply's (synced_reply_tail), transmit included */
+        struct srv p = {0};
+        struct srv_verdict pv;
+        req.len = 48;
+        assert_int_equal(srv_handle(&p, &sys, &req, plain, sizeof plain, &pv), SRV_REPLY);
+        assert_int_equal(
+            srv_finish(&p, &pv, plain, sizeof plain, ntk_ts_make(0xeeb22b01, 0x10000)), 0);
+        assert_memory_equal(out, plain, 48);
+        /* a reply altered in the header no longer verifies: the transmit is covered */
+        out[47] ^= 1;
+        assert_int_equal(ntk_nts_check_reply(out, v.len, c.uid, false, c.ks2c, &rep),
+                         NTK_NTS_BAD_AUTH);
+    }
+    assert_int_equal(s.st.nts_server_recv_good, 10);
+    assert_int_equal(s.st.nts_server_send, 10);
+    assert_int_equal(s.st.nts_server_recv_bad, 0);
+    assert_int_equal(s.st.replies, 10);
+    assert_int_equal(s.st.by_version[4], 10);
+    assert_int_equal(ntss_stats(n)->made, 1 + 8 * 3 + 1 + 2 + 3 + 4 + 5 + 6 + 7);
+    client_free(&c);
+    srv_release(&s);
+    srv_release(&s); /* twice is fine */
+    ntss_free(n);
+}
+
+/* A cookie the server cannot open gets an NTS NAK: KoD NTSN with the UID, which the client
+ * side recognises; nothing is sealed. */
+static void test_nts_nak(void **state)
+{
+    (void)state;
+    struct ntss *n = nts_server(), *other = nts_server();
+    struct srv s = {.nts = n};
+    struct snap_system sys = synced();
+    struct client c;
+    client_init(&c, other, 0x41); /* a cookie from a key this server does not hold */
+    uint8_t q[NTK_NTS_PKT_MAX], out[SRV_REPLY_MAX];
+    size_t qlen = nts_request(&c, 2, 0x1111222233334444ULL, q, sizeof q);
+    struct srv_req req = {.buf = q, .len = qlen, .src = v4(192, 0, 2, 8, 123)};
+    struct srv_verdict v;
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
+    assert_true(v.nak);
+    assert_false(v.nts);
+    assert_int_equal(v.len, 48 + 4 + 32);
+    assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(5, 5)), 0);
+    assert_memory_equal(out + 12, "NTSN", 4);
+    assert_int_equal(out[0], 0xe4);           /* leap 3, v4, mode 4 */
+    assert_int_equal(out[1], 0);              /* stratum 0 */
+    assert_memory_equal(out + 24, q + 40, 8); /* origin */
+    assert_memory_equal(out + 40, q + 40, 8); /* transmit: no time of ours */
+    assert_memory_equal(out + 52, c.uid, 32);
+    struct ntk_nts_reply rep;
+    assert_int_equal(ntk_nts_check_reply(out, v.len, c.uid, true, c.ks2c, &rep), NTK_NTS_NAK);
+    assert_int_equal(s.st.naks_sent, 1);
+    assert_int_equal(s.st.nts_server_recv_bad, 1);
+    assert_int_equal(s.st.nts_server_send, 0);
+    assert_int_equal(ntss_stats(n)->decode_too_old, 1);
+    /* a tampered cookie (ours) is NAKed too */
+    client_free(&c);
+    client_init(&c, n, 0x42);
+    c.cookie.b[60] ^= 0x10;
+    qlen = nts_request(&c, 0, 1, q, sizeof q);
+    req.len = qlen;
+    memset(out, 0xa5, sizeof out);
+    assert_int_equal(srv_handle(&s, &sys, &req, out, 48 + 4 + 31, &v), SRV_DROP);
+    assert_int_equal(v.why, SRV_DROP_NOSPC);
+    assert_int_equal(out[0], 0xa5);
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
+    assert_true(v.nak);
+    assert_int_equal(ntss_stats(n)->decode_error, 2);
+    assert_int_equal(s.st.naks_sent, 2);
+    client_free(&c);
+    srv_release(&s);
+    ntss_free(n);
+    ntss_free(other);
+}
+
+/* A request whose Authenticator does not verify (tag, covered header or fields altered) is
+ * dropped without a reply; NTS fields that break the rules too. */
+static void test_nts_bad_requests_dropped(void **state)
+{
+    (void)state;
+    struct ntss *n = nts_server();
+    struct srv s = {.nts = n};
+    struct snap_system sys = synced();
+    struct client c;
+    client_init(&c, n, 0x51);
+    uint8_t q[NTK_NTS_PKT_MAX], out[SRV_REPLY_MAX];
+    size_t qlen = nts_request(&c, 1, 77, q, sizeof q);
+    /* the tag (last 16 bytes), the header's transmit, the UID, a placeholder byte */
+    const size_t flips[] = {qlen - 1, qlen - 16, 47, 48 + 4, 48 + 36 + 108 + 10};
+    for (size_t i = 0; i < sizeof flips / sizeof flips[0]; i++) {
+        q[flips[i]] ^= 0x01;
+        struct srv_req req = {.buf = q, .len = qlen, .src = v4(192, 0, 2, 9, 123)};
+        struct srv_verdict v;
+        memset(out, 0xa5, sizeof out);
+        assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_DROP);
+        assert_int_equal(v.why, SRV_DROP_NTS_AUTH);
+        assert_string_equal(srv_drop_name(v.why), "nts_auth");
+        assert_int_equal(out[0], 0xa5);
+        q[flips[i]] ^= 0x01;
+    }
+    assert_int_equal(s.st.drops[SRV_DROP_NTS_AUTH], 5);
+    assert_int_equal(s.st.nts_server_recv_bad, 5);
+    /* a second UID field before the Authenticator: malformed (any extra field would also
+     * break the Authenticator, but the format is checked first) */
+    uint8_t bad[NTK_NTS_PKT_MAX];
+    memcpy(bad, q, 48 + 36);
+    memcpy(bad + 48 + 36, q + 48, qlen - 48);
+    struct srv_req req = {.buf = bad, .len = qlen + 36, .src = v4(192, 0, 2, 9, 123)};
+    struct srv_verdict v;
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_DROP);
+    assert_int_equal(v.why, SRV_DROP_NTS_BAD);
+    assert_string_equal(srv_drop_name(v.why), "nts_bad");
+    assert_int_equal(s.st.nts_server_recv_bad, 6);
+    assert_int_equal(s.st.replies, 0);
+    assert_int_equal(ntss_stats(n)->made, 1);
+    /* the untouched request is still answered, if the reply fits the caller's buffer */
+    req.buf = q;
+    req.len = qlen;
+    memset(out, 0xa5, sizeof out);
+    assert_int_equal(srv_handle(&s, &sys, &req, out, qlen - 4, &v), SRV_DROP);
+    assert_int_equal(v.why, SRV_DROP_NOSPC);
+    assert_int_equal(out[0], 0xa5);
+    assert_int_equal(srv_handle(&s, &sys, &req, out, qlen, &v), SRV_REPLY);
+    assert_true(v.nts);
+    assert_int_equal(v.len, qlen);
+    client_free(&c);
+    srv_release(&s);
+    ntss_free(n);
+}
+
+/* The rate limit comes before any cryptography: requests with an undecryptable cookie from a
+ * limited source are dropped (or get the plain KoD RATE) without a NAK, and the cookie
+ * counters show no cookie was opened. */
+static void test_nts_rate_limit_first(void **state)
+{
+    (void)state;
+    struct mru_cfg cfg;
+    mru_cfg_default(&cfg);
+    cfg.average_pps = 0.5;
+    cfg.burst = 2; /* one reply (average x burst), then limited */
+    cfg.minimum_s = 0;
+    cfg.kod_interval_s = 2;
+    uint8_t seed[16] = {3};
+    struct mru *m = mru_new(&cfg, seed);
+    struct rst_table *rst = rst_new();
+    struct ntk_addr any = v4(0, 0, 0, 0, 0);
+    assert_int_equal(rst_add(rst, &any, 0, RST_KOD | RST_LIMITED), 0);
+    struct ntss *n = nts_server(), *other = nts_server();
+    struct srv s = {.rst = rst, .mru = m, .nts = n};
+    struct snap_system sys = synced();
+    struct client c;
+    client_init(&c, other, 0x61);
+    uint8_t q[NTK_NTS_PKT_MAX], out[SRV_REPLY_MAX];
+    size_t qlen = nts_request(&c, 0, 99, q, sizeof q);
+    int naks = 0, kods = 0, drops = 0;
+    for (int i = 0; i < 100; i++) {
+        struct srv_req req = {
+            .buf = q, .len = qlen, .src = v4(203, 0, 113, 9, 123), .rx_mono_ns = i * NS / 100};
+        struct srv_verdict v;
+        enum srv_action a = srv_handle(&s, &sys, &req, out, sizeof out, &v);
+        if (a == SRV_REPLY && v.nak) {
+            naks++;
+        } else if (a == SRV_REPLY) {
+            assert_true(v.kod);
+            assert_false(v.nts);
+            assert_int_equal(v.len, 48);
+            kods++;
+        } else {
+            assert_int_equal(v.why, SRV_DROP_RATE);
+            drops++;
+        }
+    }
+    assert_int_equal(naks, 1); /* the first request, within the burst */
+    assert_int_equal(kods, 1);
+    assert_int_equal(drops, 98);
+    const struct ntss_stats *st = ntss_stats(n);
+    assert_int_equal(st->decode_too_old + st->decode_error + st->decode_current, 1);
+    client_free(&c);
+    srv_release(&s);
+    ntss_free(n);
+    ntss_free(other);
+    mru_free(m);
+    rst_free(rst);
+}
+
+/* With NTS off, an NTS request is answered as any other: 48 bytes, no fields. The plain
+ * path of an NTS-enabled server is unchanged too. */
+static void test_nts_off(void **state)
+{
+    (void)state;
+    struct ntss *n = nts_server();
+    struct client c;
+    client_init(&c, n, 0x71);
+    uint8_t q[NTK_NTS_PKT_MAX], out[SRV_REPLY_MAX], want[48];
+    size_t qlen = nts_request(&c, 3, 0x123456789abcdef0ULL, q, sizeof q);
+    struct snap_system sys = synced();
+    want[0] = 0x24;
+    assert_int_equal(tu_unhex(synced_reply_tail, want + 1, 47), 47);
+    struct srv off = {0}, on = {.nts = n};
+    struct srv *servers[2] = {&off, &on};
+    for (int i = 0; i < 2; i++) {
+        struct srv_req req = {.buf = q,
+                              .len = i == 0 ? qlen : 48,
+                              .src = v4(192, 0, 2, 7, 123),
+                              .rx_ts = ntk_ts_make(0xeeb22b01, 0)};
+        struct srv_verdict v;
+        assert_int_equal(srv_handle(servers[i], &sys, &req, out, sizeof out, &v), SRV_REPLY);
+        assert_false(v.nts || v.nak);
+        assert_int_equal(v.len, 48);
+        assert_int_equal(
+            srv_finish(servers[i], &v, out, sizeof out, ntk_ts_make(0xeeb22b01, 0x00010000)),
+            0);
+        assert_memory_equal(out, want, 48);
+    }
+    assert_int_equal(on.st.nts_server_recv_good + on.st.nts_server_recv_bad, 0);
+    assert_null(on.aead); /* no scratch key made for a plain request */
+    client_free(&c);
+    ntss_free(n);
+}
+
+/* Property: random corruptions and truncations of real NTS requests, with random
+ * placeholder counts: whatever the verdict, a reply is never longer than its request, and
+ * when it is an NTS reply the client accepts it. */
+static void test_nts_amplification_property(void **state)
+{
+    (void)state;
+    struct ntss *n = nts_server();
+    struct srv s = {.nts = n};
+    struct snap_system sys = synced();
+    struct client c;
+    client_init(&c, n, 0x19);
+    tu_seed();
+    int good = 0, naks = 0, drops = 0;
+    for (int i = 0; i < 3000; i++) {
+        uint8_t q[NTK_NTS_PKT_MAX], out[SRV_REPLY_MAX];
+        size_t qlen = nts_request(&c, tu_rand() % 10, tu_rand(), q, sizeof q);
+        int what = (int)(tu_rand() % 4);
+        if (what == 1) {
+            q[tu_rand() % qlen] ^= (uint8_t)(1 + tu_rand() % 255);
+        } else if (what == 2) {
+            qlen = 48 + 4 * (tu_rand() % ((qlen - 48) / 4));
+        } else if (what == 3) {
+            q[48 + 36 + 4 + 4 + tu_rand() % 96] ^= 0x80; /* inside the cookie */
+        }
+        struct srv_req req = {.buf = q, .len = qlen, .src = v4(192, 0, 2, 1, 1)};
+        struct srv_verdict v;
+        if (srv_handle(&s, &sys, &req, out, sizeof out, &v) != SRV_REPLY) {
+            drops++;
+            continue;
+        }
+        assert_true(v.len <= qlen);
+        assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(3, 4)), 0);
+        if (v.nts) {
+            struct ntk_nts_reply rep;
+            uint8_t uid[NTK_NTS_UID_LEN];
+            memcpy(uid, q + 52, sizeof uid); /* the UID as sent (possibly corrupted) */
+            assert_int_equal(ntk_nts_check_reply(out, v.len, uid, false, c.ks2c, &rep),
+                             NTK_NTS_OK);
+            good++;
+        } else if (v.nak) {
+            naks++;
+        }
+    }
+    assert_true(good > 700 && naks > 300 && drops > 500);
+    client_free(&c);
+    srv_release(&s);
+    ntss_free(n);
 }
 
 int main(void)
@@ -686,6 +1086,12 @@ int main(void)
         cmocka_unit_test(test_notrust),
         cmocka_unit_test(test_amplification_property),
         cmocka_unit_test(test_finish_errors),
+        cmocka_unit_test(test_nts_exchange),
+        cmocka_unit_test(test_nts_nak),
+        cmocka_unit_test(test_nts_bad_requests_dropped),
+        cmocka_unit_test(test_nts_rate_limit_first),
+        cmocka_unit_test(test_nts_off),
+        cmocka_unit_test(test_nts_amplification_property),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

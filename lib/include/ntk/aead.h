@@ -1,10 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* AEAD for NTS (RFC 8915 §5.1, RFC 5297): AEAD_AES_SIV_CMAC_256/384/512 through OpenSSL 3's
- * EVP "AES-128-SIV" / "AES-192-SIV" / "AES-256-SIV" ciphers.
+ * EVP AES (see Implementation below).
  *
  * SIV output is the 16-byte synthetic IV (the tag) followed by the ciphertext, so a sealed
  * message is always plaintext length + NTK_AEAD_TAG_LEN bytes (RFC 5297 §2.6; this is the
  * "Ciphertext" field of an NTS Authenticator, RFC 8915 §5.6).
+ *
+ * Implementation: OpenSSL 3.0's "AES-xxx-SIV" ciphers cannot seal or open an empty
+ * plaintext (every NTS request's Authenticator is one: openssl/openssl#17268), so lib/aead.c
+ * composes S2V and CTR from EVP "AES-xxx-CBC" (CMAC, RFC 4493) and "AES-xxx-CTR", each keyed
+ * once per key object; its unit test checks it against OpenSSL's SIV cipher, the RFC 5297
+ * vectors and real chrony packets. An empty associated-data component counts as one (RFC
+ * 5297 §2.4; chrony's cookies use AD = [empty, nonce]).
  *
  * Associated data is a vector of components (RFC 5297 S2V takes up to 126). NTS passes the
  * packet prefix as the only associated-data component and the nonce as the last component,
@@ -15,8 +22,8 @@
  *
  * A key is expanded once (ntk_aead_key_init) and then used for many operations: the server
  * opens a cookie with its master key and seals/opens with per-client keys at every request,
- * and re-expanding per call would cost more than the cipher itself. Keys hold an OpenSSL
- * context: they are not thread-safe (the daemon uses one thread) and must be freed.
+ * and re-expanding per call would cost more than the cipher itself. Keys hold two OpenSSL
+ * contexts: they are not thread-safe (the daemon uses one thread) and must be freed.
  *
  * Constant time: the tag comparison is OpenSSL's (CRYPTO_memcmp).
  */
@@ -39,6 +46,10 @@ enum ntk_aead_alg {
 
 /* The longest key of any algorithm here (AES_SIV_CMAC_512). */
 #define NTK_AEAD_KEY_MAX 64
+
+/* The most associated-data components (the nonce counts as one) one operation takes: S2V
+ * handles 127 components, the plaintext being the last (RFC 5297 §2.4, §7). */
+#define NTK_AEAD_AD_MAX 126
 
 /* The nonce length NTS uses with SIV (RFC 8915 §5.6 recommends >= 16 bytes). */
 #define NTK_AEAD_NONCE_LEN 16
@@ -66,7 +77,7 @@ uint16_t ntk_aead_from_name(const char *name);
  * or NTK_ECRYPTO when OpenSSL fails. *out is written only on success. */
 int ntk_aead_key_init(struct ntk_aead_key **out, uint16_t alg, const uint8_t *key, size_t len);
 
-/* Re-keys an existing object with key[0..len) for alg, reusing its OpenSSL context (the
+/* Re-keys an existing object with key[0..len) for alg, reusing its OpenSSL contexts (the
  * server re-keys two scratch objects for every NTS request instead of allocating). Same
  * results as ntk_aead_key_init; on error k is unusable until a successful re-key. */
 int ntk_aead_key_set(struct ntk_aead_key *k, uint16_t alg, const uint8_t *key, size_t len);
@@ -81,7 +92,10 @@ uint16_t ntk_aead_key_alg(const struct ntk_aead_key *k);
  * when ad_len is 0, which still counts as one empty component) and the nonce
  * nonce[0..nonce_len) (nonce_len 0: none) into out[0..pt_len + NTK_AEAD_TAG_LEN): the tag,
  * then the ciphertext. out may not overlap the inputs. Returns the bytes written;
- * NTK_ENOSPC when cap is too small (nothing written); NTK_ECRYPTO when OpenSSL fails. */
+ * NTK_ENOSPC when cap is too small (nothing written); NTK_ECRYPTO when OpenSSL fails;
+ * NTK_EINVAL for a key left unusable by a failed re-key, a NULL pointer with a non-zero
+ * length, or more than NTK_AEAD_AD_MAX components (nonce included); NTK_ERANGE when pt_len
+ * + NTK_AEAD_TAG_LEN does not fit an int. */
 int ntk_aead_seal(struct ntk_aead_key *k, const uint8_t *ad, size_t ad_len,
                   const uint8_t *nonce, size_t nonce_len, const uint8_t *pt, size_t pt_len,
                   uint8_t *out, size_t cap);
@@ -90,7 +104,7 @@ int ntk_aead_seal(struct ntk_aead_key *k, const uint8_t *ad, size_t ad_len,
  * associated data and nonce into out[0..ct_len - NTK_AEAD_TAG_LEN). Returns the plaintext
  * length; NTK_ETRUNC when ct_len < NTK_AEAD_TAG_LEN; NTK_ENOSPC when cap is too small;
  * NTK_EAUTH when the tag does not verify (out is then zeroed: no unauthenticated plaintext
- * leaves); NTK_ECRYPTO when OpenSSL fails. */
+ * leaves); NTK_ECRYPTO when OpenSSL fails; NTK_EINVAL / NTK_ERANGE as for ntk_aead_seal. */
 int ntk_aead_open(struct ntk_aead_key *k, const uint8_t *ad, size_t ad_len,
                   const uint8_t *nonce, size_t nonce_len, const uint8_t *ct, size_t ct_len,
                   uint8_t *out, size_t cap);

@@ -16,7 +16,11 @@
  *   request's Unique Identifier and no Authenticator (RFC 8915 §5.7).
  *
  * Rules both parsers apply (RFC 8915 §5.3-5.7):
- *   - fields are walked with ntk_ef (RFC 7822 lengths; the packet must carry no legacy MAC);
+ *   - fields are walked with ntk_ef (RFC 7822 lengths; the packet must carry no legacy MAC):
+ *     as in ntk_pkt_decode, while more than 24 bytes are left; a packet with NTS fields must
+ *     end exactly there (a trailing MAC or stray bytes are malformed) and be at most
+ *     NTK_NTS_PKT_MAX bytes, while a packet without them may end with a MAC (the server
+ *     then gets 0 from ntk_nts_parse_request and goes on with its MAC path);
  *   - exactly one Unique Identifier, body >= 32 bytes (NTK_NTS_UID_MIN) and at most
  *     NTK_NTS_UID_MAX;
  *   - exactly one Authenticator, and it is the last field: nothing after it is accepted
@@ -78,7 +82,7 @@ const char *ntk_nts_verdict_name(enum ntk_nts_verdict v);
  * n_placeholders (clamped to NTK_NTS_PLACEHOLDERS_MAX) placeholders, the Authenticator
  * sealed with c2s and nonce[0..NTK_AEAD_NONCE_LEN). Returns the packet's total length;
  * NTK_ENOSPC when cap is too small (NTK_NTS_PKT_MAX always fits); NTK_EINVAL for an empty
- * or oversized cookie; NTK_ECRYPTO. */
+ * or oversized cookie (or a NULL argument); NTK_ECRYPTO. */
 int ntk_nts_build_request(uint8_t *buf, size_t cap, size_t hdr_len,
                           const uint8_t uid[NTK_NTS_UID_LEN],
                           const struct ntk_ke_cookie *cookie, size_t n_placeholders,
@@ -132,7 +136,9 @@ int ntk_nts_verify_request(const uint8_t *buf, const struct ntk_nts_request *r,
 /* Appends the NTS fields of a reply to buf, whose first hdr_len bytes (the reply header,
  * transmit timestamp included: it is authenticated) the caller has written: the UID
  * uid[0..uid_len) and the Authenticator holding cookies[0..n) sealed with s2c and
- * nonce[0..NTK_AEAD_NONCE_LEN). Returns the total length; NTK_ENOSPC; NTK_ECRYPTO. */
+ * nonce[0..NTK_AEAD_NONCE_LEN). Returns the total length; NTK_ENOSPC; NTK_ECRYPTO;
+ * NTK_EINVAL when uid_len is outside NTK_NTS_UID_MIN..NTK_NTS_UID_MAX, n exceeds
+ * NTK_KE_COOKIES_MAX, a cookie is empty or oversized, or an argument is NULL. */
 int ntk_nts_build_reply(uint8_t *buf, size_t cap, size_t hdr_len, const uint8_t *uid,
                         size_t uid_len, const struct ntk_ke_cookie *cookies, size_t n,
                         struct ntk_aead_key *s2c, const uint8_t nonce[NTK_AEAD_NONCE_LEN]);
@@ -142,7 +148,8 @@ int ntk_nts_build_reply(uint8_t *buf, size_t cap, size_t hdr_len, const uint8_t 
 size_t ntk_nts_reply_len(size_t hdr_len, size_t uid_len, size_t cookie_len, size_t n);
 
 /* Appends the NAK's fields (the UID) after the caller's kiss-o'-death NTSN header. Returns
- * the total length or NTK_ENOSPC. */
+ * the total length, NTK_ENOSPC, or NTK_EINVAL for a UID length outside
+ * NTK_NTS_UID_MIN..NTK_NTS_UID_MAX. */
 int ntk_nts_build_nak(uint8_t *buf, size_t cap, size_t hdr_len, const uint8_t *uid,
                       size_t uid_len);
 

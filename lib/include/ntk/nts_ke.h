@@ -26,14 +26,16 @@
  *     - an unknown critical record: Error "unrecognized critical record"; an unknown
  *       non-critical record is skipped;
  *     - body lengths: NPN and AEAD even, Port exactly 2, Server 1..255 bytes of printable
- *       ASCII, End 0; anything else is a bad request.
+ *       ASCII (no spaces: 0x21..0x7e, as chrony checks), End 0 (and critical); anything
+ *       else is a bad request.
  *   response (client side, ntk_ke_parse_response):
  *     - an Error record: the result says which (no other check);
  *     - a Warning record: reported, and the response is refused (RFC 8915 §4.1.4: a client
  *       MUST NOT continue on an unknown warning; no warning codes are defined);
  *     - NPN with exactly one id, 0, and critical; AEAD with exactly one id that the client
  *       offered; at least one cookie; cookies 1..NTK_KE_COOKIE_MAX bytes, the first
- *       NTK_KE_COOKIES_MAX kept and the rest counted; Server / Port as above;
+ *       NTK_KE_COOKIES_MAX kept and the rest counted; Server / Port as above, and Port
+ *       not 0; an Error or Warning record of a length other than 2 is refused;
  *     - unknown critical record: refused; unknown non-critical: skipped.
  */
 #ifndef NTK_NTS_KE_H
@@ -93,7 +95,10 @@ enum ntk_ke_scan_result {
  * Message record; NTK_KE_SCAN_MORE when it is not there yet (and the limits allow more);
  * NTK_ERANGE when the message exceeds NTK_KE_MSG_MAX or NTK_KE_RECORDS_MAX (also already
  * when a record header declares a body that would); NTK_EFORMAT when an End of Message
- * record has a non-empty body. Reads only record headers; never reads past len. */
+ * record has a non-empty body. Reads only record headers; never reads past len. A record
+ * other than End must leave room for the End that follows (its header alone can make the
+ * result NTK_ERANGE), so while the result is NTK_KE_SCAN_MORE, len < NTK_KE_MSG_MAX: a
+ * receive buffer of NTK_KE_MSG_MAX bytes always suffices. */
 int ntk_ke_scan(const uint8_t *buf, size_t len, size_t *msg_len);
 
 /* A client's request, as the server understands it. */
@@ -101,7 +106,9 @@ struct ntk_ke_request {
     uint16_t aeads[NTK_KE_AEADS_MAX];   /* the AEAD ids offered, in the client's order, only
                                            those this build supports (ntk_aead_supported) */
     size_t n_aeads;                     /* how many */
-    bool had_aead_record;               /* an AEAD record was present (even if none usable) */
+    bool had_aead_record;               /* an AEAD record was present (even if none usable);
+                                           always true on success: a request without one is
+                                           refused ("no AEAD Algorithm record") */
     char server[NTK_KE_SERVER_MAX + 1]; /* Server Negotiation value, NUL-terminated ("") */
     bool has_port;                      /* a Port Negotiation record was present */
     uint16_t port;                      /* its value */
@@ -151,7 +158,7 @@ int ntk_ke_parse_response(const uint8_t *msg, size_t len, const uint16_t *aeads,
 /* ---- building (all or nothing: on error nothing is written and w is failed) ---- */
 
 /* Appends one record: type (| NTK_KE_CRITICAL when critical), length, body[0..len).
- * Returns 0, NTK_ENOSPC, or NTK_ERANGE when len > 65535. */
+ * Returns 0, NTK_ENOSPC, or NTK_ERANGE when len > 65535 or type > 0x7fff. */
 int ntk_ke_put(struct ntk_wr *w, uint16_t type, bool critical, const void *body, size_t len);
 
 /* Appends a record whose body is the list of 16-bit ids[0..n) (NPN, AEAD). */
@@ -160,13 +167,16 @@ int ntk_ke_put_u16s(struct ntk_wr *w, uint16_t type, bool critical, const uint16
 
 /* Builds a client request: NPN {0} (critical), AEAD aeads[0..n_aeads) (critical), then,
  * when server is not NULL or port is not 0, Server / Port Negotiation (non-critical), then
- * End of Message. Returns the length written into out[0..cap) or a negative enum ntk_err. */
+ * End of Message. Returns the length written into out[0..cap) or a negative enum ntk_err:
+ * NTK_EINVAL when n_aeads is 0 or server is not 1..NTK_KE_SERVER_MAX printable ASCII
+ * characters without spaces ("" counts as NULL). */
 int ntk_ke_build_request(uint8_t *out, size_t cap, const uint16_t *aeads, size_t n_aeads,
                          const char *server, uint16_t port);
 
 /* Builds a server response: NPN {0} (critical), AEAD {aead} (critical), the cookies, then
- * Server (when server is not NULL and not "") and Port (when port is not 0), then End.
- * Returns the length or a negative enum ntk_err. */
+ * Server (when server is not NULL and not "") and Port (when port is not 0), both critical
+ * as chrony sends them, then End. Returns the length or a negative enum ntk_err (NTK_EINVAL
+ * for a cookie of length 0 or over NTK_KE_COOKIE_MAX, or a server as refused above). */
 int ntk_ke_build_response(uint8_t *out, size_t cap, uint16_t aead,
                           const struct ntk_ke_cookie *cookies, size_t n_cookies,
                           const char *server, uint16_t port);
