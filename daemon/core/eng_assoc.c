@@ -6,6 +6,7 @@
 
 #include "engine_internal.h"
 #include "ntk/err.h"
+#include "ntk/nts_ef.h"
 #include "ntk/sb.h"
 
 #include "poison.h"
@@ -203,6 +204,8 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
     enum assoc_rx r =
         assoc_receive(a, now, buf, len, ntk_ts_from_timespec(rx), e->keys, &sys, &s, &fresh);
     eng_nts_account(e, &nts_before, &a->nts.st);
+    if (a->nts.st.recv_bad != nts_before.recv_bad || a->nts.st.naks != nts_before.naks)
+        eng_event(e, ENG_EV_NTS_REFUSED, a->id, 0, ntk_nts_verdict_name(a->nts.last));
     e->ctr.by_rx[r < ENG_RX_KINDS ? r : ENG_RX_KINDS - 1]++;
     if (r != ASSOC_RX_IGNORED) {
         a->rec_ts = s.t4;   /* mode 6 `rec` */

@@ -64,6 +64,8 @@ static uint8_t peer_event(enum eng_event ev, const char *text)
         return SNAP_PEVNT_UNREACH;
     case ENG_EV_KOD:
         return kod_event(text);
+    case ENG_EV_NTS_REFUSED:
+        return SNAP_PEVNT_AUTH;
     default:
         return 0;
     }

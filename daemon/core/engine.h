@@ -143,6 +143,8 @@ enum eng_event {
     ENG_EV_PEER_UPDATE,  /* assoc_id accepted a sample (value: its offset; peerstats) */
     ENG_EV_RAW,          /* assoc_id answered an outstanding request (the origin matched),
                             whatever became of the sample: `raw` has the exchange (rawstats) */
+    ENG_EV_NTS_REFUSED,  /* NTS refused a reply to assoc_id's request (text: the
+                            ntk_nts_verdict_name; "nak": NTS-KE again) */
 };
 
 /* An exchange as NTPsec's rawstats reports it: our four timestamps (t1 the kernel's transmit

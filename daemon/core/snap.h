@@ -65,6 +65,7 @@ enum snap_peer_event {
     SNAP_PEVNT_RATE = 7,     /* rate_exceeded: KoD RATE */
     SNAP_PEVNT_DENY = 8,     /* access_denied: KoD DENY / RSTR */
     SNAP_PEVNT_NEWPEER = 10, /* sys_peer: became the system peer */
+    SNAP_PEVNT_AUTH = 12,    /* bad_auth: a reply to us failed authentication (NTS) */
 };
 
 /* NTPsec report_event's history behind a status word: the same event again counts up to

@@ -86,6 +86,7 @@ static uint32_t event_class(enum eng_event ev)
     case ENG_EV_KOD:
     case ENG_EV_UNREACH:
     case ENG_EV_REACH:
+    case ENG_EV_NTS_REFUSED:
         return LOG_BIT(PEER, EVENT);
     case ENG_EV_LEAP_ARMED:
         return LOG_BIT(SYS, EVENT);
@@ -113,12 +114,14 @@ static void log_event(struct ntpd *d, const struct eng_action *a)
         [ENG_EV_REACH] = "reachable",
         [ENG_EV_LEAP_ARMED] = "leap second armed",
         [ENG_EV_CLOCK_ERROR] = "clock error",
+        [ENG_EV_NTS_REFUSED] = "NTS refused a reply",
     };
     const char *what = a->event < sizeof names / sizeof names[0] && names[a->event] != NULL
                            ? names[a->event]
                            : "event";
-    int level =
-        a->event == ENG_EV_PANIC || a->event == ENG_EV_CLOCK_ERROR ? LOG_ERR : LOG_INFO;
+    int level = a->event == ENG_EV_PANIC || a->event == ENG_EV_CLOCK_ERROR ? LOG_ERR
+                : a->event == ENG_EV_NTS_REFUSED                           ? LOG_WARNING
+                                                                           : LOG_INFO;
     log_class(event_class(a->event), level, "%s: association %u, value %.9g %s", what,
               (unsigned)a->assoc_id, a->value, a->text);
     dstats_event(&d->stats, d->eng, a);

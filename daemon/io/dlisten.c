@@ -23,6 +23,40 @@
 /* NTPsec's default -U: re-read the addresses every 5 minutes. */
 #define RESCAN_DEFAULT_S 300
 
+/* NTS requests refused (a NAK sent, or dropped): one log line each, at most
+ * NTS_LOG_PER_S a second, then one line saying how many were not logged (a flood of forged
+ * requests must not flood the log). */
+#define NTS_LOG_PER_S 10
+
+static void log_nts_refusal(const struct ntk_addr *src, const struct srv_verdict *v,
+                            int64_t now_mono_ns)
+{
+    static int64_t second;
+    static unsigned logged, suppressed;
+    if (now_mono_ns / 1000000000LL != second) {
+        if (suppressed > 0)
+            log_msg(LOG_WARNING, "NTS: %u more refused requests not logged", suppressed);
+        second = now_mono_ns / 1000000000LL;
+        logged = suppressed = 0;
+    }
+    if (logged++ >= NTS_LOG_PER_S) {
+        suppressed++;
+        return;
+    }
+    char b[NTK_ADDRSTR_MAX];
+    const char *why = v->nak                        ? "cookie does not open: NTS NAK sent"
+                      : v->why == SRV_DROP_NTS_AUTH ? "Authenticator does not verify: dropped"
+                      : v->why == SRV_DROP_NTS_BAD  ? "malformed NTS fields: dropped"
+                                                    : "cannot make cookies: dropped";
+    log_msg(LOG_WARNING, "NTS request from %s: %s", ntk_addr_format(src, b), why);
+}
+
+static bool nts_refused(const struct srv_verdict *v)
+{
+    return v->nak || v->why == SRV_DROP_NTS_AUTH || v->why == SRV_DROP_NTS_BAD ||
+           v->why == SRV_DROP_NTS_CRYPTO;
+}
+
 /* Answers what srv_handle accepts; replies are finished (transmit timestamp, MAC) just
  * before the batch goes out: with one clock reading for the batch, except NTS replies,
  * which read the clock right before their own sealing (an AEAD seal costs microseconds, and
@@ -47,6 +81,8 @@ static int serve_batch(struct ntpd *d, int fd)
                             .rx_ts = ntk_ts_from_timespec(&m[i].rx),
                             .rx_mono_ns = mono};
         enum srv_action act = srv_handle(&d->srv, &sys, &q, reply[k], sizeof reply[k], &v[k]);
+        if (nts_refused(&v[k]))
+            log_nts_refusal(&m[i].remote, &v[k], mono);
         if (act == SRV_CONTROL)
             dctl_serve(d, fd, &m[i], v[k].rflags);
         if (act != SRV_REPLY)

@@ -34,6 +34,7 @@
 #define PEVNT_RATE      0x87u /* rate_exceeded */
 #define PEVNT_DENY      0x88u /* access_denied */
 #define PEVNT_NEWPEER   0x8au /* sys_peer */
+#define PEVNT_AUTH      0x8cu /* bad_auth */
 
 /* NTPsec's system status word source for a system peer reached by NTP (CTL_SST_TS_NTP). */
 #define SST_TS_NTP 6u
@@ -290,6 +291,10 @@ static bool event_code(const struct eng_action *ev, unsigned *code, const char *
         return true;
     case ENG_EV_UNREACH:
         *code = PEVNT_UNREACH, *msg = "unreachable";
+        return true;
+    case ENG_EV_NTS_REFUSED:
+        *code = PEVNT_AUTH, *msg = "bad_auth";
+        ntk_sb_printf(&x, "NTS %s", ev->text);
         return true;
     case ENG_EV_KOD:
         /* NTPsec acts on RATE (rate_exceeded) and DENY/RSTR (access_denied) only. */

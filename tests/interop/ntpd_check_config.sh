@@ -111,4 +111,45 @@ conf nonic.conf "server 127.0.0.1"
 ntk_run badI "$NTK_NTPD" --check-config -c nonic.conf -I 'bad/name!'
 check_rc "an -I that is neither an address nor a name" 1
 check_match "a bad -I: named" "bad/name!: neither an address nor an interface name" "$OUT$ERR"
+
+echo "== NTS: the certificate and key load and match, the CA files load"
+if command -v openssl >/dev/null; then
+  ntk_certs "$W/certs"
+  C=$W/certs
+  conf nts.conf "nts enable" "nts cert $C/srv.pem" "nts key $C/srv.key" \
+    "nts cookie $W/nts-keys" "nts aead AES_SIV_CMAC_256" "nts mintls TLS1.3" \
+    "server ntske.test nts ca $C/ca.pem iburst" "pool pool.example.org nts iburst"
+  cc nts nts.conf
+  check_rc "an NTS server and NTS clients" 0
+  check_match "nts.conf: configuration OK" "configuration OK" "$ALL"
+  conf nts1.conf "nts enable"
+  cc nts1 nts1.conf
+  check_rc "nts enable without a certificate" 1
+  check_match "nts enable without a certificate: why" \
+    'nts enable needs `nts cert FILE` and `nts key FILE`' "$ALL"
+  conf nts2.conf "nts enable" "nts cert $W/missing.pem" "nts key $C/srv.key"
+  cc nts2 nts2.conf
+  check_rc "a missing certificate file" 1
+  check_match "a missing certificate file: named, with the reason" \
+    "nts cert $W/missing\.pem: No such file or directory" "$ALL"
+  conf nts3.conf "nts enable" "nts cert $C/srv.pem" "nts key $C/other.key"
+  cc nts3 nts3.conf
+  check_rc "a key that is not the certificate's" 1
+  check_match "a key that is not the certificate's: why" "does not match the certificate" "$ALL"
+  conf nts4.conf "nts enable" "nts cert $C/srv.pem" "nts key $C/srv.key" "nts mintls TLS1.2"
+  cc nts4 nts4.conf
+  check_rc "nts mintls TLS1.2" 1
+  check_match "nts mintls TLS1.2: why" "NTS needs TLS 1.3" "$ALL"
+  conf nts5.conf "server ntske.test nts ca $W/missing-ca.pem"
+  cc nts5 nts5.conf
+  check_rc "a server line whose ca file is missing" 1
+  check_match "the missing ca file: line and file" "line 1: ca $W/missing-ca\.pem" "$ALL"
+  conf nts6.conf "keys $NTK_DATA/symkey.keys" "trustedkey 1" "server ntske.test nts key 1"
+  cc nts6 nts6.conf
+  check_rc "nts and key on one server line" 1
+  check_match "nts and key: FILE:LINE:COL and why" \
+    "nts6\.conf:3:[0-9]+: error: nts and key 1: a server is authenticated one way" "$ALL"
+else
+  ntk_log "no openssl CLI: the NTS cases are not run"
+fi
 ntk_done

@@ -123,5 +123,16 @@ check_eq "no new NTS-KE was needed after the restart" 0 "$(val nts_ke_serves_goo
 check_match "cookies decoded with the current key" '^[1-9][0-9]*$' \
   "$(val nts_cookie_decode_current)"
 check_nomatch "our client saw no NAK" "NTSN" "$(cat "$W/c/ntpd.log")"
+
+echo "== our ntpdig --nts against our ntpd"
+ntk_run dig ours --nts --nts-ca "$C/ca.pem" -t 3 -j ntske.test
+check_rc "ours --nts -j ntske.test (our ntpd)" 0
+check_json_schema "ours --nts -j (our ntpd)" "$W/dig.out"
+check_json "authenticated, from our ntpd on 127.0.0.2" "$W/dig.out" \
+  "[S['ok'], S['authenticated'], S['ip'], S['port']]" '[true, true, "127.0.0.2", 123]'
+check_json "nts: TLS 1.3, ALPN, verified, AEAD 15, 8 cookies of 104 bytes, one back" \
+  "$W/dig.out" "[S['nts'][k] for k in ('tls_version', 'alpn', 'cert_verified', 'aead',
+    'cookies', 'cookie_len', 'reply', 'cookies_returned')]" \
+  '["TLSv1.3", "ntske/1", true, 15, 8, 104, "ok", 1]'
 ntk_show_log s
 ntk_done

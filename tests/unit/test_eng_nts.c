@@ -61,7 +61,9 @@ struct world {
     struct ntk_aead_key *c2s, *s2c;
     uint8_t c2s_key[32], s2c_key[32];
     enum reply_kind kind;
-    int need_ke, sends, replies, bad_requests, syncs;
+    int need_ke, sends, replies, bad_requests, syncs, nts_refused, resolves;
+    uint8_t last_reply[NTK_NTS_PKT_MAX]; /* the last reply sent, for replays */
+    size_t last_reply_len;
     struct eng_action last_ke, last_send;
     size_t last_placeholders;
     uint8_t cookie_serial;
@@ -154,6 +156,8 @@ static void answer(struct world *w, const struct eng_action *a)
     }
     assert_true(len >= 48);
     w->replies++;
+    memcpy(w->last_reply, out, (size_t)len);
+    w->last_reply_len = (size_t)len;
     struct eng_now now = now_of(w);
     eng_on_packet(w->e, &now, out, (size_t)len, &w->srv, &now.real, ENG_RX_KERNEL);
 }
@@ -172,6 +176,11 @@ static void drain(struct world *w)
             answer(w, &a);
         } else if (a.kind == ENG_ACT_EVENT && a.event == ENG_EV_SYNC) {
             w->syncs++;
+        } else if (a.kind == ENG_ACT_EVENT && a.event == ENG_EV_NTS_REFUSED) {
+            w->nts_refused++;
+            assert_true(strlen(a.text) > 0);
+        } else if (a.kind == ENG_ACT_RESOLVE) {
+            w->resolves++;
         }
     }
 }
@@ -323,6 +332,8 @@ static void refuses_what_is_not_authenticated(void **state)
         assert_int_equal(a.reach, 0);
         assert_int_equal(c.nts_client_recv_good, 0);
         assert_int_equal(c.nts_client_recv_bad, (uint64_t)w.replies);
+        assert_int_equal(w.nts_refused, w.replies); /* each one logged (ENG_EV_NTS_REFUSED) */
+        assert_int_equal(a.events.last, SNAP_PEVNT_AUTH); /* NTPsec's bad_auth */
         /* An unauthenticated RATE changes nothing: the poll stays at 16 s. */
         assert_int_equal(a.hpoll_log2, 4);
         /* Each lost reply cost a cookie: 60 s at 2-16 s polls spends them all, and then the
@@ -411,6 +422,70 @@ static void ke_names_the_ntp_server(void **state)
     world_free(&w);
 }
 
+/* A copy of an authenticated reply, delivered again, fails the origin test before any
+ * cryptography: the request it answered is closed. */
+static void replayed_reply_is_ignored(void **state)
+{
+    (void)state;
+    struct world w;
+    assert_true(world_init(&w, true, 0) > 0);
+    run(&w, 1);
+    ke_answer(&w, true, NULL);
+    run(&w, 1);
+    assert_true(w.replies >= 1);
+    struct snap_assoc a;
+    struct snap_counters c;
+    snap1(&w, &a, &c);
+    uint64_t good = c.nts_client_recv_good, bogus = a.bogus;
+    struct eng_now n = now_of(&w);
+    eng_on_packet(w.e, &n, w.last_reply, w.last_reply_len, &w.srv, &n.real, ENG_RX_KERNEL);
+    drain(&w);
+    snap1(&w, &a, &c);
+    assert_int_equal(a.bogus, bogus + 1);
+    assert_int_equal(c.nts_client_recv_good, good);
+    assert_int_equal(c.nts_client_recv_bad, 0);
+    assert_int_equal(w.nts_refused, 0);
+    world_free(&w);
+}
+
+/* `pool NAME nts`: every member runs its own NTS-KE, with the pool's name for the
+ * certificate. */
+static void pool_members_each_run_ke(void **state)
+{
+    (void)state;
+    struct world w;
+    assert_true(world_init(&w, false, 0) > 0);
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    memcpy(c.name, "pool.example", 13);
+    c.nts = true;
+    c.iburst = true;
+    struct eng_now n = now_of(&w);
+    assert_int_equal(eng_add_pool(w.e, &c, &n), 0);
+    struct eng_action act;
+    int resolve = 0;
+    while (eng_pop_action(w.e, &act))
+        resolve += act.kind == ENG_ACT_RESOLVE;
+    assert_int_equal(resolve, 1);
+    struct ntk_addr as[2];
+    const char *ips[2] = {"10.0.1.1", "10.0.1.2"};
+    for (int i = 0; i < 2; i++)
+        assert_int_equal(
+            ntk_addr_parse_span((struct ntk_span){ips[i], strlen(ips[i])}, &as[i]), 0);
+    eng_on_resolved(w.e, "pool.example", as, 2, &n);
+    eng_on_timer(w.e, &n);
+    int ke = 0;
+    while (eng_pop_action(w.e, &act)) {
+        if (act.kind != ENG_ACT_NEED_KE)
+            continue;
+        ke++;
+        assert_string_equal(act.text, "pool.example");
+        assert_int_equal(act.remote.port, NTK_KE_PORT_DEFAULT);
+    }
+    assert_int_equal(ke, 2);
+    world_free(&w);
+}
+
 static void nts_and_key_exclude_each_other(void **state)
 {
     (void)state;
@@ -487,6 +562,8 @@ int main(void)
         cmocka_unit_test(nak_sends_back_to_ke),
         cmocka_unit_test(ke_failures_back_off),
         cmocka_unit_test(ke_names_the_ntp_server),
+        cmocka_unit_test(replayed_reply_is_ignored),
+        cmocka_unit_test(pool_members_each_run_ke),
         cmocka_unit_test(nts_and_key_exclude_each_other),
         cmocka_unit_test(not_nts_stays_plain),
         cmocka_unit_test(placeholders_refill_the_jar),
