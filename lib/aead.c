@@ -45,6 +45,8 @@ struct ntk_aead_key {
     uint8_t sub1[BLK];   /* CMAC subkey K1 = dbl(AES(K1, 0)) (RFC 4493 §2.3) */
     uint8_t sub2[BLK];   /* CMAC subkey K2 = dbl(sub1) */
     uint8_t d0[BLK];     /* CMAC(K1, <zero>): S2V's starting value, the same every call */
+    uint8_t chain[BLK];  /* the CBC context's chaining value: its last output block */
+    bool restart;        /* the next block starts a new CBC-MAC (cbc_blocks) */
 };
 
 /* One incremental CMAC: the pending block is held back until it is known not to be last. */
@@ -183,11 +185,28 @@ static void xor_block(uint8_t *dst, const uint8_t *src, size_t n)
 }
 
 /* Runs len bytes (a multiple of BLK) through the CBC chain; out gets the last output block
- * when not NULL. */
+ * when not NULL. A new CBC-MAC (k->restart) does not re-initialise the context: that costs
+ * OpenSSL's parameter handling, more than the block itself (bench/BENCHMARKS.md, NTS). The
+ * context chains from its last output C, so the first block goes in as P1 ^ C and comes out
+ * as E(P1 ^ C ^ C) = E(P1): exactly what a zero IV gives. */
 static int cbc_blocks(struct ntk_aead_key *k, const uint8_t *p, size_t len, uint8_t *out)
 {
     uint8_t scratch[SCRATCH];
     int n = 0;
+    if (len == 0) {
+        return NTK_OK;
+    }
+    if (k->restart) {
+        uint8_t first[BLK];
+        memcpy(first, p, BLK);
+        xor_block(first, k->chain, BLK);
+        k->restart = false;
+        if (EVP_EncryptUpdate(k->cbc, scratch, &n, first, BLK) != 1 || n != BLK) {
+            return NTK_ECRYPTO;
+        }
+        p += BLK;
+        len -= BLK;
+    }
     while (len > 0) {
         size_t chunk = len < SCRATCH ? len : SCRATCH;
         if (EVP_EncryptUpdate(k->cbc, scratch, &n, p, (int)chunk) != 1 || (size_t)n != chunk) {
@@ -196,6 +215,7 @@ static int cbc_blocks(struct ntk_aead_key *k, const uint8_t *p, size_t len, uint
         p += chunk;
         len -= chunk;
     }
+    memcpy(k->chain, scratch + n - BLK, BLK);
     if (out) {
         memcpy(out, scratch + n - BLK, BLK);
     }
@@ -207,9 +227,8 @@ static int cbc_blocks(struct ntk_aead_key *k, const uint8_t *p, size_t len, uint
 static int cmac_start(struct ntk_aead_key *k, struct cmac *c)
 {
     c->n = 0;
-    /* Resets the chaining value to the zero IV; the key schedule stays. */
-    return EVP_EncryptInit_ex2(k->cbc, NULL, NULL, zero_block, NULL) == 1 ? NTK_OK
-                                                                          : NTK_ECRYPTO;
+    k->restart = true;
+    return NTK_OK;
 }
 
 static int cmac_update(struct ntk_aead_key *k, struct cmac *c, const uint8_t *p, size_t len)
@@ -305,6 +324,8 @@ int ntk_aead_key_set(struct ntk_aead_key *k, uint16_t alg, const uint8_t *key, s
         EVP_EncryptInit_ex2(k->ctr, ctr, key + half, zero_block, NULL) != 1) {
         return NTK_ECRYPTO;
     }
+    memset(k->chain, 0, BLK);
+    k->restart = false;
     int rc = derive(k);
     if (rc == NTK_OK) {
         k->alg = alg;

@@ -4,8 +4,10 @@
 #include "daemon_internal.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <netdb.h>
 #include <signal.h>
@@ -54,6 +56,10 @@ uint16_t ntpd_port(void)
 void daemon_rng_bytes(void *ctx, uint8_t *p, size_t n)
 {
     (void)ctx;
+    /* OpenSSL's DRBG (seeded from getrandom, reseeded after fork): a system call per NTS
+     * reply (nonce, cookie nonces) cost 0.5 µs of the 7 (bench/BENCHMARKS.md, NTS). */
+    if (n <= INT_MAX && RAND_bytes(p, (int)n) == 1)
+        return;
     while (n > 0) {
         ssize_t got = getrandom(p, n, 0);
         if (got <= 0)
