@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* AES-SIV (RFC 5297) for NTS, built from OpenSSL 3 EVP AES-CBC (for CMAC) and AES-CTR. */
+/* AES-SIV (RFC 5297) for NTS, built from OpenSSL 3 EVP AES-CBC (for CMAC) and AES-ECB (CTR).
+ */
 #include "ntk/aead.h"
 #include "ntk/err.h"
 
@@ -17,8 +18,10 @@
  * request's Authenticator seals exactly that; they also allocate a CMAC context per
  * associated-data component and must be re-keyed (2.6 us) or copied (1.2 us) per message.
  * So S2V and CTR are composed here from two EVP contexts keyed once: AES-CBC with a zero IV
- * is CBC-MAC, the core of CMAC (RFC 4493), and AES-CTR is SIV's CTR (RFC 5297 §2.5, a
- * 128-bit big-endian counter, which is OpenSSL's). The unit test checks the result against
+ * is CBC-MAC, the core of CMAC (RFC 4493), and AES-ECB over counter blocks is SIV's CTR
+ * (RFC 5297 §2.5, a 128-bit big-endian counter). Neither context is re-initialised per
+ * message (OpenSSL's parameter handling would cost more than the cipher: see cbc_blocks
+ * and ctr). The unit test checks the result against
  * the RFC 5297 vectors, against OpenSSL's SIV cipher for non-empty plaintexts, and against
  * chrony's (nettle's) cookies and authenticators from real captures.
  *
@@ -41,7 +44,7 @@
 struct ntk_aead_key {
     uint16_t alg;        /* 0 while unusable (after a failed re-key) */
     EVP_CIPHER_CTX *cbc; /* AES-CBC keyed with K1 (the S2V half), padding off */
-    EVP_CIPHER_CTX *ctr; /* AES-CTR keyed with K2 (the CTR half) */
+    EVP_CIPHER_CTX *ctr; /* AES-ECB keyed with K2 (the CTR half: ctr() makes the stream) */
     uint8_t sub1[BLK];   /* CMAC subkey K1 = dbl(AES(K1, 0)) (RFC 4493 §2.3) */
     uint8_t sub2[BLK];   /* CMAC subkey K2 = dbl(sub1) */
     uint8_t d0[BLK];     /* CMAC(K1, <zero>): S2V's starting value, the same every call */
@@ -61,20 +64,20 @@ struct alg_info {
     size_t key_len;
     const char *name;
     const char *cbc_name;
-    const char *ctr_name;
+    const char *ecb_name; /* the CTR half's block cipher (ctr() counts itself) */
 };
 
 static const struct alg_info algs[] = {
-    {NTK_AEAD_AES_SIV_CMAC_256, 32, "AEAD_AES_SIV_CMAC_256", "AES-128-CBC", "AES-128-CTR"},
-    {NTK_AEAD_AES_SIV_CMAC_384, 48, "AEAD_AES_SIV_CMAC_384", "AES-192-CBC", "AES-192-CTR"},
-    {NTK_AEAD_AES_SIV_CMAC_512, 64, "AEAD_AES_SIV_CMAC_512", "AES-256-CBC", "AES-256-CTR"},
+    {NTK_AEAD_AES_SIV_CMAC_256, 32, "AEAD_AES_SIV_CMAC_256", "AES-128-CBC", "AES-128-ECB"},
+    {NTK_AEAD_AES_SIV_CMAC_384, 48, "AEAD_AES_SIV_CMAC_384", "AES-192-CBC", "AES-192-ECB"},
+    {NTK_AEAD_AES_SIV_CMAC_512, 64, "AEAD_AES_SIV_CMAC_512", "AES-256-CBC", "AES-256-ECB"},
 };
 #define N_ALGS (sizeof algs / sizeof algs[0])
 
 /* Fetched once and kept for the process (the daemon is single-threaded; a race between two
  * first fetches would only drop one reference). */
 static EVP_CIPHER *cbc_ciphers[N_ALGS];
-static EVP_CIPHER *ctr_ciphers[N_ALGS];
+static EVP_CIPHER *ecb_ciphers[N_ALGS];
 static bool fetch_failed[N_ALGS];
 
 static const uint8_t zero_block[BLK];
@@ -93,7 +96,7 @@ static int alg_index(uint16_t alg)
 /* Fetches the ciphers of algs[i] on first use; false when OpenSSL lacks them. */
 static bool fetch(size_t i)
 {
-    if (cbc_ciphers[i] && ctr_ciphers[i]) {
+    if (cbc_ciphers[i] && ecb_ciphers[i]) {
         return true;
     }
     if (fetch_failed[i]) {
@@ -102,10 +105,10 @@ static bool fetch(size_t i)
     if (!cbc_ciphers[i]) {
         cbc_ciphers[i] = EVP_CIPHER_fetch(NULL, algs[i].cbc_name, NULL);
     }
-    if (!ctr_ciphers[i]) {
-        ctr_ciphers[i] = EVP_CIPHER_fetch(NULL, algs[i].ctr_name, NULL);
+    if (!ecb_ciphers[i]) {
+        ecb_ciphers[i] = EVP_CIPHER_fetch(NULL, algs[i].ecb_name, NULL);
     }
-    fetch_failed[i] = !cbc_ciphers[i] || !ctr_ciphers[i];
+    fetch_failed[i] = !cbc_ciphers[i] || !ecb_ciphers[i];
     return !fetch_failed[i];
 }
 
@@ -316,12 +319,13 @@ int ntk_aead_key_set(struct ntk_aead_key *k, uint16_t alg, const uint8_t *key, s
     }
     /* Same algorithm: key only, so OpenSSL keeps its provider contexts (no allocation). */
     EVP_CIPHER *cbc = k->alg == alg ? NULL : cbc_ciphers[i];
-    EVP_CIPHER *ctr = k->alg == alg ? NULL : ctr_ciphers[i];
+    EVP_CIPHER *ctr = k->alg == alg ? NULL : ecb_ciphers[i];
     size_t half = len / 2; /* RFC 5297 §2.2: K1 (S2V) is the left half, K2 (CTR) the right */
     k->alg = 0;
+    /* Padding is left on: only whole blocks go through EVP_EncryptUpdate, never Final, and
+     * setting it costs a parameter lookup per re-key. */
     if (EVP_EncryptInit_ex2(k->cbc, cbc, key, zero_block, NULL) != 1 ||
-        EVP_CIPHER_CTX_set_padding(k->cbc, 0) != 1 ||
-        EVP_EncryptInit_ex2(k->ctr, ctr, key + half, zero_block, NULL) != 1) {
+        EVP_EncryptInit_ex2(k->ctr, ctr, key + half, NULL, NULL) != 1) {
         return NTK_ECRYPTO;
     }
     memset(k->chain, 0, BLK);
@@ -442,23 +446,50 @@ static int s2v(struct ntk_aead_key *k, const struct siv_args *a, const uint8_t *
     return rc;
 }
 
-/* CTR with Q = V with bits 63 and 31 cleared (RFC 5297 §2.5), in -> out. */
+/* Adds one to a 128-bit big-endian counter (RFC 5297 §2.5: Q, Q + 1, ... mod 2^128). */
+static void inc128(uint8_t c[BLK])
+{
+    for (int i = BLK - 1; i >= 0; i--) {
+        if (++c[i] != 0) {
+            break;
+        }
+    }
+}
+
+/* CTR with Q = V with bits 63 and 31 cleared (RFC 5297 §2.5), in -> out: the counter blocks
+ * are encrypted with the ECB context (keyed once per key) and XORed in. OpenSSL's CTR mode
+ * would need an init with the new IV for every operation, whose parameter handling cost
+ * more than the blocks (bench/BENCHMARKS.md, NTS). */
 static int ctr(struct ntk_aead_key *k, const uint8_t v[BLK], const uint8_t *in, size_t len,
                uint8_t *out)
 {
-    if (len == 0) {
-        return NTK_OK;
-    }
-    uint8_t q[BLK];
+    uint8_t q[BLK], ctrs[SCRATCH], ks[SCRATCH];
     memcpy(q, v, BLK);
     q[8] &= 0x7f;
     q[12] &= 0x7f;
-    int n = 0;
-    if (EVP_EncryptInit_ex2(k->ctr, NULL, NULL, q, NULL) != 1 ||
-        EVP_EncryptUpdate(k->ctr, out, &n, in, (int)len) != 1 || (size_t)n != len) {
-        return NTK_ECRYPTO;
+    int rc = NTK_OK;
+    while (len > 0 && rc == NTK_OK) {
+        size_t chunk = len < SCRATCH ? len : SCRATCH;
+        size_t blocks = (chunk + BLK - 1) / BLK;
+        for (size_t b = 0; b < blocks; b++) {
+            memcpy(ctrs + b * BLK, q, BLK);
+            inc128(q);
+        }
+        int n = 0;
+        if (EVP_EncryptUpdate(k->ctr, ks, &n, ctrs, (int)(blocks * BLK)) != 1 ||
+            (size_t)n != blocks * BLK) {
+            rc = NTK_ECRYPTO;
+            break;
+        }
+        for (size_t i = 0; i < chunk; i++) {
+            out[i] = in[i] ^ ks[i];
+        }
+        in += chunk;
+        out += chunk;
+        len -= chunk;
     }
-    return NTK_OK;
+    OPENSSL_cleanse(ks, sizeof ks);
+    return rc;
 }
 
 /* Checks what seal and open share: a usable key, a sane component list, a length that fits

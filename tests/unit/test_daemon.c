@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -108,11 +110,41 @@ static void discard_average_lets_iburst_through(void **state)
     }
 }
 
+/* The random pool hands out every byte once, and a child of fork() never repeats what its
+ * parent hands out next (the daemon forks when it goes into the background). */
+static void rng_pool_is_fork_safe(void **state)
+{
+    (void)state;
+    uint8_t a[16], b[16], parent[16], child[16];
+    daemon_rng_bytes(NULL, a, sizeof a);
+    daemon_rng_bytes(NULL, b, sizeof b);
+    assert_memory_not_equal(a, b, sizeof a);
+    uint8_t big[10000]; /* more than the pool: refills */
+    daemon_rng_bytes(NULL, big, sizeof big);
+    assert_memory_not_equal(big, big + 5000, 64);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        daemon_rng_bytes(NULL, child, sizeof child);
+        _exit(write(fds[1], child, sizeof child) == (ssize_t)sizeof child ? 0 : 1);
+    }
+    daemon_rng_bytes(NULL, parent, sizeof parent);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_int_equal(read(fds[0], child, sizeof child), (ssize_t)sizeof child);
+    close(fds[0]);
+    close(fds[1]);
+    assert_memory_not_equal(parent, child, sizeof parent);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(discard_average_sets_rate_and_burst),
         cmocka_unit_test(discard_average_lets_iburst_through),
+        cmocka_unit_test(rng_pool_is_fork_safe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
