@@ -105,6 +105,10 @@ struct dig_results {
     struct dig_nts *nts;  /* --nts only: heap, freed by the caller; NULL otherwise */
 };
 
+/* Marks r failed: error is the JSON "error" value (a static string), the rest its message. */
+void dig_fail(struct dig_result *r, const char *error, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
 /* Runs every query the options ask for (or the replay), appending to *out. Diagnostics go
  * through cli_log. Returns 0, or DIG_EXIT_FAIL after reporting a fatal problem (out of
  * memory, bad replay text). */

@@ -34,18 +34,6 @@ struct nts_exch {
     int fd;
 };
 
-__attribute__((format(printf, 3, 4))) static void fail(struct dig_result *r, const char *error,
-                                                       const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    struct ntk_sb sb;
-    ntk_sb_init(&sb, r->message, sizeof r->message);
-    ntk_sb_vprintf(&sb, fmt, ap);
-    va_end(ap);
-    r->error = error;
-}
-
 static double now_s(const struct ntk_clk_ops *clk, struct timespec *t)
 {
     if (clk->now(clk->ctx, t) != 0)
@@ -68,7 +56,7 @@ static bool resolve_one(const struct dig_opts *o, const char *host, uint16_t por
     struct cli_target all[DIG_MAX_ADDRS];
     int k = cli_resolve(host, port, o->family, all, DIG_MAX_ADDRS);
     if (k <= 0) {
-        fail(r, "lookup_failed", "lookup of %s failed: %s", host, gai_strerror(k));
+        dig_fail(r, "lookup_failed", "lookup of %s failed: %s", host, gai_strerror(k));
         cli_err("%s", r->message);
         return false;
     }
@@ -87,21 +75,21 @@ static bool key_exchange(const struct dig_opts *o, struct dig_nts *n, struct dig
     set_text(cfg.host, sizeof cfg.host, n->ke_host);
     cfg.aeads[0] = o->nts_aead != 0 ? o->nts_aead : NTK_AEAD_AES_SIV_CMAC_256;
     if (ntk_addr_from_sockaddr(&cfg.addr, (const struct sockaddr *)&t.ss, t.len) != 0) {
-        fail(r, "nts_ke", "NTS-KE: unusable address %s", t.ip);
+        dig_fail(r, "nts_ke", "NTS-KE: unusable address %s", t.ip);
         return false;
     }
     char err[256];
     SSL_CTX *ctx = tls_client_ctx(o->nts_ca, o->nts_noval, err, sizeof err);
     if (ctx == NULL) {
-        fail(r, "nts_ke", "NTS-KE: %s", err);
+        dig_fail(r, "nts_ke", "NTS-KE: %s", err);
         return false;
     }
     ke_cli_run(ctx, &cfg, &n->ke);
     SSL_CTX_free(ctx);
     n->ke_tried = true;
     if (n->ke.err != 0) {
-        fail(r, "nts_ke", "NTS-KE with %s port %u failed in %s: %s", t.ip,
-             (unsigned)n->ke_port, n->ke.stage, n->ke.why);
+        dig_fail(r, "nts_ke", "NTS-KE with %s port %u failed in %s: %s", t.ip,
+                 (unsigned)n->ke_port, n->ke.stage, n->ke.why);
         return false;
     }
     if (o->nts_noval)
@@ -116,14 +104,14 @@ static bool send_request(struct nts_exch *x, const struct cli_target *t)
     const struct dig_opts *o = x->o;
     struct cli_target bind_to;
     if (o->bindaddr != NULL && !cli_parse_bind(o->bindaddr, &bind_to)) {
-        fail(x->r, "send_failed", "-I %s: not a numeric local address", o->bindaddr);
+        dig_fail(x->r, "send_failed", "-I %s: not a numeric local address", o->bindaddr);
         return false;
     }
     uint8_t rnd[8], nonce[NTK_AEAD_NONCE_LEN], buf[NTK_NTS_PKT_MAX];
     if (getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd ||
         getrandom(x->uid, sizeof x->uid, 0) != (ssize_t)sizeof x->uid ||
         getrandom(nonce, sizeof nonce, 0) != (ssize_t)sizeof nonce) {
-        fail(x->r, "send_failed", "getrandom failed: %s", strerror(errno));
+        dig_fail(x->r, "send_failed", "getrandom failed: %s", strerror(errno));
         return false;
     }
     int len = ntk_sntp_request(&x->q, rnd, NULL, 0, buf, sizeof buf);
@@ -131,14 +119,14 @@ static bool send_request(struct nts_exch *x, const struct cli_target *t)
         len = ntk_nts_build_request(buf, sizeof buf, (size_t)len, x->uid,
                                     &x->n->ke.resp.cookies[0], 0, x->c2s, nonce);
     if (len < 0) {
-        fail(x->r, "send_failed", "cannot build the NTS request: %s", ntk_strerror(len));
+        dig_fail(x->r, "send_failed", "cannot build the NTS request: %s", ntk_strerror(len));
         return false;
     }
     x->n->request_len = (size_t)len;
     x->q.local_precision_log2 = ntk_clk_precision_log2(x->clk);
     x->fd = cli_udp_open(t->ss.ss_family, o->bindaddr != NULL ? &bind_to : NULL);
     if (x->fd < 0) {
-        fail(x->r, "send_failed", "cannot open a socket: %s", strerror(-x->fd));
+        dig_fail(x->r, "send_failed", "cannot open a socket: %s", strerror(-x->fd));
         return false;
     }
     struct timespec t1;
@@ -146,7 +134,7 @@ static bool send_request(struct nts_exch *x, const struct cli_target *t)
     x->q.t1 = ntk_ts_from_timespec(&t1);
     if (connect(x->fd, (const struct sockaddr *)&t->ss, t->len) != 0 ||
         send(x->fd, buf, (size_t)len, 0) != len) {
-        fail(x->r, "send_failed", "send failed: %s", strerror(errno));
+        dig_fail(x->r, "send_failed", "send failed: %s", strerror(errno));
         return false;
     }
     cli_dbg(1, "%s (%s): sent %d-byte NTS request", x->r->host, t->ip, len);
@@ -173,15 +161,15 @@ static bool judge(struct nts_exch *x, const uint8_t *buf, size_t len, enum ntk_s
     r->verdict = v;
     if (nv == NTK_NTS_NAK) {
         r->verdict = NTK_SNTP_KOD;
-        fail(r, "nts_nak", "NTS NAK: the server refused the cookie (run NTS-KE again)");
+        dig_fail(r, "nts_nak", "NTS NAK: the server refused the cookie (run NTS-KE again)");
     } else if (nv != NTK_NTS_OK) {
         r->verdict = NTK_SNTP_AUTH_FAILED;
-        fail(r, "nts_auth", "reply is not NTS-authenticated (%s): refused",
-             ntk_nts_verdict_name(nv));
+        dig_fail(r, "nts_auth", "reply is not NTS-authenticated (%s): refused",
+                 ntk_nts_verdict_name(nv));
     } else {
         x->n->cookies_returned = rep.n_cookies;
         if (v != NTK_SNTP_OK)
-            fail(r, ntk_sntp_verdict_name(v), "%s", ntk_sntp_verdict_text(v));
+            dig_fail(r, ntk_sntp_verdict_name(v), "%s", ntk_sntp_verdict_text(v));
     }
     return true;
 }
@@ -203,7 +191,7 @@ static void wait_reply(struct nts_exch *x, double start)
         bool kernel = false;
         ssize_t n = cli_udp_recv(x->fd, buf, sizeof buf, &from, &fromlen, &rx, &kernel);
         if (n == -ECONNREFUSED) {
-            fail(x->r, "unreachable", "port unreachable: no NTP server there");
+            dig_fail(x->r, "unreachable", "port unreachable: no NTP server there");
             return;
         }
         if (n < 0 || !cli_sockaddr_eq(&from, fromlen, &t->ss, t->len))
@@ -215,7 +203,7 @@ static void wait_reply(struct nts_exch *x, double start)
         if ((v == NTK_SNTP_OK || v >= NTK_SNTP_KOD) && judge(x, buf, (size_t)n, v, &s))
             return;
     }
-    fail(x->r, "timeout", "no NTS reply within %g s", x->o->timeout_s);
+    dig_fail(x->r, "timeout", "no NTS reply within %g s", x->o->timeout_s);
 }
 
 /* One NTS exchange with the negotiated server, with the keys of the KE. */
@@ -233,7 +221,7 @@ static void ntp_exchange(struct nts_exch *x)
     set_text(n->ntp_ip, sizeof n->ntp_ip, t.ip);
     if (ntk_aead_key_init(&x->c2s, n->ke.aead, n->ke.c2s, n->ke.key_len) != 0 ||
         ntk_aead_key_init(&x->s2c, n->ke.aead, n->ke.s2c, n->ke.key_len) != 0) {
-        fail(x->r, "nts_auth", "cannot set up AEAD %u keys", (unsigned)n->ke.aead);
+        dig_fail(x->r, "nts_auth", "cannot set up AEAD %u keys", (unsigned)n->ke.aead);
         return;
     }
     struct timespec now;

@@ -82,8 +82,7 @@ static struct dig_result *new_result(struct run *run, const char *host,
     return r;
 }
 
-__attribute__((format(printf, 3, 4))) static void fail(struct dig_result *r, const char *error,
-                                                       const char *fmt, ...)
+void dig_fail(struct dig_result *r, const char *error, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -119,7 +118,7 @@ static void send_one(struct run *run, struct exch *e)
     const struct cli_target *b = run->o->bindaddr != NULL ? &run->bind_to : NULL;
     e->fd = cli_udp_open(t->ss.ss_family, b);
     if (e->fd < 0) {
-        fail(e->r, "send_failed", "cannot open a socket: %s", strerror(-e->fd));
+        dig_fail(e->r, "send_failed", "cannot open a socket: %s", strerror(-e->fd));
         e->fd = -1;
         return;
     }
@@ -132,7 +131,7 @@ static void send_one(struct run *run, struct exch *e)
         len = ntk_sntp_request(&e->q, rnd, run->ks, run->o->key_id, buf, sizeof buf);
     }
     if (len < 0) {
-        fail(e->r, "send_failed", "cannot build the request: %s", ntk_strerror(len));
+        dig_fail(e->r, "send_failed", "cannot build the request: %s", ntk_strerror(len));
         close(e->fd);
         e->fd = -1;
         return;
@@ -145,7 +144,7 @@ static void send_one(struct run *run, struct exch *e)
      * unreachable comes back as ECONNREFUSED instead of a timeout. */
     if (connect(e->fd, (const struct sockaddr *)&t->ss, t->len) != 0 ||
         send(e->fd, buf, (size_t)len, 0) != len) {
-        fail(e->r, "send_failed", "send failed: %s", strerror(errno));
+        dig_fail(e->r, "send_failed", "send failed: %s", strerror(errno));
         close(e->fd);
         e->fd = -1;
         return;
@@ -173,7 +172,7 @@ static bool take_reply(struct run *run, struct exch *e, enum ntk_sntp_verdict v,
     if (v == NTK_SNTP_OK)
         return true;
     r->error = ntk_sntp_verdict_name(v);
-    fail(r, r->error, "%s", ntk_sntp_verdict_text(v));
+    dig_fail(r, r->error, "%s", ntk_sntp_verdict_text(v));
     if (v == NTK_SNTP_KOD && run->nkissed < sizeof run->kissed / sizeof run->kissed[0]) {
         run->kissed[run->nkissed++] = r->target;
         struct ntk_sb sb;
@@ -196,7 +195,7 @@ static bool drain(struct run *run, struct exch *e)
         bool kernel = false;
         ssize_t n = cli_udp_recv(e->fd, buf, sizeof buf, &from, &fromlen, &rx, &kernel);
         if (n == -ECONNREFUSED) {
-            fail(e->r, "unreachable", "port unreachable: no NTP server there");
+            dig_fail(e->r, "unreachable", "port unreachable: no NTP server there");
             return true;
         }
         if (n < 0)
@@ -251,10 +250,10 @@ static void wait_all(struct run *run, struct exch *e, size_t n, double start)
         ntk_sb_init(&sb, secs, sizeof secs);
         ntk_sb_printf(&sb, "%g", run->o->timeout_s);
         if (e[i].ignored != NTK_SNTP_OK)
-            fail(e[i].r, "timeout", "no valid reply within %s s (ignored: %s)", secs,
-                 ntk_sntp_verdict_text(e[i].ignored));
+            dig_fail(e[i].r, "timeout", "no valid reply within %s s (ignored: %s)", secs,
+                     ntk_sntp_verdict_text(e[i].ignored));
         else
-            fail(e[i].r, "timeout", "no reply within %s s", secs);
+            dig_fail(e[i].r, "timeout", "no reply within %s s", secs);
         close_exch(&e[i]);
     }
 }
@@ -274,7 +273,7 @@ static void resolve(struct run *run, const struct dig_host *h, struct addrs *a)
     cli_err("lookup of %s failed: %s", h->name, why);
     struct dig_result *r = new_result(run, h->name, NULL, 0);
     if (r != NULL)
-        fail(r, "lookup_failed", "lookup failed: %s", why);
+        dig_fail(r, "lookup_failed", "lookup failed: %s", why);
 }
 
 /* Queries the addresses of h for one round: all at once for -c, one after the other
