@@ -76,6 +76,7 @@ struct m6_peer {
     uint16_t status; /* the peer status word (READSTAT) */
     enum m6_sel sel; /* from status */
     char srcadr[64]; /* address as sent ("" for a refclock shown by name) */
+    char dstadr[64]; /* the local address the daemon polls it from ("" absent) */
     uint16_t srcport;
     char srchost[256]; /* srchost (configured name) unquoted, "" absent */
     char kind[12];     /* "server", "pool", "peer", "refclock" (from hmode/srcadr) */
@@ -151,9 +152,11 @@ const char *m6_counter_names(void);
 struct m6_target {
     struct cli_target addr; /* resolved address and port (cli_resolve) */
     int timeout_ms;         /* the whole fetch (all requests) must finish within this */
+    bool no_counters;       /* skip the counter requests (ntpmon shows none of them) */
 };
 
-/* Fetches a snapshot (the requests above, one at a time, one socket). Always writes *out;
+/* Fetches a snapshot (the requests above on one socket: READVAR 0 and READSTAT first, then
+ * the associations and counters a few at a time). Always writes *out;
  * returns 0 when the daemon answered READVAR 0 (out->up), else -1 with out->error set. An
  * association whose READVAR fails is counted in n_dropped and left out. */
 int m6_fetch(const struct m6_target *t, struct m6_snap *out);

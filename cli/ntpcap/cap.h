@@ -14,7 +14,9 @@
  * Pairing (ecosystem.md §3.4): mode 3 -> 4 by the address/port pair reversed and the
  * response's origin equal to the request's transmit timestamp; mode 6 by the pair, sequence
  * and association id (a multi-fragment response is one exchange: fragments reassembled with
- * ntk_ctl_reasm, the byte count is all fragments'); mode 7 by the pair and sequence.
+ * ntk_ctl_reasm, the byte count is all fragments'); mode 7 by the pair, implementation and
+ * request code (NTP Classic's requests carry sequence 0 and its response fragments count up
+ * from 0; the fragment without the more bit ends the exchange).
  *
  * Times: every exchange says which clock each figure is relative to. offset_pkt_s and
  * delay_pkt_s are RFC 5905's with T1 = the request's transmit field (meaningful only when
@@ -66,7 +68,12 @@ struct cap_pkt {
     size_t frame_len;       /* bytes on the wire */
     size_t payload_len;     /* UDP payload (or TCP segment data) bytes captured */
     bool payload_truncated; /* the snap length cut the payload */
-    /* NTP */
+    bool ip_fragment;       /* first fragment of a larger IP datagram (decoded as captured) */
+    /* CAP_NTSKE (TCP) */
+    uint8_t tcp_flags; /* TCP flag bits (0x01 FIN, 0x02 SYN, 0x04 RST, 0x10 ACK) */
+    char tls_sni[64];  /* server name of a TLS ClientHello in this segment, or "" */
+    char tls_alpn[16]; /* its first ALPN protocol ("ntske/1"), or "" */
+    /* NTP (every field from here to the end is reset by cap_decode_ntp) */
     bool decoded;               /* ntk_pkt_decode accepted it (modes 1-5) or the mode-6/7
                                    header parsed */
     enum ntk_pkt_reject reject; /* why ntk_pkt_decode refused it */
@@ -75,6 +82,7 @@ struct cap_pkt {
     char kiss[5];                       /* KoD code (stratum 0, printable) or "" */
     size_t n_ef;                        /* extension fields */
     uint16_t ef_types[8];               /* the first 8 types */
+    uint16_t ef_lens[8];                /* their Length fields (bytes) */
     bool ef_malformed;                  /* the fields do not walk (RFC 7822) */
     bool nts_uid, nts_cookie, nts_auth; /* NTS fields present */
     size_t nts_placeholders;
@@ -182,8 +190,9 @@ struct cap;
 /* A new analyzer (NULL when out of memory). sink is copied. */
 struct cap *cap_new(const struct cap_cfg *cfg, const struct cap_sink *sink);
 
-/* Frees (NULL is fine). */
-void cap_free(struct cap *c);
+/* Frees (NULL is fine). Not "cap_free": libcap (linked into the same program for the
+ * privilege drop) owns that name, and a second definition would capture its callers. */
+void cap_destroy(struct cap *c);
 
 /* One captured frame of link type link: caplen bytes captured of wire_len, at ts. Decodes it,
  * reports the packet, pairs it, updates its flow, reports anomalies. Returns what it was. */

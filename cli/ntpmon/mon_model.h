@@ -14,7 +14,7 @@
  * space + - and "any other key polls now" keep their meaning; the peers table has NTPsec's
  * columns and tally characters for each of the four modes; the refresh interval is NTPsec's
  * (1 s while a source's refid is INIT, else half the shortest peer poll, at least 1 s) unless
- * -d SECONDS is given. Added (htop habits): F1 help, F10 quit, '/' filter, '<' '>' sort
+ * --delay SECONDS is given. Added (htop habits): F1 help, F10 quit, '/' filter, '<' '>' sort
  * column, 'i' reverse sort, 'P' pause, Tab next host, a key bar on the last line, colours.
  */
 #ifndef NTK_MON_MODEL_H
@@ -115,7 +115,7 @@ struct mon_model {
     struct mon_host hosts[MON_HOSTS_MAX];
     size_t n_hosts;
     struct mon_view v;
-    double interval_s; /* -d SECONDS (0: NTPsec's rule) */
+    double interval_s; /* --delay SECONDS (0: NTPsec's rule) */
     bool utf8;         /* the terminal takes UTF-8 (ncursesw and a UTF-8 locale) */
 };
 
@@ -161,7 +161,8 @@ enum mon_action {
 /* Applies key k to the view. */
 enum mon_action mon_model_key(struct mon_model *m, int k);
 
-/* When host h should be fetched next after a fetch at last_unix_s (NTPsec's rule, or -d). */
+/* When host h should be fetched next after a fetch at last_unix_s (NTPsec's rule, or --delay).
+ */
 double mon_model_next_fetch(const struct mon_model *m, size_t h, double last_unix_s);
 
 /* Attribute classes of frame segments; mon_tui.c maps them to colours (or to bold/reverse

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "engine_internal.h"
+#include "ntk/refid.h"
 
 #include "poison.h"
 
@@ -108,7 +109,14 @@ static void snap_header(const struct assoc *a, int64_t now_mono_ns, struct snap_
     s->stratum = seen ? a->last.stratum : 16;
     s->ppoll_log2 = a->last.poll_log2;
     s->precision_log2 = a->last.precision_log2;
-    s->refid = a->last.refid;
+    /* Before the first reply NTPsec shows the kiss code INIT (peer->refid "INIT"), and
+     * ".NTS." while an NTS source waits for its key exchange; monitors key on them. */
+    if (seen)
+        s->refid = a->last.refid;
+    else if (a->nts.on && !a->nts.keyed)
+        s->refid = NTK_REFID_CODE('N', 'T', 'S', 0);
+    else
+        s->refid = NTK_REFID_CODE('I', 'N', 'I', 'T');
     s->reftime = a->last.reftime;
     s->root_delay_s = ntk_short_to_s(a->last.root_delay);
     s->root_disp_s = ntk_short_to_s(a->last.root_disp);

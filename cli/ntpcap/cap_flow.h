@@ -1,0 +1,91 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ntpcap's flow table: one entry per (client address, server address and port), at most a
+ * fixed number, least recently used evicted first. Medians come from the last
+ * CAP_FLOW_RING values of each series (a ring, not a random reservoir: recent behaviour is
+ * what an operator reads a flow report for). */
+#ifndef NTK_CAP_FLOW_H
+#define NTK_CAP_FLOW_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cap.h"
+#include "cap_anom.h"
+
+/* Values kept per series for the medians. */
+#define CAP_FLOW_RING 64
+
+/* A ring of the last CAP_FLOW_RING values. */
+struct cap_ring {
+    float v[CAP_FLOW_RING]; /* seconds */
+    uint32_t n;             /* values pushed so far (the ring holds min(n, RING)) */
+};
+
+/* One flow: its public statistics and the state the checks need. */
+struct cap_flow_ent {
+    struct cap_flow f;       /* client (no port) and server (with port) are the key */
+    uint32_t hash;           /* of the key */
+    uint32_t hnext;          /* next in the hash chain (index + 1, 0 = none) */
+    uint32_t newer, older;   /* LRU neighbours (index + 1, 0 = none) */
+    struct cap_ring delay;   /* delay_cap of exchanges */
+    struct cap_ring offset;  /* offset_cap of exchanges */
+    struct cap_ring poll;    /* intervals between requests */
+    double last_req_s;       /* capture time of the last request (Unix s; 0 = none) */
+    bool have_state;         /* stratum / refid / leap below are set */
+    uint8_t stratum, leap;   /* last seen from the server (KoD excluded) */
+    uint32_t refid;          /* last seen */
+    bool have_resp;          /* last_xmt is set */
+    uint64_t last_xmt;       /* transmit timestamp of the last server packet */
+    uint64_t last_xmt_frame; /* its frame */
+    unsigned auth_seen;      /* bits: 1 none, 2 MAC, 4 NTS */
+    bool m6_nonce;           /* the client used a mode-6 nonce: it proved its address */
+    bool reflect_reported;   /* CAP_A_REFLECTION already reported */
+    struct cap_anom_lim lim; /* rate limit of this flow's anomalies */
+};
+
+/* Called for a flow leaving the table (eviction) or reported at the end. */
+typedef void (*cap_flow_cb)(void *ctx, struct cap_flow_ent *e);
+
+/* The table. Fields are private. */
+struct cap_flows {
+    struct cap_flow_ent *ent; /* the pool (owned), grown on demand up to max */
+    size_t n, alloc, max;     /* flows in use, entries allocated, the bound */
+    uint32_t *bucket;         /* nbucket hash heads (index + 1, 0 = empty; owned) */
+    size_t nbucket;           /* a power of two */
+    uint32_t newest, oldest;  /* LRU ends (index + 1) */
+    uint32_t free_head;       /* free entries (chained through hnext) */
+};
+
+/* Prepares an empty table of at most max (>= 1) flows. Returns 0 or NTK_ENOMEM. */
+int cap_flows_init(struct cap_flows *t, size_t max);
+
+/* Frees the table (not the callbacks' state). */
+void cap_flows_free(struct cap_flows *t);
+
+/* The flow of client and server (the ports of client are ignored), made most recently used;
+ * created when absent, after evicting the least recently used one through evict (which sees
+ * it still filled; *evicted is incremented) when the table is full. NULL when out of memory.
+ * *created tells whether it is new. */
+struct cap_flow_ent *cap_flows_get(struct cap_flows *t, const struct ntk_addr *client,
+                                   const struct ntk_addr *server, bool *created,
+                                   cap_flow_cb evict, void *ctx, uint64_t *evicted);
+
+/* The flow of client and server if present (not made most recently used), else NULL. */
+struct cap_flow_ent *cap_flows_find(struct cap_flows *t, const struct ntk_addr *client,
+                                    const struct ntk_addr *server);
+
+/* Calls cb on every flow, oldest first. */
+void cap_flows_each(struct cap_flows *t, cap_flow_cb cb, void *ctx);
+
+/* Pushes v to a ring. */
+void cap_ring_push(struct cap_ring *r, double v);
+
+/* The median of what a ring holds (NAN when empty; the mean of the middle two for an even
+ * count). */
+double cap_ring_median(const struct cap_ring *r);
+
+/* Fills the derived fields of e->f (medians, poll, amplification, auth) from e's state. */
+void cap_flow_finalize(struct cap_flow_ent *e);
+
+#endif /* NTK_CAP_FLOW_H */
