@@ -705,7 +705,7 @@ static void mark_pools(struct m6_snap *s)
 /* Requests in flight at once after READSTAT: one round trip per association in turn made a
  * scrape of 100 sources take 7 ms on loopback (bench/BENCHMARKS.md, exporter); each session
  * holds a reassembly buffer, so the window stays small. */
-#define M6_WINDOW 4
+#define M6_WINDOW 8
 
 /* One request of a batch. */
 struct job {
