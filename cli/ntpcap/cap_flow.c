@@ -7,31 +7,20 @@
 
 #include "cap_flow.h"
 
+#include "cap_table.h"
 #include "ntk/err.h"
 
 #include "poison.h"
-
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
 
 static uint32_t key_hash(const struct ntk_addr *c, const struct ntk_addr *s)
 {
     uint64_t w[4];
     memcpy(w, c->ip, 16);
     memcpy(w + 2, s->ip, 16);
-    uint64_t h = mix(w[0] ^ (uint64_t)c->family);
-    h = mix(h ^ w[1]);
-    h = mix(h ^ w[2] ^ ((uint64_t)s->port << 8 | (uint64_t)s->family));
-    return (uint32_t)mix(h ^ w[3]);
-}
-
-static bool same(const struct ntk_addr *a, const struct ntk_addr *b)
-{
-    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
+    uint64_t h = cap_mix(w[0] ^ (uint64_t)c->family);
+    h = cap_mix(h ^ w[1]);
+    h = cap_mix(h ^ w[2] ^ ((uint64_t)s->port << 8 | (uint64_t)s->family));
+    return (uint32_t)cap_mix(h ^ w[3]);
 }
 
 int cap_flows_init(struct cap_flows *t, size_t max)
@@ -41,10 +30,7 @@ int cap_flows_init(struct cap_flows *t, size_t max)
     if (t->max > UINT32_MAX / 2) {
         t->max = UINT32_MAX / 2;
     }
-    t->nbucket = 16;
-    while (t->nbucket < t->max && t->nbucket < (1u << 20)) {
-        t->nbucket *= 2;
-    }
+    t->nbucket = cap_buckets(t->max);
     t->bucket = calloc(t->nbucket, sizeof *t->bucket);
     return t->bucket ? 0 : NTK_ENOMEM;
 }
@@ -142,7 +128,8 @@ struct cap_flow_ent *cap_flows_get(struct cap_flows *t, const struct ntk_addr *c
     uint32_t h = key_hash(&c, server);
     for (uint32_t i = t->bucket[h & (t->nbucket - 1)]; i;) {
         struct cap_flow_ent *e = at(t, i);
-        if (e->hash == h && same(&e->f.client, &c) && same(&e->f.server, server)) {
+        if (e->hash == h && cap_addr_same(&e->f.client, &c) &&
+            cap_addr_same(&e->f.server, server)) {
             if (t->newest != i) {
                 lru_unlink(t, e);
                 lru_front(t, e);
@@ -188,7 +175,8 @@ struct cap_flow_ent *cap_flows_find(struct cap_flows *t, const struct ntk_addr *
     uint32_t h = key_hash(&c, server);
     for (uint32_t i = t->bucket[h & (t->nbucket - 1)]; i;) {
         struct cap_flow_ent *e = &t->ent[i - 1];
-        if (e->hash == h && same(&e->f.client, &c) && same(&e->f.server, server)) {
+        if (e->hash == h && cap_addr_same(&e->f.client, &c) &&
+            cap_addr_same(&e->f.server, server)) {
             return e;
         }
         i = e->hnext;

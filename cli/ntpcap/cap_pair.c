@@ -6,35 +6,24 @@
 
 #include "cap_pair.h"
 
+#include "cap_table.h"
 #include "ntk/err.h"
 
 #include "poison.h"
 
-/* 64-bit mix (splitmix64's finaliser). */
-static uint64_t mix(uint64_t z)
-{
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
+/* An address folded into one mixed word (bytes, port, family). */
 static uint64_t addr_word(const struct ntk_addr *a)
 {
     uint64_t w[2];
     memcpy(w, a->ip, sizeof w);
-    return mix(w[0] ^ mix(w[1] ^ ((uint64_t)a->port << 32 | (uint64_t)a->family)));
+    return cap_mix(w[0] ^ cap_mix(w[1] ^ ((uint64_t)a->port << 32 | (uint64_t)a->family)));
 }
 
 static uint32_t key_hash(const struct ntk_addr *c, const struct ntk_addr *s,
                          enum cap_xkind kind, uint64_t id)
 {
-    return (uint32_t)mix(addr_word(c) ^ mix(addr_word(s) + (uint64_t)kind) ^ mix(id));
-}
-
-/* Addresses as the table compares them: family, bytes and port. */
-static bool addr_same(const struct ntk_addr *a, const struct ntk_addr *b)
-{
-    return a->family == b->family && a->port == b->port && memcmp(a->ip, b->ip, 16) == 0;
+    return (uint32_t)cap_mix(addr_word(c) ^ cap_mix(addr_word(s) + (uint64_t)kind) ^
+                             cap_mix(id));
 }
 
 int cap_pairs_init(struct cap_pairs *t, size_t max)
@@ -44,10 +33,7 @@ int cap_pairs_init(struct cap_pairs *t, size_t max)
     if (t->max > UINT32_MAX / 2) {
         t->max = UINT32_MAX / 2;
     }
-    t->nbucket = 16;
-    while (t->nbucket < t->max && t->nbucket < (1u << 20)) {
-        t->nbucket *= 2;
-    }
+    t->nbucket = cap_buckets(t->max);
     t->bucket = calloc(t->nbucket, sizeof *t->bucket);
     return t->bucket ? 0 : NTK_ENOMEM;
 }
@@ -187,8 +173,8 @@ struct cap_pend *cap_pairs_find(struct cap_pairs *t, const struct ntk_addr *clie
     uint32_t h = key_hash(client, server, kind, id);
     for (uint32_t i = t->bucket[h & (t->nbucket - 1)]; i;) {
         struct cap_pend *e = at(t, i);
-        if (e->hash == h && e->kind == kind && e->id == id && addr_same(&e->req.src, client) &&
-            addr_same(&e->req.dst, server)) {
+        if (e->hash == h && e->kind == kind && e->id == id &&
+            cap_addr_same(&e->req.src, client) && cap_addr_same(&e->req.dst, server)) {
             return e;
         }
         i = e->hnext;

@@ -16,6 +16,8 @@
 #include "testutil.h"
 #include "tsv.h"
 
+#include "mode6_resp.h"
+
 #include "m6snap.h"
 #include "mon_model.h"
 #include "mon_opts.h"
@@ -23,65 +25,6 @@
 #include "poison.h"
 
 #define TAKEN 1795665179.0 /* when the fixed snapshot was "taken" */
-
-/* One response reassembled from the capture. */
-struct resp {
-    uint8_t op;
-    uint16_t aid;
-    char data[2048];
-    size_t len;
-};
-
-static struct resp resps[20];
-static size_t nresps;
-
-static void load_capture(void)
-{
-    if (nresps != 0) {
-        return;
-    }
-    struct tsv t;
-    const char *c[TSV_MAX_COLS];
-    tsv_open(&t, "mode6");
-    int pay = tsv_col(&t, "udp.payload");
-    while (tsv_next(&t, c)) {
-        uint8_t p[600];
-        int n = tu_unhex(c[pay], p, sizeof p);
-        assert_true(n >= 12);
-        if ((p[1] & 0x80) == 0 || (p[1] & 0x40) != 0) {
-            continue;
-        }
-        size_t off = (size_t)(p[8] << 8 | p[9]), cnt = (size_t)(p[10] << 8 | p[11]);
-        struct resp *r;
-        if (off == 0) {
-            assert_true(nresps < 20);
-            r = &resps[nresps++];
-            r->op = p[1] & 0x1f;
-            r->aid = (uint16_t)(p[6] << 8 | p[7]);
-            r->len = 0;
-        } else {
-            r = &resps[nresps - 1];
-            assert_int_equal(r->len, off);
-        }
-        assert_true(r->len + cnt < sizeof r->data && 12 + cnt <= (size_t)n);
-        memcpy(r->data + r->len, p + 12, cnt);
-        r->len += cnt;
-        r->data[r->len] = '\0';
-    }
-    tsv_close(&t);
-}
-
-static const struct resp *find(uint8_t op, uint16_t aid, const char *prefix)
-{
-    for (size_t i = 0; i < nresps; i++) {
-        if (resps[i].op == op && resps[i].aid == aid &&
-            strncmp(resps[i].data, prefix, strlen(prefix)) == 0) {
-            return &resps[i];
-        }
-    }
-    fail_msg("no response op %u aid %u %s", op, aid, prefix);
-    return NULL;
-}
 
 static struct m6_snap snap;
 
