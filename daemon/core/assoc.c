@@ -264,6 +264,13 @@ static bool header_ok(const struct ntk_sntp_sample *s)
         return false;
     }
     const struct ntk_pkt *p = &s->pkt;
+    /* The server's own processing time T3 - T2 must be 0..ASSOC_SERVER_MAX_S (chrony's
+     * MAX_SERVER_INTERVAL): a reply sent before it was received, or held for seconds, is
+     * forged or broken, and would shift the offset by half of it. */
+    int64_t held = ntk_ts_diff(p->xmt, p->rec).v;
+    if (held < 0 || held > (int64_t)ASSOC_SERVER_MAX_S << 32) {
+        return false;
+    }
     return ntk_ts_is_zero(p->reftime) || ntk_ts_diff(p->xmt, p->reftime).v >= 0;
 }
 

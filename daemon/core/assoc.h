@@ -42,8 +42,9 @@
  * is ignored.
  *
  * Reply checks beyond ntk_sntp_check (RFC 5905 §8 TEST8, TEST10, TEST11):
- *  - header: root delay / 2 + root dispersion must be under MAXDISP (16 s), and a non-zero
- *    reference time must not be after the transmit time (ASSOC_RX_HEADER);
+ *  - header: root delay / 2 + root dispersion must be under MAXDISP (16 s), a non-zero
+ *    reference time must not be after the transmit time, and the server's processing time
+ *    T3 - T2 must be 0..ASSOC_SERVER_MAX_S (ASSOC_RX_HEADER);
  *  - distance: the sample's root distance λ must not exceed tos maxdist (ASSOC_RX_DIST);
  *  - loop, for a server above stratum 1: its refid is our own IPv4 address, or it names the
  *    refid we send (our system peer) while its stratum is not below ours (ASSOC_RX_LOOP).
@@ -66,6 +67,9 @@
 
 /* Replies wait this long before a request counts as lost (the next request cancels it). */
 #define ASSOC_REPLY_TIMEOUT_S 4
+
+/* The longest a server may hold a request (T3 - T2) for its reply to count (chrony's 4 s). */
+#define ASSOC_SERVER_MAX_S 4
 
 /* Life cycle. */
 enum assoc_state {

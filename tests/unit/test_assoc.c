@@ -57,6 +57,7 @@ struct reply {
     const char *kiss;  /* a kiss code, or NULL */
     uint32_t key_id;   /* sign with this key (0: no MAC) */
     bool wrong_origin; /* echo something else than the nonce */
+    double held_s;     /* T3 - T2: the server's processing time (0: none) */
 };
 
 static const struct reply good = {
@@ -149,7 +150,7 @@ static size_t make_reply(const struct env *e, const struct reply *r, uint8_t *ou
         p.org.v ^= 0x100;
     }
     p.rec = ntk_ts_add(e->req_t1, ntk_dur_from_s(r->offset_s + r->delay_s / 2));
-    p.xmt = p.rec;
+    p.xmt = ntk_ts_add(p.rec, ntk_dur_from_s(r->held_s));
     p.reftime = ntk_ts_add(p.rec, ntk_dur_from_s(-10));
     struct ntk_wr w;
     ntk_wr_init(&w, out, BUF);
@@ -666,6 +667,35 @@ static void header_test(void **state)
     assert_int_equal(e.a.flash, 0);
 }
 
+/* TEST8, the server's processing time: T3 - T2 outside 0..ASSOC_SERVER_MAX_S is a forged or
+ * broken reply (chrony's MAX_SERVER_INTERVAL), refused as a bad header. */
+static void server_time_test(void **state)
+{
+    (void)state;
+    tu_seed();
+    struct eng_server_cfg c;
+    cfg_default(&c);
+    struct env e;
+    env_init(&e, &c);
+    e.sys.maxdist_s = 1e6;
+    const double held[] = {-1.0, -0.000001, ASSOC_SERVER_MAX_S + 0.001, 1000.0};
+    for (size_t i = 0; i < sizeof held / sizeof held[0]; i++) {
+        poll_next(&e);
+        struct reply r = good;
+        r.held_s = held[i];
+        assert_int_equal(answer(&e, &r), ASSOC_RX_HEADER);
+        assert_int_equal(e.a.flash, SNAP_FLASH_HEADER);
+    }
+    const double ok[] = {0, 0.000001, ASSOC_SERVER_MAX_S - 0.001};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++) {
+        poll_next(&e);
+        struct reply r = good;
+        r.held_s = ok[i];
+        assert_int_equal(answer(&e, &r), ASSOC_RX_SAMPLE);
+        assert_int_equal(e.a.flash, 0);
+    }
+}
+
 /* TEST10: the sample's λ above maxdist. */
 static void maxdist_test(void **state)
 {
@@ -1012,6 +1042,7 @@ int main(void)
         cmocka_unit_test(sample_into_filter),
         cmocka_unit_test(refusals_set_flash),
         cmocka_unit_test(header_test),
+        cmocka_unit_test(server_time_test),
         cmocka_unit_test(maxdist_test),
         cmocka_unit_test(loop_test),
         cmocka_unit_test(mac_keys),
