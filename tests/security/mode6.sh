@@ -8,7 +8,7 @@
 # frags/limit, unknown resume points; CONFIGURE/WRITEVAR/SETTRAP refused signed or not (no
 # remote configuration, CVE-2015-7703 class); wrong keys; proof of address and
 # anti-amplification; a flood of 10,000 requests; ss_numctlreq counts them; ntpd survives
-# (NTPsec's ntpq and ours still get answers). README-mode6.md maps the CVEs to these checks.
+# (NTPsec's ntpq and ours still get answers). README.md maps the CVEs to these checks.
 # Usage: mode6.sh OUR_NTPDIG OUR_NTPD   (CTest label security; NTK_NTPQ = our ntpq)
 # shellcheck source-path=SCRIPTDIR source=../interop/lib.sh
 . "$(dirname "$0")/../interop/lib.sh"
