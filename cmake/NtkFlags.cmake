@@ -1,7 +1,11 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Warning, hardening and sanitizer flags, carried by the interface target ntk_flags that every
 # ntpkit target links. lib/ adds ntk_strict_flags on top (-Wconversion and friends).
+# Hardening flags go through check_c_compiler_flag so gcc and clang (fuzz build) both configure;
+# tests/lint/hardening.sh checks what of it can be seen in the ELF files.
 include(CheckPIESupported)
+include(CheckCCompilerFlag)
+include(CheckCSourceCompiles)
 check_pie_supported()
 set(CMAKE_POSITION_INDEPENDENT_CODE ON)
 
@@ -11,6 +15,15 @@ target_compile_options(ntk_flags INTERFACE
   -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wvla -Wpointer-arith
   -Wmissing-prototypes -Wundef -Wcast-qual -Wnull-dereference
   -fstack-protector-strong -fno-strict-aliasing)
+# Stack clash: probe every page of large stack allocations so the guard page cannot be skipped.
+# CET (x86-64 only): IBT landing pads and shadow-stack marking, shown by readelf -n.
+foreach(_ntk_flag IN ITEMS -fstack-clash-protection -fcf-protection=full)
+  string(MAKE_C_IDENTIFIER "NTK_HAVE${_ntk_flag}" _ntk_var)
+  check_c_compiler_flag(${_ntk_flag} ${_ntk_var})
+  if(${_ntk_var})
+    target_compile_options(ntk_flags INTERFACE ${_ntk_flag})
+  endif()
+endforeach()
 target_compile_definitions(ntk_flags INTERFACE _GNU_SOURCE)
 if(NTK_WERROR)
   target_compile_options(ntk_flags INTERFACE -Werror)
@@ -27,9 +40,40 @@ if(NTK_SANITIZE)
   endforeach()
   target_compile_options(ntk_flags INTERFACE -fno-omit-frame-pointer -fno-sanitize-recover=all)
 else()
-  # _FORTIFY_SOURCE needs optimisation and adds nothing under ASan, which checks more.
-  target_compile_definitions(ntk_flags INTERFACE
-    $<$<NOT:$<CONFIG:Debug>>:_FORTIFY_SOURCE=2>)
+  # _FORTIFY_SOURCE needs optimisation and adds nothing under ASan, which checks more. Level 3
+  # (glibc >= 2.34 with gcc >= 12 or clang >= 9) also checks sizes known only at run time
+  # (__builtin_dynamic_object_size); else level 2. The probe includes poison.h as every .c
+  # does: with clang, glibc's fortified headers define sprintf as a macro and `#pragma GCC
+  # poison` of an existing macro is a warning no -Wno- option silences (an error under
+  # NTK_WERROR): there fortify stays off until poison.h skips names that are macros.
+  set(_ntk_fortify 0)
+  foreach(level IN ITEMS 3 2)
+    set(CMAKE_REQUIRED_FLAGS "-O2 -Werror -D_FORTIFY_SOURCE=${level}")
+    set(CMAKE_REQUIRED_INCLUDES "${PROJECT_SOURCE_DIR}/include")
+    set(CMAKE_REQUIRED_DEFINITIONS -DNTK_LEVEL=${level})
+    check_c_source_compiles([=[
+#include <stdio.h>
+#include <string.h>
+#if !defined(__USE_FORTIFY_LEVEL) || __USE_FORTIFY_LEVEL != NTK_LEVEL
+#error glibc does not apply this _FORTIFY_SOURCE level with this compiler
+#endif
+#include "poison.h"
+int main(void) { return 0; }
+]=] NTK_HAVE_FORTIFY_POISON${level})
+    unset(CMAKE_REQUIRED_FLAGS)
+    unset(CMAKE_REQUIRED_INCLUDES)
+    unset(CMAKE_REQUIRED_DEFINITIONS)
+    if(NTK_HAVE_FORTIFY_POISON${level})
+      set(_ntk_fortify ${level})
+      break()
+    endif()
+  endforeach()
+  # tests/lint/hardening.sh reads it to know whether __*_chk imports must be there.
+  set(NTK_FORTIFY_LEVEL ${_ntk_fortify} CACHE INTERNAL "_FORTIFY_SOURCE level in effect")
+  if(_ntk_fortify GREATER 0)
+    target_compile_definitions(ntk_flags INTERFACE
+      $<$<NOT:$<CONFIG:Debug>>:_FORTIFY_SOURCE=${_ntk_fortify}>)
+  endif()
 endif()
 
 if(NTK_FUZZ)

@@ -982,7 +982,7 @@ static bool password(struct nq *q)
         warn(q, "***Invalid password");
         return false;
     }
-    char *pw = getpass(q->keytype[0] ? "Password: " : "Password: ");
+    char *pw = getpass("Password: ");
     if (pw == NULL || q->io->add_key(q->io->ctx, q->keyid, q->keytype, pw) != 0) {
         warn(q, "***Invalid password");
         return false;

@@ -2,6 +2,7 @@
 /* ntpd's state files: atomic write and the drift file (see files.h). */
 #include "files.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ntk/err.h"
@@ -56,8 +58,51 @@ static int write_all(int fd, const void *data, size_t len)
 
 /* Creates a new temp file next to path with O_EXCL; its name goes to tmp[cap]. Returns the
  * descriptor, or -errno. */
+/* A temp file of path left by a writer that died between creating it and the rename (a
+ * SIGKILL, a power cut) is removed before the next write, once it is STALE_TEMP_S old (a
+ * younger one may belong to another process writing the same file right now): otherwise
+ * they pile up (the cookie key file's hold master keys) and, where ntpd always gets the same
+ * pid (a container), use up the TEMP_TRIES names one crash at a time. */
+#define STALE_TEMP_S 60
+
+static bool is_temp_of(const char *name, const char *base)
+{
+    size_t b = strlen(base), n = strlen(name);
+    return n > b + 5 && strncmp(name, base, b) == 0 && name[b] == '.' &&
+           strcmp(name + n - 4, ".tmp") == 0;
+}
+
+static void remove_stale_temps(const char *path)
+{
+    char dir[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+    const char *base = slash ? slash + 1 : path;
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, dir, sizeof dir);
+    if (slash == path)
+        ntk_sb_puts(&sb, "/");
+    else if (slash != NULL)
+        ntk_sb_printf(&sb, "%.*s", (int)(slash - path), path);
+    else
+        ntk_sb_puts(&sb, ".");
+    DIR *d = ntk_sb_err(&sb) == 0 ? opendir(dir) : NULL;
+    if (d == NULL)
+        return;
+    time_t now = time(NULL);
+    for (struct dirent *e; (e = readdir(d)) != NULL;) {
+        struct stat st;
+        if (!is_temp_of(e->d_name, base) ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode) || now - st.st_mtime < STALE_TEMP_S)
+            continue;
+        (void)unlinkat(dirfd(d), e->d_name, 0);
+    }
+    closedir(d);
+}
+
 static int create_temp(const char *path, mode_t mode, char *tmp, size_t cap)
 {
+    remove_stale_temps(path);
     static unsigned counter;
     for (int i = 0; i < TEMP_TRIES; i++) {
         struct ntk_sb sb;

@@ -37,7 +37,8 @@
  * itself survives a crash. Readers see either the old file or the new one, never a mix.
  * Returns 0, or the errno of the step that failed, with "path: step: reason" appended to err
  * (may be NULL). On any failure before the rename the temp file is removed and path is left
- * as it was. */
+ * as it was. A temp file of path that a writer killed before its rename left behind is
+ * removed by the next write once it is a minute old. */
 int files_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                        struct ntk_sb *err);
 

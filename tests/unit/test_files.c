@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -128,6 +129,33 @@ static void atomic_content_and_mode(void **state)
     /* Empty content is a valid file. */
     assert_int_equal(files_write_atomic(path, "", 0, 0644, NULL), 0);
     assert_file_is(path, "", 0);
+}
+
+/* Temp files left by a writer killed before its rename are removed by the next write once a
+ * minute old; a younger one (maybe another writer's, in progress) and other files stay. */
+static void atomic_removes_stale_temps(void **state)
+{
+    (void)state;
+    char path[256], stale[300], fresh[300], other[300];
+    path_of(path, sizeof path, "keys");
+    snprintf(stale, sizeof stale, "%s.4242.0.tmp", path);
+    snprintf(fresh, sizeof fresh, "%s.4243.0.tmp", path);
+    snprintf(other, sizeof other, "%s.notes", path);
+    const char *made[] = {stale, fresh, other};
+    for (size_t i = 0; i < 3; i++) {
+        FILE *f = fopen(made[i], "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    struct timespec old[2] = {{.tv_sec = time(NULL) - 120}, {.tv_sec = time(NULL) - 120}};
+    assert_int_equal(utimensat(AT_FDCWD, stale, old, 0), 0);
+    assert_int_equal(files_write_atomic(path, "k", 1, 0600, NULL), 0);
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(fresh, F_OK), 0);
+    assert_int_equal(access(other, F_OK), 0);
+    assert_file_is(path, "k", 1);
+    unlink(fresh);
+    unlink(other);
 }
 
 static void atomic_random_sizes_property(void **state)
@@ -570,6 +598,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(atomic_content_and_mode, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(atomic_random_sizes_property, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(atomic_removes_stale_temps, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(atomic_failed_write_keeps_old, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(atomic_rename_failure_cleans_up, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(atomic_unwritable_dir, make_dir, remove_dir),
