@@ -338,9 +338,11 @@ ntk_pass() {
   echo "ok   - $1"
 }
 
+NTK_FAILED=()
 ntk_fail() {
   NTK_CHECKS=$((NTK_CHECKS + 1))
   NTK_FAILS=$((NTK_FAILS + 1))
+  NTK_FAILED+=("$1")
   echo "FAIL - $1"
 }
 
@@ -536,6 +538,9 @@ ntk_compare() {
 }
 
 ntk_done() {
+  # The failed checks once more at the end, where a truncated CI log still shows them.
+  local f
+  for f in "${NTK_FAILED[@]}"; do echo "failed: ${f:0:300}"; done
   echo "$NTK_NAME: $NTK_CHECKS checks, $NTK_FAILS failed, ${SECONDS}s"
   [ "$NTK_FAILS" -eq 0 ] || exit 1
   exit 0

@@ -131,18 +131,19 @@ mon() {
 }
 scr() { tx capture-pane -p -t "$1"; }
 scr_e() { tx capture-pane -p -e -t "$1"; }
-# wait_scr SESSION ERE [TENTHS]: bounded wait until the screen matches (default 5 s).
+# wait_scr SESSION ERE [TENTHS]: bounded wait until the screen matches (default 10 s: on CI's
+# two busy cores a fetch of 8 READVARs has taken seconds).
 wait_scr() {
   local i
-  for i in $(seq "${3:-50}"); do
+  for i in $(seq "${3:-100}"); do
     scr "$1" | grep -Eq -- "$2" && return 0
     sleep 0.1
   done
   return 1
 }
-wait_no_scr() { # SESSION ERE [TENTHS]: until the screen does not match
+wait_no_scr() { # SESSION ERE [TENTHS]: until the screen does not match (default 10 s)
   local i
-  for i in $(seq "${3:-50}"); do
+  for i in $(seq "${3:-100}"); do
     scr "$1" | grep -Eq -- "$2" || return 0
     sleep 0.1
   done
@@ -411,7 +412,7 @@ for k in z F5; do
   t1=$(scr z | grep -Eo 'Updated: [0-9:]+')
   sleep 1.1
   key z "$k"
-  hides "$k (bound to nothing) polls now: Updated: changes" z "$t1" 15
+  hides "$k (bound to nothing) polls now: Updated: changes" z "$t1" 50
 done
 check_match "--delay 60: the status line says so" '\(every 60s\)' "$(scr z)"
 quits z q
