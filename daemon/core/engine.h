@@ -26,6 +26,7 @@
 #include "ntk/addr.h"
 #include "ntk/clk.h"
 #include "ntk/mac.h"
+#include "ntk/pkt.h"
 #include "ntk/sntp.h"
 
 /* The time, as the caller read it just before the call. */
@@ -283,5 +284,99 @@ struct eng_ke_result {
  * NTS-KE is retried with backoff (ntsc.h). */
 void eng_on_ke_result(struct eng *e, uint32_t assoc_id, const struct eng_ke_result *r,
                       const struct eng_now *now);
+
+/* ---- refclocks (refclk.h, eng_refclock.c; issue 12) ----
+ *
+ * A reference clock is an association without a network peer: the caller (daemon/io's
+ * drivers, or the simulator) reads the device (an SHM segment gpsd writes, chrony's SOCK
+ * protocol, an RFC 2783 PPS device) and hands every sample to the engine, which keeps them
+ * in a median filter (refclk.h) and, at each poll of the association (2^hpoll s), turns what
+ * arrived since the last poll into one clock-filter sample: offset = the filter's trimmed
+ * mean, delay 0, dispersion from the sample's precision plus the filter's jitter, stratum
+ * the configured one (0: the server is stratum 1), refid the configured one. A poll with no
+ * sample shifts a 0 into reach and counts `noreply` (NTPsec's clock status clk_noreply).
+ *
+ * PPS: a sample carries only the local time of the pulse's edge (ref zero). It numbers no
+ * second, so the engine takes the offset to the nearest whole second, and only while the
+ * system is synchronised to another source (the prefer peer when there is one, NTPsec's rule)
+ * whose offset is within ENG_PPS_LOCK_S; otherwise the sample is refused and counted for want
+ * of a second (not as an error of the device). When the PPS
+ * association survives the selection with a prefer peer among the survivors it becomes the
+ * system peer with tally 'o' (SNAP_TALLY_PPSPEER; NTPsec's PPS peer).
+ *
+ * Mode 6 shows a refclock as NTPsec does: srcadr 127.127.TYPE.UNIT, srchost "NAME(UNIT)",
+ * and its clock variables (READCLOCK, ntpq's `cv`): name, device, timecode, poll, noreply,
+ * badformat, baddata, fudgetime1, fudgetime2, stratum, refid, flags. */
+
+/* The drivers, by NTPsec's type numbers (the third octet of 127.127.t.u). SOCK is chrony's
+ * protocol (gpsd and ntpd-rs speak it), which NTPsec lacks: 47 is a number no NTPsec driver
+ * uses. */
+enum eng_rc_type {
+    ENG_RC_PPS = 22,  /* "PPS": RFC 2783 kernel PPS (/dev/ppsN) */
+    ENG_RC_SHM = 28,  /* "SHM": the ntpd shared-memory segment (key 0x4e545030 + unit) */
+    ENG_RC_SOCK = 47, /* "SOCK": chrony's refclock socket (struct sock_sample datagrams) */
+};
+
+/* A PPS sample is numbered only while the system clock is within this of the second. */
+#define ENG_PPS_LOCK_S 0.4
+
+/* One `refclock` line, as the caller parsed it. Zero-initialise, then
+ * eng_refclock_defaults() for NTPsec's defaults. */
+struct eng_refclock_cfg {
+    enum eng_rc_type type;
+    uint8_t unit;          /* `unit N` (0..255) */
+    char refid[5];         /* `refid` (1..4 characters; "" = the driver's: "SHM", "PPS",
+                              "SOCK"), sent as our refid when we are stratum 1 */
+    uint8_t stratum;       /* `stratum` (0..15): the refclock's; we are one above */
+    double time1_s;        /* `time1`: added to every sample's offset (SHM, SOCK: the
+                              receiver's delay; PPS: the pulse's offset) */
+    double time2_s;        /* `time2`: driver-specific, shown in cv (fudgetime2) */
+    int8_t minpoll_log2;   /* `minpoll` (default 4, as NTPsec's refclocks: 16 s) */
+    int8_t maxpoll_log2;   /* `maxpoll` (default 4); hpoll stays between them */
+    int8_t precision_log2; /* the driver's precision (default -20 ~ 1 µs; SHM samples may
+                              bring their own) */
+    bool prefer, noselect; /* as on a server line */
+    uint8_t flags;         /* flag1..flag4 as bits 0..3 (driver-specific; shown in cv) */
+    char device[64];       /* shown in cv `device` ("SHM/Shared memory interface") */
+};
+
+/* Fills *c with the defaults for driver type at unit (refid "", stratum 0, fudges 0,
+ * minpoll = maxpoll = 4, precision -20, device the driver's description). */
+void eng_refclock_defaults(struct eng_refclock_cfg *c, enum eng_rc_type type, uint8_t unit);
+
+/* Adds a refclock association. Returns its id (>= 1), or a negative enum ntk_err:
+ * NTK_EINVAL for a bad config (poll range, stratum, a second refclock with the same type and
+ * unit), NTK_ENOSPC when the association table is full. */
+int eng_add_refclock(struct eng *e, const struct eng_refclock_cfg *c,
+                     const struct eng_now *now);
+
+/* One sample from a refclock. */
+struct eng_rc_sample {
+    struct timespec ref;   /* the reference's time of the event (UTC); PPS: zero */
+    struct timespec local; /* CLOCK_REALTIME when the event was seen (SHM's receive time,
+                              SOCK's tv, PPS's assert or clear time) */
+    enum ntk_leap leap;    /* the reference's leap indicator (NTK_LEAP_NONE if unknown) */
+    int8_t precision_log2; /* this sample's precision; 0: the association's */
+    char timecode[64];     /* the raw text for cv `timecode` ("" if none) */
+};
+
+/* Why a driver could not produce a sample (counted; cv's noreply / badformat / baddata, and
+ * the association's clock status). */
+enum eng_rc_fault {
+    ENG_RC_NOREPLY = 1, /* nothing new from the device when it was read */
+    ENG_RC_BADFORMAT,   /* a record that does not parse (a bad mode, magic, size) */
+    ENG_RC_BADDATA,     /* a record that parses but is not believable (invalid flag, a
+                           count that changed while reading, a wild value) */
+};
+
+/* A sample for refclock association id. Returns 0 when it went into the median filter;
+ * NTK_ENOTFOUND (no such refclock); NTK_ERANGE when refused: its offset is beyond the
+ * panic threshold of the system clock, or a PPS edge cannot be numbered (counted apart from
+ * device faults). */
+int eng_on_refclock_sample(struct eng *e, uint32_t id, const struct eng_rc_sample *s,
+                           const struct eng_now *now);
+
+/* A fault of refclock association id's device (ignored for an unknown id). */
+void eng_on_refclock_fault(struct eng *e, uint32_t id, enum eng_rc_fault f);
 
 #endif /* NTK_ENGINE_H */
