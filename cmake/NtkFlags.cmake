@@ -43,9 +43,8 @@ else()
   # _FORTIFY_SOURCE needs optimisation and adds nothing under ASan, which checks more. Level 3
   # (glibc >= 2.34 with gcc >= 12 or clang >= 9) also checks sizes known only at run time
   # (__builtin_dynamic_object_size); else level 2. The probe includes poison.h as every .c
-  # does: with clang, glibc's fortified headers define sprintf as a macro and `#pragma GCC
-  # poison` of an existing macro is a warning no -Wno- option silences (an error under
-  # NTK_WERROR): there fortify stays off until poison.h skips names that are macros.
+  # does: with clang, glibc's fortified headers define sprintf and others as macros, which
+  # poison.h therefore leaves alone (poisoning a macro is a warning no -Wno- option silences).
   set(_ntk_fortify 0)
   foreach(level IN ITEMS 3 2)
     set(CMAKE_REQUIRED_FLAGS "-O2 -Werror -D_FORTIFY_SOURCE=${level}")
