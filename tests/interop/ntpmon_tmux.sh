@@ -211,6 +211,13 @@ quits() {
   [ $# -gt 0 ] && key "$s" "$@"
   set -- "${@:-the signal}"
   if wait_scr "$s" '^EXITED rc=' 50; then
+    # The pane prints the stty line just after EXITED: wait for it too (a busy machine has
+    # shown the screen between the two).
+    local i
+    for i in $(seq 50); do
+      [ -n "$(scr "$s" | grep -A1 '^EXITED' | sed -n 2p | tr -d ' ')" ] && break
+      sleep 0.1
+    done
     check_eq "$s: '$*' quits with status 0" "EXITED rc=0" "$(scr "$s" | grep -m1 '^EXITED')"
     check_eq "$s: after '$*' the terminal is cooked (icanon, echo)" "icanon echo" \
       "$(scr "$s" | grep -A1 '^EXITED' | tail -n1 | sed 's/ *$//')"
