@@ -187,6 +187,9 @@ void exp_render_json(const struct m6_snap *s, const struct exp_self *self, struc
     if (s != NULL && !s->up && s->error[0] != '\0') {
         cli_json_str(o, "error", s->error);
     }
+    if (s != NULL && s->up && s->peers_error[0] != '\0') {
+        cli_json_str(o, "peers_error", s->peers_error); /* the sources are missing, not 0 */
+    }
     if (s != NULL) {
         num(o, "timestamp_seconds", s->taken_unix_s);
         num(o, "scrape_duration_seconds", s->fetch_s);

@@ -714,8 +714,9 @@ struct job {
     const char *req;
 };
 
-/* Called for every job of a batch that got its response (data NUL-terminated). */
-typedef void (*job_done_fn)(void *ctx, size_t job, const char *data, size_t len);
+/* Called for every job of a batch when it ends: with its response (data NUL-terminated),
+ * or with data NULL and why it failed (the session's event: refused, timeout, failed). */
+typedef void (*job_done_fn)(void *ctx, size_t job, const char *data, size_t len, int ev);
 
 /* The sessions of a batch: which job each runs (SIZE_MAX: free). */
 struct batch {
@@ -754,7 +755,9 @@ static void step_job(struct batch *b, size_t s, int64_t now, job_done_fn done, v
             return;
         if (ev == NTK_CTLC_DONE) {
             const char *data = ntk_ctlc_data(&b->sess[s], &len);
-            done(ctx, b->job[s], data, len);
+            done(ctx, b->job[s], data, len, (int)ev);
+        } else {
+            done(ctx, b->job[s], NULL, 0, (int)ev);
         }
         break; /* DONE, or REFUSED / TIMEOUT / FAILED: the job is dropped */
     }
@@ -824,16 +827,47 @@ struct fetch_ctx {
     struct m6_peer *tmp; /* READSTAT's associations, job i = tmp[i] */
     bool *ok;            /* job i answered and parsed */
     size_t npeers;       /* jobs 0..npeers) are associations, the rest counter groups */
+    size_t failed;       /* association jobs without an answer, */
+    size_t fail_job;     /* the last of them */
+    int fail_ev;         /* and its session's event */
 };
 
-static void on_job(void *ctx, size_t job, const char *data, size_t len)
+static void on_job(void *ctx, size_t job, const char *data, size_t len, int ev)
 {
     struct fetch_ctx *f = ctx;
+    if (data == NULL) {
+        if (job < f->npeers) {
+            f->failed++;
+            f->fail_job = job;
+            f->fail_ev = ev;
+        }
+        return;
+    }
     if (job >= f->npeers) {
         m6_parse_counters(data, len, &f->s->ctr);
         return;
     }
     f->ok[job] = m6_parse_peer(data, len, &f->tmp[job]) == 0;
+    if (!f->ok[job]) {
+        f->failed++;
+        f->fail_job = job;
+        f->fail_ev = -1;
+    }
+}
+
+/* Why association job `f->fail_job` has no variables, in words. */
+static const char *fail_reason(const struct fetch_ctx *f)
+{
+    switch (f->fail_ev) {
+    case -1:
+        return "malformed response";
+    case NTK_CTLC_REFUSED:
+        return "refused";
+    case NTK_CTLC_TIMEOUT:
+        return "timeout";
+    default:
+        return "failed";
+    }
 }
 
 /* Reads the associations and their variables, and the counters, in one batch. */
@@ -843,8 +877,12 @@ static void fetch_rest(struct xfer *x, struct m6_snap *s, bool counters)
     struct m6_peer *tmp = malloc(sizeof *tmp * M6_PEERS_MAX);
     struct job *jobs = malloc(sizeof *jobs * (M6_PEERS_MAX + N_GROUPS));
     bool *ok = calloc(M6_PEERS_MAX, sizeof *ok);
-    if (tmp != NULL && jobs != NULL && ok != NULL && query(x, NTK_CTL_OP_READSTAT, 0, "") == 0)
-        n = m6_parse_assocs((const uint8_t *)x->data, x->len, tmp, M6_PEERS_MAX);
+    if (tmp == NULL || jobs == NULL || ok == NULL)
+        snprintf(s->peers_error, sizeof s->peers_error, "out of memory");
+    else if (query(x, NTK_CTL_OP_READSTAT, 0, "") != 0)
+        snprintf(s->peers_error, sizeof s->peers_error, "READSTAT: %s", x->why);
+    else if ((n = m6_parse_assocs((const uint8_t *)x->data, x->len, tmp, M6_PEERS_MAX)) < 0)
+        snprintf(s->peers_error, sizeof s->peers_error, "READSTAT: malformed response");
     size_t kept = n > 0 ? ((size_t)n < M6_PEERS_MAX ? (size_t)n : M6_PEERS_MAX) : 0;
     s->n_dropped += n > 0 ? (size_t)n - kept : 0;
     if (jobs != NULL && ok != NULL && tmp != NULL) {
@@ -861,6 +899,11 @@ static void fetch_rest(struct xfer *x, struct m6_snap *s, bool counters)
             else
                 s->n_dropped++;
         }
+        if (s->n_peers < kept) /* a job that never started ran out of time */
+            snprintf(s->peers_error, sizeof s->peers_error,
+                     "READVAR of %zu of %zu associations: %s (association %u)",
+                     kept - s->n_peers, kept, f.failed > 0 ? fail_reason(&f) : "timeout",
+                     (unsigned)tmp[f.failed > 0 ? f.fail_job : kept - 1].associd);
     }
     free(tmp);
     free(jobs);

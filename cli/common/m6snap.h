@@ -117,8 +117,12 @@ struct m6_counters {
 
 /* The whole snapshot. */
 struct m6_snap {
-    bool up;         /* the daemon answered READVAR 0 */
-    char error[160]; /* why not (timeout, refused with the error code), "" if up */
+    bool up;               /* the daemon answered READVAR 0 */
+    char error[160];       /* why not (timeout, refused with the error code), "" if up */
+    char peers_error[112]; /* up, but the sources are not all there: the association list
+                              could not be read (READSTAT failed: peers[] is empty), or some
+                              associations' variables were not (they are left out and
+                              counted in n_dropped): why; "" when every one was read */
     struct m6_sys sys;
     struct m6_peer peers[M6_PEERS_MAX];
     size_t n_peers;

@@ -309,6 +309,24 @@ static void clamp_selection(struct mon_model *m)
         m->v.selected = 0;
 }
 
+/* Takes snapshot s, except that when its association list could not be read (a lost
+ * READSTAT: the system variables came) the list shown so far stays, under a banner: a
+ * daemon that has sources is never shown as one without. */
+static void keep_peers(struct mon_host *x, const struct m6_snap *s)
+{
+    static struct m6_peer old[M6_PEERS_MAX];
+    size_t n = x->snap.n_peers;
+    bool keep = s->peers_error[0] != '\0' && s->n_peers == 0 && n > 0;
+    if (keep)
+        memcpy(old, x->snap.peers, n * sizeof old[0]);
+    x->snap = *s;
+    if (keep) {
+        memcpy(x->snap.peers, old, n * sizeof old[0]);
+        x->snap.n_peers = n;
+    }
+    x->peers_kept = keep;
+}
+
 void mon_model_snapshot(struct mon_model *m, size_t h, const struct m6_snap *s,
                         double now_unix_s)
 {
@@ -318,7 +336,7 @@ void mon_model_snapshot(struct mon_model *m, size_t h, const struct m6_snap *s,
     enum mon_host_state st;
     if (s->up) {
         st = MON_HOST_OK;
-        x->snap = *s;
+        keep_peers(x, s);
         x->error[0] = '\0';
         hist_update(x);
     } else {
@@ -1384,6 +1402,12 @@ static void put_empty(struct screen *s, int y)
         put_refused(s, y);
         break;
     default:
+        if (h->snap.peers_error[0] != '\0') {
+            fmt(buf, sizeof buf, "The associations could not be read (%s). Retrying.",
+                mon_escape(h->snap.peers_error, s->m->utf8, e, sizeof e));
+            body_wrap(s, y, buf, MON_A_BAD);
+            break;
+        }
         y = body_wrap(s, y, "No associations: the daemon has no sources (yet).", MON_A_WARN);
         body_wrap(s, y, "ntpmon keeps watching; sources appear here when configured.",
                   MON_A_NORMAL);
@@ -1524,6 +1548,13 @@ static void put_body(struct screen *s)
         fmt(buf, sizeof buf, "%s: %s (%s); showing data from before",
             mon_escape(h->name, m->utf8, e, sizeof e),
             h->state == MON_HOST_REFUSED ? "refused" : "not answering", h->error);
+        y = body_text(s, y, buf, MON_A_BAD);
+    } else if (h->snap.peers_error[0] != '\0' && h->snap.n_peers > 0) {
+        char buf[400], e[300];
+        fmt(buf, sizeof buf,
+            h->peers_kept ? "associations not read (%s); showing them from before"
+                          : "some sources missing (%s)",
+            mon_escape(h->snap.peers_error, m->utf8, e, sizeof e));
         y = body_text(s, y, buf, MON_A_BAD);
     }
     if (m->v.mru_only) {
@@ -1678,6 +1709,10 @@ static json_object *json_host(const struct mon_model *m, const struct mon_host *
     json_estr(o, "name", h->name);
     cli_json_str(o, "state", state_name(h->state));
     cli_json_str(o, "error", h->error[0] ? h->error : NULL);
+    if (h->snap.peers_error[0] != '\0')
+        json_estr(o, "peers_error", h->snap.peers_error);
+    else
+        cli_json_str(o, "peers_error", NULL);
     json_time(o, "since", h->since_unix_s);
     bool have = h->snap.up || h->snap.n_peers > 0;
     json_object_object_add(o, "system", have ? json_sys(&h->snap.sys) : NULL);

@@ -75,6 +75,8 @@ struct mon_host {
     char error[160];     /* the last fetch error (escaped) */
     double since_unix_s; /* when the state began */
     struct m6_snap snap; /* the last good snapshot */
+    bool peers_kept;     /* snap.peers are from an earlier snapshot (snap.peers_error says
+                            why the last one brought none) */
     struct mon_hist hist[M6_PEERS_MAX];
     struct mon_mru mru[MON_MRU_MAX];
     size_t n_mru;

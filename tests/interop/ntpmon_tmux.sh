@@ -437,6 +437,20 @@ shows "Tab: NTPsec's version in the status line" t '^ntpd ntpsec-1\.2\.2 +Update
 key t Tab
 shows "Tab again: back to the first" t 'host 1/2'
 quits t x
+# NTPsec's own view whenever a check of its rows failed (CI has seen it answer READSTAT with
+# no association while its system variables still said synchronised).
+diag_ntpsec() {
+  echo "# NTPsec's ntpq -n -c as -c pe 127.0.0.2:"
+  ntpsec_ntpq -n -c as -c pe 127.0.0.2 2>&1 | sed 's/^/  ntpsec ntpq| /'
+  local a
+  for a in $(ntpsec_ntpq -n -c as 127.0.0.2 2>/dev/null | awk '$1 ~ /^[0-9]+$/ { print $2 }'); do
+    echo "# NTPsec's ntpq rv $a, then our ntpmon --json:"
+    ntpsec_ntpq -n -c "rv $a" 127.0.0.2 2>&1 | sed 's/^/  ntpsec rv| /'
+  done
+  "$MON" --json -n 127.0.0.2 2>&1 | head -c 3000 | sed 's/^/  json| /'
+  ntk_show_log n | tail -n 30
+}
+fails_before=$NTK_FAILS
 
 echo "== our ntpmon against NTPsec's ntpd"
 mon s 120 40 "$MON" -n --delay 1 127.0.0.2
@@ -457,6 +471,7 @@ shows "NTPsec: M (the MRU pane)" s '^lstint avgint'
 key s M F1
 shows "NTPsec: F1 (help)" s '^ntpmon help'
 key s Escape
+[ "$NTK_FAILS" -eq "$fails_before" ] || diag_ntpsec
 tx resize-window -t s -x 60 -y 15
 on_line "NTPsec 60x15: key bar on line 15" s 15 '^F1 Help'
 fits s 60 15

@@ -643,6 +643,8 @@ static void test_snap_init(void **state)
 struct responder {
     int fd;
     int silent;       /* answer nothing */
+    int no_readstat;  /* answer everything but READSTAT */
+    uint16_t refuse;  /* answer READVAR of this association with an error */
     int requests;     /* requests seen */
     char names[1024]; /* READVAR 0 data received with names, joined by '|' */
 };
@@ -668,6 +670,13 @@ static void answer(struct responder *rs, const uint8_t *q, size_t n,
         return;
     }
     const struct resp *r = NULL;
+    if ((op == 1 && rs->no_readstat) || (op == 2 && aid != 0 && aid == rs->refuse)) {
+        if (op == 2) {
+            uint8_t e[12] = {0x16, 0xc2, q[2], q[3], 0x07, 0x00, q[6], q[7], 0, 0, 0, 0};
+            sendto(rs->fd, e, sizeof e, 0, (const struct sockaddr *)from, sizeof *from);
+        }
+        return;
+    }
     if (op == 2 && cnt > 0) {
         size_t l = strlen(rs->names);
         snprintf(rs->names + l, sizeof rs->names - l, "%.*s|", (int)cnt, data);
@@ -771,6 +780,41 @@ static void test_fetch_replay(void **state)
     assert_true(s.taken_unix_s > 1.7e9);
 }
 
+/* The sources are never silently missing: a lost READSTAT or a refused READVAR of one
+ * association says so in peers_error (ntpmon shows it instead of "No associations"). */
+static void test_fetch_peers_error(void **state)
+{
+    (void)state;
+    struct responder rs = {.refuse = 17767};
+    pthread_t th;
+    struct m6_target t;
+    start(&rs, &th, &t, 3000);
+    static struct m6_snap s;
+    assert_int_equal(m6_fetch(&t, &s), 0);
+    stop(&rs, th, &t);
+    assert_true(s.up);
+    assert_int_equal(s.n_peers, 1);
+    assert_int_equal(s.n_dropped, 1);
+    assert_int_equal(s.peers[0].associd, 17768);
+    assert_string_equal(s.peers_error,
+                        "READVAR of 1 of 2 associations: refused (association 17767)");
+
+    struct responder rs2 = {.no_readstat = 1};
+    start(&rs2, &th, &t, 1200);
+    assert_int_equal(m6_fetch(&t, &s), 0);
+    stop(&rs2, th, &t);
+    assert_true(s.up);
+    assert_int_equal(s.sys.stratum, 5);
+    assert_int_equal(s.n_peers, 0);
+    assert_string_equal(s.peers_error, "READSTAT: timeout");
+
+    struct responder rs3 = {0};
+    start(&rs3, &th, &t, 3000);
+    assert_int_equal(m6_fetch(&t, &s), 0);
+    stop(&rs3, th, &t);
+    assert_string_equal(s.peers_error, "");
+}
+
 static void test_fetch_timeout(void **state)
 {
     (void)state;
@@ -828,6 +872,7 @@ int main(void)
         cmocka_unit_test(test_syntax_error_keeps_fields),
         cmocka_unit_test(test_snap_init),
         cmocka_unit_test(test_fetch_replay),
+        cmocka_unit_test(test_fetch_peers_error),
         cmocka_unit_test(test_fetch_timeout),
         cmocka_unit_test(test_fetch_refused),
     };

@@ -831,6 +831,58 @@ static void test_empty_states(void **state)
         "  m MRU   ");
 }
 
+/* A lost READSTAT (the system variables came, the association list did not): never "No
+ * associations" for a daemon that has sources; the list shown so far stays under a banner. */
+static void test_peers_error(void **state)
+{
+    (void)state;
+    static const char *const hosts[] = {"localhost"};
+    mon_model_init(M, hosts, 1);
+    five_peers(S);
+    S->n_peers = 0;
+    snprintf(S->peers_error, sizeof S->peers_error, "READSTAT: timeout");
+    mon_model_snapshot(M, 0, S, NOW);
+    struct mon_frame f = layout(80, 24);
+    check_frame(&f);
+    assert_string_equal(f.lines[2].text,
+                        "The associations could not be read (READSTAT: timeout). Retrying.");
+    five_peers(S);
+    mon_model_snapshot(M, 0, S, NOW + 1);
+    assert_int_equal(M->hosts[0].snap.n_peers, 5);
+    S->n_peers = 0;
+    snprintf(S->peers_error, sizeof S->peers_error, "READSTAT: timeout");
+    mon_model_snapshot(M, 0, S, NOW + 2);
+    assert_int_equal(M->hosts[0].state, MON_HOST_OK);
+    assert_int_equal(M->hosts[0].snap.n_peers, 5);
+    assert_string_equal(M->hosts[0].snap.peers[4].srcadr, S->peers[4].srcadr);
+    f = layout(80, 24);
+    check_frame(&f);
+    assert_string_equal(f.lines[2].text,
+                        "associations not read (READSTAT: timeout); showing them from before");
+    json_object *o = mon_model_json(M, NOW + 2);
+    const char *txt = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    assert_non_null(strstr(txt, "\"peers_error\":\"READSTAT: timeout\""));
+    json_object_put(o);
+    /* Some associations' variables lost: the others are shown, and the banner says so. */
+    five_peers(S);
+    S->n_peers = 3;
+    snprintf(S->peers_error, sizeof S->peers_error,
+             "READVAR of 2 of 5 associations: timeout (association 4)");
+    mon_model_snapshot(M, 0, S, NOW + 3);
+    assert_int_equal(M->hosts[0].snap.n_peers, 3);
+    f = layout(80, 24);
+    check_frame(&f);
+    assert_string_equal(f.lines[2].text,
+                        "some sources missing (READVAR of 2 of 5 associations: timeout "
+                        "(association 4))");
+    S->peers_error[0] = '\0';
+    five_peers(S);
+    mon_model_snapshot(M, 0, S, NOW + 4);
+    f = layout(80, 24);
+    assert_null(strstr(f.lines[2].text, "not read"));
+    assert_null(strstr(f.lines[2].text, "missing"));
+}
+
 static void test_json(void **state)
 {
     (void)state;
@@ -940,6 +992,7 @@ int main(void)
         cmocka_unit_test(test_layout_property),
         cmocka_unit_test(test_layout_mru_and_detail),
         cmocka_unit_test(test_empty_states),
+        cmocka_unit_test(test_peers_error),
         cmocka_unit_test(test_json),
         cmocka_unit_test(test_opts),
     };
