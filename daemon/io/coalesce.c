@@ -14,11 +14,11 @@ void coal_init(struct coalesce *c, int64_t max_ns)
 static void roll_window(struct coalesce *c, int64_t now_ns)
 {
     int64_t age = now_ns - c->window_start_ns;
-    if (age < COAL_WINDOW_NS && age >= 0)
+    if (age >= 0 && age < COAL_WINDOW_NS)
         return;
-    uint64_t rate = age >= 0 && age < 2 * (int64_t)COAL_WINDOW_NS
-                        ? (uint64_t)c->window_count * 1000000000ULL / (uint64_t)age
-                        : 0;
+    uint64_t rate = 0;
+    if (age >= COAL_WINDOW_NS && age < 2 * (int64_t)COAL_WINDOW_NS)
+        rate = (uint64_t)c->window_count * 1000000000ULL / (uint64_t)age;
     c->rate_per_s = rate > UINT32_MAX ? UINT32_MAX : (uint32_t)rate;
     c->window_start_ns = now_ns;
     c->window_count = 0;
