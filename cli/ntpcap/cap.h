@@ -35,6 +35,7 @@
 
 #include "ntk/addr.h"
 #include "ntk/ntime.h"
+#include "ntk/nts_ke.h"
 #include "ntk/pkt.h"
 
 /* Link-layer types handled (libpcap's DLT_ values). */
@@ -71,6 +72,7 @@ struct cap_pkt {
     bool ip_fragment;       /* first fragment of a larger IP datagram (decoded as captured) */
     /* CAP_NTSKE (TCP) */
     uint8_t tcp_flags; /* TCP flag bits (0x01 FIN, 0x02 SYN, 0x04 RST, 0x10 ACK) */
+    uint32_t tcp_seq;  /* TCP sequence number (for the NTS-KE stream reassembly) */
     char tls_sni[64];  /* server name of a TLS ClientHello in this segment, or "" */
     char tls_alpn[16]; /* its first ALPN protocol ("ntske/1"), or "" */
     /* NTP (every field from here to the end is reset by cap_decode_ntp) */
@@ -105,6 +107,41 @@ enum cap_xkind {
     CAP_X_SYMMETRIC,  /* mode 1 <-> 2 */
     CAP_X_CONTROL,    /* mode 6 */
     CAP_X_PRIVATE,    /* mode 7 */
+    CAP_X_NTSKE,      /* an NTS-KE TLS connection decrypted with a key log (cap_cfg.keylog):
+                         req / resp are its first client and last server segment */
+};
+
+/* What the records of an NTS-KE connection (RFC 8915 §4) said, decrypted with a TLS 1.3
+ * key log. Never holds a key or a cookie's bytes: only their sizes. */
+struct cap_ntske {
+    const char *status;    /* "ok" (both messages decoded), "no_client_hello", "not_tls13",
+                              "cipher_unsupported", "no_keys", "decrypt_failed",
+                              "key_update", "stream_overflow", "malformed_tls" or
+                              "incomplete" (static) */
+    uint16_t cipher_suite; /* from the ServerHello (0: not seen) */
+    char sni[64];          /* the ClientHello's server name, or "" */
+    char alpn[16];         /* its first ALPN protocol, or "" */
+    uint64_t records_c2s, records_s2c;    /* TLS records decrypted in each direction */
+    uint64_t retransmits;                 /* TCP segments that brought nothing new */
+    uint64_t out_of_order;                /* segments that arrived ahead of a gap */
+    size_t request_len, response_len;     /* bytes of each KE message (0: not complete) */
+    bool request;                         /* the client's message was complete and decoded */
+    const char *request_error;            /* else why lib/'s codec refused it, or NULL */
+    uint16_t req_aeads[NTK_KE_AEADS_MAX]; /* AEAD ids offered that ntpkit knows */
+    size_t n_req_aeads;
+    char req_server[NTK_KE_SERVER_MAX + 1]; /* Server Negotiation asked for, or "" */
+    int req_port;                           /* Port Negotiation asked for, or -1 */
+    bool response;                          /* the server's message was complete and decoded */
+    const char *response_error;             /* else why the codec refused it, or NULL */
+    int next_protocol;                      /* NTS Next Protocol chosen (0: NTPv4), or -1 */
+    int aead;                               /* AEAD chosen, or -1 */
+    int error_code;                         /* an Error record's code, or -1 */
+    int warning_code;                       /* a Warning record's code, or -1 */
+    size_t n_cookies;                       /* New Cookie records kept (at most 8) */
+    uint16_t cookie_lens[NTK_KE_COOKIES_MAX]; /* their sizes, bytes */
+    size_t cookies_dropped;                   /* cookies beyond the 8 */
+    char server[NTK_KE_SERVER_MAX + 1];       /* NTPv4 Server Negotiation, or "" */
+    int port;                                 /* NTPv4 Port Negotiation, or -1 */
 };
 
 /* A request and its response. Pointers valid during the callback only. */
@@ -118,6 +155,13 @@ struct cap_exch {
     double offset_pkt_s, delay_pkt_s; /* T1 from the request, T4 the response's capture */
     double offset_cap_s, delay_cap_s; /* T1 and T4 from the capture times */
     double server_s;                  /* T3 - T2 */
+    bool interleaved; /* CAP_X_CLIENT: paired in interleaved mode (RFC 9769 §2): the
+                         response's origin is the request's receive field (or the transmit of
+                         the request before it) and its transmit is T3 of the previous
+                         exchange, so the times are the previous exchange's: T1 and the
+                         capture times of that request and response, T2 its receive (the
+                         request's origin), T3 this response's transmit */
+    const struct cap_ntske *ntske; /* CAP_X_NTSKE: what the records said; NULL otherwise */
 };
 
 /* Severity of an anomaly (--fail-on). */
@@ -154,6 +198,10 @@ struct cap_flow {
     double offset_min_s, offset_med_s, offset_max_s, offset_last_s; /* offset_cap */
     double amplification; /* bytes_s2c / bytes_c2s (NAN when nothing was sent) */
     bool evicted;         /* reported because the table was full (still open) */
+    uint64_t interleaved; /* exchanges paired in interleaved mode (counted in exchanges) */
+    double loss;          /* requests without a reply / requests (NAN: no request) */
+    double jitter_s;      /* RMS of the differences between successive offset_cap values of the
+                             flow's exchanges (NAN: fewer than 2 exchanges) */
 };
 
 /* Where results go. Any callback may be NULL. */
@@ -167,11 +215,13 @@ struct cap_sink {
 
 /* Limits and thresholds. cap_cfg_default gives the values in brackets. */
 struct cap_cfg {
-    size_t max_flows;      /* flow table [65536] */
-    size_t max_pending;    /* requests waiting for a response [65536] */
-    double pair_timeout_s; /* a request unanswered this long is unmatched [5] */
-    double far_s;          /* server time this far from capture time: anomaly [10] */
-    double amplification;  /* a flow whose s2c/c2s bytes exceed this: anomaly [1] */
+    size_t max_flows;                /* flow table [65536] */
+    size_t max_pending;              /* requests waiting for a response [65536] */
+    double pair_timeout_s;           /* a request unanswered this long is unmatched [5] */
+    double far_s;                    /* server time this far from capture time: anomaly [10] */
+    double amplification;            /* a flow whose s2c/c2s bytes exceed this: anomaly [1] */
+    const struct cap_keylog *keylog; /* TLS 1.3 secrets to decrypt NTS-KE connections with
+                                        (cap_keylog.h; borrowed), or NULL [NULL] */
 };
 
 void cap_cfg_default(struct cap_cfg *c);
@@ -186,6 +236,7 @@ struct cap_stats {
 };
 
 struct cap;
+struct cap_keylog;
 
 /* A new analyzer (NULL when out of memory). sink is copied. */
 struct cap *cap_new(const struct cap_cfg *cfg, const struct cap_sink *sink);

@@ -12,6 +12,7 @@
 #include "cap_decode.h"
 #include "cap_flow.h"
 #include "cap_pair.h"
+#include "cap_tls.h"
 
 #include "ntk/ctl.h"
 #include "ntk/ntime.h"
@@ -25,6 +26,7 @@ struct cap {
     struct cap_flows flows;
     struct cap_pairs pairs;
     struct cap_anom_out ao;
+    struct cap_tls *tls; /* NTS-KE decryption (cfg.keylog set), or NULL */
 };
 
 /* Which side of an exchange a packet is. */
@@ -54,6 +56,28 @@ void cap_cfg_default(struct cap_cfg *c)
     c->pair_timeout_s = 5;
     c->far_s = 10;
     c->amplification = 1;
+    c->keylog = NULL;
+}
+
+/* An NTS-KE connection decrypted (cap_tls.c): reported as an exchange of its own kind. */
+static void ntske_done(void *ctx, const struct cap_ntske *k, const struct cap_pkt *first,
+                       const struct cap_pkt *last, size_t c2s, size_t s2c)
+{
+    struct cap *c = ctx;
+    struct cap_exch x;
+    memset(&x, 0, sizeof x);
+    x.kind = CAP_X_NTSKE;
+    x.req = first;
+    x.resp = last;
+    x.req_bytes = c2s;
+    x.resp_bytes = s2c;
+    x.rtt_cap_s = (double)(last->ts_sec - first->ts_sec) +
+                  ((double)last->ts_nsec - (double)first->ts_nsec) * 1e-9;
+    x.offset_pkt_s = x.delay_pkt_s = x.offset_cap_s = x.delay_cap_s = x.server_s = NAN;
+    x.ntske = k;
+    if (c->sink.exchange) {
+        c->sink.exchange(c->sink.ctx, &x);
+    }
 }
 
 struct cap *cap_new(const struct cap_cfg *cfg, const struct cap_sink *sink)
@@ -66,6 +90,10 @@ struct cap *cap_new(const struct cap_cfg *cfg, const struct cap_sink *sink)
     c->sink = *sink;
     c->ao.sink = &c->sink;
     c->ao.st = &c->st;
+    if (cfg->keylog != NULL && (c->tls = cap_tls_new(cfg->keylog, ntske_done, c)) == NULL) {
+        cap_destroy(c);
+        return NULL;
+    }
     if (cap_flows_init(&c->flows, cfg->max_flows) < 0 ||
         cap_pairs_init(&c->pairs, cfg->max_pending) < 0) {
         cap_destroy(c);
@@ -81,6 +109,7 @@ void cap_destroy(struct cap *c)
     }
     cap_flows_free(&c->flows);
     cap_pairs_free(&c->pairs);
+    cap_tls_free(c->tls);
     free(c);
 }
 
@@ -268,6 +297,11 @@ static void flow_count(struct cap *c, struct cur *k)
         e->m6_nonce = true;
     if (k->role == ROLE_REQ || (k->role == ROLE_SYM && k->c2s)) {
         e->f.requests++;
+        if (p->mode == NTK_MODE_CLIENT && p->decoded) {
+            e->req_xmt[1] = e->req_xmt[0];
+            e->req_xmt[0] = p->hdr.xmt.v;
+            e->req_rec = p->hdr.rec.v;
+        }
         if (p->mode == NTK_MODE_CLIENT || p->mode == NTK_MODE_SYM_ACTIVE) {
             if (e->last_req_s > 0) {
                 cap_ring_push(&e->poll, k->t - e->last_req_s);
@@ -342,6 +376,22 @@ static void check_client(struct cap *c, struct cur *k)
     }
 }
 
+/* A server response that answers the client's newest request in interleaved mode: its
+ * origin is not that request's transmit but the request's receive field (RFC 9769 §2: the
+ * client's receive time of the previous reply), or the transmit of the request before it
+ * (the rule of NTP Classic's and NTPsec's interleaved on-wire protocol); and its transmit
+ * timestamp, the previous reply's, is earlier than its receive timestamp (which keeps a late
+ * or replayed basic reply to an older request out). */
+static bool looks_interleaved(const struct cap_flow_ent *e, const struct cap_pkt *p)
+{
+    uint64_t org = p->hdr.org.v;
+    return e != NULL && p->mode == NTK_MODE_SERVER && p->decoded && p->kiss[0] == '\0' &&
+           org != 0 && e->req_xmt[0] != 0 && org != e->req_xmt[0] &&
+           !ntk_ts_is_zero(p->hdr.rec) && ntk_ts_diff(p->hdr.xmt, p->hdr.rec).v < 0 &&
+           ((e->req_rec != 0 && org == e->req_rec) ||
+            (e->req_xmt[1] != 0 && org == e->req_xmt[1]));
+}
+
 /* Checks of a packet a server (or peer) sent: k->c2s is false. */
 static void check_server(struct cap *c, struct cur *k)
 {
@@ -360,7 +410,7 @@ static void check_server(struct cap *c, struct cur *k)
              (unsigned)h->stratum);
     }
     if (!ntk_ts_is_zero(h->rec) && !ntk_ts_is_zero(h->xmt) &&
-        ntk_ts_diff(h->xmt, h->rec).v < 0) {
+        ntk_ts_diff(h->xmt, h->rec).v < 0 && !looks_interleaved(k->fl, p)) {
         emit(c, k, CAP_A_T3_BEFORE_T2, "T3 - T2 = %.9f s",
              ntk_dur_to_s(ntk_ts_diff(h->xmt, h->rec)));
     }
@@ -446,6 +496,45 @@ static void exch_times(struct cap_exch *x, const struct cap_pkt *q, const struct
     x->delay_cap_s = ntk_dur_to_s(ntk_ts_diff(t4, c1)) - srv;
 }
 
+/* Interleaved (RFC 9769 §2): the response carries T3 of the previous exchange, whose T1,
+ * T2 and capture times the flow kept; T2 is also the request's origin. */
+static void exch_times_il(struct cap_exch *x, const struct cap_pkt *q, const struct cap_pkt *r,
+                          const struct cap_flow_ent *fl)
+{
+    x->offset_pkt_s = x->delay_pkt_s = x->offset_cap_s = x->delay_cap_s = x->server_s = NAN;
+    ntk_ts t2 = q->hdr.org, t3 = r->hdr.xmt;
+    if (ntk_ts_is_zero(t2) && fl != NULL && fl->have_prev) {
+        t2.v = fl->prev_t2;
+    }
+    if (ntk_ts_is_zero(t2) || ntk_ts_is_zero(t3)) {
+        return;
+    }
+    double srv = ntk_dur_to_s(ntk_ts_diff(t3, t2));
+    x->server_s = srv;
+    if (fl == NULL || !fl->have_prev) {
+        return;
+    }
+    ntk_ts t1 = {fl->prev_t1}, c1 = {fl->prev_c1}, c4 = {fl->prev_c4};
+    double back = ntk_dur_to_s(ntk_ts_diff(t3, c4));
+    if (!ntk_ts_is_zero(t1)) {
+        x->offset_pkt_s = (ntk_dur_to_s(ntk_ts_diff(t2, t1)) + back) / 2;
+        x->delay_pkt_s = ntk_dur_to_s(ntk_ts_diff(c4, t1)) - srv;
+    }
+    x->offset_cap_s = (ntk_dur_to_s(ntk_ts_diff(t2, c1)) + back) / 2;
+    x->delay_cap_s = ntk_dur_to_s(ntk_ts_diff(c4, c1)) - srv;
+}
+
+/* Remembers a client exchange for the interleaved one that may follow. */
+static void keep_prev(struct cap_flow_ent *fl, const struct cap_pkt *q,
+                      const struct cap_pkt *r)
+{
+    fl->have_prev = true;
+    fl->prev_t1 = q->hdr.xmt.v;
+    fl->prev_t2 = r->hdr.rec.v;
+    fl->prev_c1 = cap_ts(q).v;
+    fl->prev_c4 = cap_ts(r).v;
+}
+
 static void minmax(double v, double *mn, double *mx, double *last)
 {
     if (isnan(*mn) || v < *mn) {
@@ -459,7 +548,7 @@ static void minmax(double v, double *mn, double *mx, double *last)
 
 /* Reports the exchange of e answered by r (the last response datagram). */
 static void exchange(struct cap *c, struct cap_pend *e, const struct cap_pkt *r,
-                     struct cap_flow_ent *fl)
+                     struct cap_flow_ent *fl, bool il)
 {
     struct cap_exch x;
     memset(&x, 0, sizeof x);
@@ -471,10 +560,22 @@ static void exchange(struct cap *c, struct cap_pend *e, const struct cap_pkt *r,
     x.resp_frags = e->resp_frags;
     x.rtt_cap_s = (double)(r->ts_sec - e->req.ts_sec) +
                   ((double)r->ts_nsec - (double)e->req.ts_nsec) * 1e-9;
-    exch_times(&x, &e->req, r);
+    x.interleaved = il;
+    if (il) {
+        exch_times_il(&x, &e->req, r, fl);
+    } else {
+        exch_times(&x, &e->req, r);
+    }
     c->st.exchanges++;
     if (fl) {
         fl->f.exchanges++;
+        fl->f.interleaved += il;
+        if (x.kind == CAP_X_CLIENT && r->mode == NTK_MODE_SERVER && r->decoded) {
+            keep_prev(fl, &e->req, r);
+        }
+        if (!isnan(x.offset_cap_s)) {
+            cap_flow_offset(fl, x.offset_cap_s);
+        }
         if (!isnan(x.delay_cap_s)) {
             cap_ring_push(&fl->delay, x.delay_cap_s);
             minmax(x.delay_cap_s, &fl->f.delay_min_s, &fl->f.delay_max_s, &fl->f.delay_last_s);
@@ -494,7 +595,7 @@ static void unanswered(struct cap *c, struct cap_pend *e)
     struct cap_flow_ent *fl = cap_flows_find(&c->flows, &e->req.src, &e->req.dst);
     if (e->resp_frags > 0) {
         struct cap_pkt r = e->resp;
-        exchange(c, e, &r, fl);
+        exchange(c, e, &r, fl, false);
         return;
     }
     c->st.unmatched_req++;
@@ -612,6 +713,11 @@ static void response(struct cap *c, struct cur *k)
         e = cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_PRIVATE,
                            (uint64_t)p->m7_impl << 8 | p->m7_reqcode);
     }
+    bool il = false;
+    if (!e && looks_interleaved(k->fl, p) && !k->dup) {
+        e = cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_CLIENT, k->fl->req_xmt[0]);
+        il = e != NULL;
+    }
     if (!e) {
         orphan(c, k);
         return;
@@ -638,7 +744,7 @@ static void response(struct cap *c, struct cur *k)
                  (unsigned long long)e->req.frame);
         }
     }
-    exchange(c, e, p, k->fl);
+    exchange(c, e, p, k->fl, il);
     cap_pairs_remove(&c->pairs, e);
 }
 
@@ -653,7 +759,7 @@ static void symmetric(struct cap *c, struct cur *k)
     if (e) {
         e->resp_frags = 1;
         e->resp_bytes = p->payload_len;
-        exchange(c, e, p, k->fl);
+        exchange(c, e, p, k->fl, false);
         cap_pairs_remove(&c->pairs, e);
     }
     add_request(c, p, CAP_X_SYMMETRIC, p->hdr.xmt.v);
@@ -718,6 +824,8 @@ enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t cap
     }
     if (w == CAP_NTP) {
         handle_ntp(c, &p, &d);
+    } else if (c->tls != NULL) {
+        cap_tls_feed(c->tls, &p, d.payload, d.payload_len);
     }
     return w;
 }
@@ -730,6 +838,9 @@ void cap_finish(struct cap *c)
         cap_pairs_remove(&c->pairs, e);
     }
     cap_flows_each(&c->flows, report_flow, c);
+    if (c->tls != NULL) {
+        cap_tls_finish(c->tls);
+    }
 }
 
 const struct cap_stats *cap_stats(const struct cap *c)

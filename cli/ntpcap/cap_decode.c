@@ -280,7 +280,8 @@ static int decode_tcp(struct ntk_rd *r, const struct l4 *o, struct cap_pkt *p,
     }
     uint16_t sp = ntk_rd_be16(r);
     uint16_t dp = ntk_rd_be16(r);
-    ntk_rd_skip(r, 8); /* sequence and acknowledgment numbers */
+    uint32_t seq = ntk_rd_be32(r);
+    ntk_rd_skip(r, 4); /* acknowledgment number */
     size_t off = (size_t)(ntk_rd_u8(r) >> 4) * 4;
     uint8_t flags = ntk_rd_u8(r);
     ntk_rd_skip(r, 6);
@@ -303,6 +304,7 @@ static int decode_tcp(struct ntk_rd *r, const struct l4 *o, struct cap_pkt *p,
     p->payload_truncated = have < data;
     p->ip_fragment = o->frag_first;
     p->tcp_flags = flags;
+    p->tcp_seq = seq;
     if (have > 0) {
         (void)cap_decode_tls_hello(d->payload, have, p->tls_sni, sizeof p->tls_sni,
                                    p->tls_alpn, sizeof p->tls_alpn);

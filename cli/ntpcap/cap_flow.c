@@ -228,4 +228,17 @@ void cap_flow_finalize(struct cap_flow_ent *e)
     e->f.amplification =
         e->f.bytes_c2s ? (double)e->f.bytes_s2c / (double)e->f.bytes_c2s : NAN;
     e->f.auth = auth[e->auth_seen & 7];
+    e->f.loss = e->f.requests ? (double)e->f.unmatched_req / (double)e->f.requests : NAN;
+    e->f.jitter_s = e->jit_n ? sqrt(e->jit_sum2 / (double)e->jit_n) : NAN;
+}
+
+void cap_flow_offset(struct cap_flow_ent *e, double offset_s)
+{
+    if (e->have_off) {
+        double d = offset_s - e->last_off;
+        e->jit_sum2 += d * d;
+        e->jit_n++;
+    }
+    e->have_off = true;
+    e->last_off = offset_s;
 }

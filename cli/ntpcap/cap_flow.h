@@ -42,6 +42,16 @@ struct cap_flow_ent {
     bool m6_nonce;           /* the client used a mode-6 nonce: it proved its address */
     bool reflect_reported;   /* CAP_A_REFLECTION already reported */
     struct cap_anom_lim lim; /* rate limit of this flow's anomalies */
+    /* Interleaved mode (RFC 9769 §2): the client's last two requests and last exchange. */
+    uint64_t req_xmt[2]; /* transmit fields of the last two mode-3 requests ([0] newest) */
+    uint64_t req_rec;    /* receive field of the newest (its T4 of the previous reply) */
+    bool have_prev;      /* prev_* hold the last client exchange */
+    uint64_t prev_t1, prev_t2, prev_c1, prev_c4; /* its T1, T2 and capture times (NTP) */
+    /* Jitter: successive offset_cap differences. */
+    bool have_off;   /* last_off is set */
+    double last_off; /* offset_cap of the last exchange, s */
+    double jit_sum2; /* sum of squared differences, s^2 */
+    uint64_t jit_n;  /* differences summed */
 };
 
 /* Called for a flow leaving the table (eviction) or reported at the end. */
@@ -85,7 +95,12 @@ void cap_ring_push(struct cap_ring *r, double v);
  * count). */
 double cap_ring_median(const struct cap_ring *r);
 
-/* Fills the derived fields of e->f (medians, poll, amplification, auth) from e's state. */
+/* Adds an exchange's offset_cap (s) to e's jitter: the RMS of the differences between
+ * successive values, over the whole flow. */
+void cap_flow_offset(struct cap_flow_ent *e, double offset_s);
+
+/* Fills the derived fields of e->f (medians, poll, amplification, auth, loss = unmatched
+ * requests / requests, jitter) from e's state. */
 void cap_flow_finalize(struct cap_flow_ent *e);
 
 #endif /* NTK_CAP_FLOW_H */

@@ -36,6 +36,8 @@ static const char usage_text[] =
     "      --immediate-mode    live: deliver each frame at once (no buffering)\n"
     "  -Z USER                 live: drop privileges to USER after opening (default ntpcap\n"
     "                          if it exists, else nobody; -Z root keeps root)\n"
+    "      --tls-keylog=FILE   decrypt NTS-KE (TLS 1.3) with the secrets of FILE (NSS key\n"
+    "                          log format, as SSLKEYLOGFILE makes clients write it)\n"
     "Output:\n"
     "      --json              JSON Lines (schema ntpkit.ntpcap/1)\n"
     "      --csv[=flows]       CSV, one row per exchange (or per flow with --csv flows)\n"
@@ -61,6 +63,7 @@ enum {
     OPT_SUMMARY,
     OPT_FAIL_ON,
     OPT_LIST_ANOM,
+    OPT_TLS_KEYLOG,
 };
 
 static const struct option long_opts[] = {
@@ -74,6 +77,7 @@ static const struct option long_opts[] = {
     {"summary", no_argument, NULL, OPT_SUMMARY},
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"list-anomalies", no_argument, NULL, OPT_LIST_ANOM},
+    {"tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG},
     {NULL, 0, NULL, 0},
 };
 
@@ -217,6 +221,9 @@ static int parse_one(int c, int argc, char **argv, struct cap_opts *o, FILE *out
         return o->fail_on < 0 ? bad_value("--fail-on", optarg) : 0;
     case OPT_LIST_ANOM:
         o->list_anomalies = true;
+        return 0;
+    case OPT_TLS_KEYLOG:
+        o->tls_keylog = optarg;
         return 0;
     case 'h':
         fputs(usage_text, out);

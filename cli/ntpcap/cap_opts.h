@@ -43,6 +43,8 @@ struct cap_opts {
     bool quiet;              /* -q: no per-exchange lines in the report */
     int verbose;             /* -v (repeatable): packet lines */
     bool list_anomalies;     /* --list-anomalies */
+    const char *tls_keylog;  /* --tls-keylog FILE: NTS-KE secrets (never SSLKEYLOGFILE's
+                                value implicitly), or NULL */
     char *filter;            /* the BPF expression (the words after the options joined, or
                                 the default); heap, freed by cap_opts_free */
 };

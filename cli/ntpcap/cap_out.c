@@ -73,6 +73,8 @@ static const char *kind_name(enum cap_xkind k)
         return "symmetric";
     case CAP_X_CONTROL:
         return "control";
+    case CAP_X_NTSKE:
+        return "nts_ke";
     default:
         return "private";
     }
@@ -645,8 +647,154 @@ static void jexch_ctl(json_object *j, const struct cap_exch *x)
     jintk(j, "priv_items", r->m7_items, c7);
 }
 
+static const char *suite_name(uint16_t s)
+{
+    switch (s) {
+    case 0x1301:
+        return "TLS_AES_128_GCM_SHA256";
+    case 0x1302:
+        return "TLS_AES_256_GCM_SHA384";
+    case 0x1303:
+        return "TLS_CHACHA20_POLY1305_SHA256";
+    default:
+        return NULL;
+    }
+}
+
+static json_object *jints(const uint16_t *v, size_t n)
+{
+    json_object *a = json_object_new_array();
+    for (size_t i = 0; a != NULL && i < n; i++) {
+        json_object_array_add(a, json_object_new_int(v[i]));
+    }
+    return a;
+}
+
+/* The nts_ke object of an NTS-KE exchange (ntpcap(1) JSON OUTPUT): sizes, never bytes. */
+static json_object *json_ntske_obj(const struct cap_ntske *k)
+{
+    json_object *j = json_object_new_object();
+    if (j == NULL) {
+        return NULL;
+    }
+    jstr(j, "status", k->status);
+    jintk(j, "cipher_suite", k->cipher_suite, k->cipher_suite != 0);
+    jstr(j, "cipher_suite_name", suite_name(k->cipher_suite));
+    jstr(j, "sni", k->sni[0] != '\0' ? k->sni : NULL);
+    jstr(j, "alpn", k->alpn[0] != '\0' ? k->alpn : NULL);
+    juint(j, "records_c2s", k->records_c2s);
+    juint(j, "records_s2c", k->records_s2c);
+    juint(j, "tcp_retransmits", k->retransmits);
+    juint(j, "tcp_out_of_order", k->out_of_order);
+    jintk(j, "request_length", (long long)k->request_len, k->request_len > 0);
+    jintk(j, "response_length", (long long)k->response_len, k->response_len > 0);
+    jbool(j, "request_decoded", k->request);
+    jstr(j, "request_error", k->request_error);
+    jput(j, "request_aeads", k->request ? jints(k->req_aeads, k->n_req_aeads) : NULL);
+    jstr(j, "request_server", k->req_server[0] != '\0' ? k->req_server : NULL);
+    jintk(j, "request_port", k->req_port, k->req_port >= 0);
+    jbool(j, "response_decoded", k->response);
+    jstr(j, "response_error", k->response_error);
+    jintk(j, "next_protocol", k->next_protocol, k->next_protocol >= 0);
+    jintk(j, "aead", k->aead, k->aead >= 0);
+    jintk(j, "error", k->error_code, k->error_code >= 0);
+    jstr(j, "error_name",
+         k->error_code >= 0 ? ntk_ke_error_name((uint16_t)k->error_code) : NULL);
+    jintk(j, "warning", k->warning_code, k->warning_code >= 0);
+    juint(j, "cookies", k->n_cookies + k->cookies_dropped);
+    jput(j, "cookie_sizes", jints(k->cookie_lens, k->n_cookies));
+    jstr(j, "server", k->server[0] != '\0' ? k->server : NULL);
+    jintk(j, "port", k->port, k->port >= 0);
+    return j;
+}
+
+static void json_ntske(struct cap_out *o, const struct cap_exch *x)
+{
+    const struct cap_pkt *q = x->req, *r = x->resp;
+    json_object *j = jnew("exchange");
+    jstr(j, "kind", kind_name(x->kind));
+    juint(j, "request_frame", q->frame);
+    juint(j, "response_frame", r->frame);
+    jtime(j, "request_time", q->ts_sec, q->ts_nsec);
+    jtime(j, "response_time", r->ts_sec, r->ts_nsec);
+    bool c2s = q->dst.port == 4460;
+    jaddr(j, "client", "client_port", c2s ? &q->src : &q->dst);
+    jaddr(j, "server", "server_port", c2s ? &q->dst : &q->src);
+    juint(j, "request_bytes", x->req_bytes);
+    juint(j, "response_bytes", x->resp_bytes);
+    jsecs(j, "rtt_s", x->rtt_cap_s);
+    jput(j, "nts_ke", json_ntske_obj(x->ntske));
+    jemit(o, j);
+}
+
+static void human_ntske(struct cap_out *o, const struct cap_exch *x)
+{
+    const struct cap_pkt *q = x->req;
+    const struct cap_ntske *k = x->ntske;
+    char text[768];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, text, sizeof text);
+    put_tod(&sb, q->ts_sec, q->ts_nsec);
+    ntk_sb_putc(&sb, ' ');
+    bool c2s = q->dst.port == 4460;
+    put_endpoint(&sb, c2s ? &q->src : &q->dst);
+    ntk_sb_puts(&sb, " > ");
+    put_endpoint(&sb, c2s ? &q->dst : &q->src);
+    ntk_sb_printf(&sb, ": NTS-KE %s", k->status);
+    const char *suite = suite_name(k->cipher_suite);
+    if (suite != NULL) {
+        ntk_sb_printf(&sb, " %s", suite);
+    }
+    ntk_sb_printf(&sb, ", %llu/%llu records", (unsigned long long)k->records_c2s,
+                  (unsigned long long)k->records_s2c);
+    if (k->request_error != NULL) {
+        ntk_sb_printf(&sb, ", request refused: %s", k->request_error);
+    }
+    if (k->error_code >= 0) {
+        ntk_sb_printf(&sb, ", error %d (%s)", k->error_code,
+                      ntk_ke_error_name((uint16_t)k->error_code));
+    }
+    if (k->warning_code >= 0) {
+        ntk_sb_printf(&sb, ", warning %d", k->warning_code);
+    }
+    if (k->response_error != NULL) {
+        ntk_sb_printf(&sb, ", response refused: %s", k->response_error);
+    }
+    if (k->next_protocol >= 0) {
+        ntk_sb_printf(&sb, ", next protocol %d, AEAD %d", k->next_protocol, k->aead);
+    }
+    if (k->response) {
+        size_t lo = SIZE_MAX, hi = 0;
+        for (size_t i = 0; i < k->n_cookies; i++) {
+            lo = k->cookie_lens[i] < lo ? k->cookie_lens[i] : lo;
+            hi = k->cookie_lens[i] > hi ? k->cookie_lens[i] : hi;
+        }
+        ntk_sb_printf(&sb, ", %zu cookies", k->n_cookies + k->cookies_dropped);
+        if (k->n_cookies > 0 && lo == hi) {
+            ntk_sb_printf(&sb, " of %zu B", lo);
+        } else if (k->n_cookies > 0) {
+            ntk_sb_printf(&sb, " of %zu-%zu B", lo, hi);
+        }
+    }
+    if (k->server[0] != '\0') {
+        ntk_sb_printf(&sb, ", server %s", k->server);
+    }
+    if (k->port >= 0) {
+        ntk_sb_printf(&sb, ", port %d", k->port);
+    }
+    if (k->retransmits + k->out_of_order > 0) {
+        ntk_sb_printf(&sb, ", TCP %llu retransmitted / %llu out of order",
+                      (unsigned long long)k->retransmits, (unsigned long long)k->out_of_order);
+    }
+    emit_line(o, &sb);
+}
+
 static void json_exchange(struct cap_out *o, const struct cap_exch *x)
 {
+    if (x->ntske != NULL) {
+        json_ntske(o, x);
+        return;
+    }
     const struct cap_pkt *q = x->req, *r = x->resp;
     bool hdr = r->mode >= 1 && r->mode <= 5;
     char buf[16];
@@ -676,11 +824,16 @@ static void json_exchange(struct cap_out *o, const struct cap_exch *x)
     jratio(j, "amplification", ratio((double)x->resp_bytes, (double)x->req_bytes));
     jexch_times(j, x);
     jexch_ctl(j, x);
+    jbool(j, "interleaved", x->interleaved);
     jemit(o, j);
 }
 
 static void human_exchange(struct cap_out *o, const struct cap_exch *x)
 {
+    if (x->ntske != NULL) {
+        human_ntske(o, x);
+        return;
+    }
     const struct cap_pkt *q = x->req, *r = x->resp;
     char text[768], buf[16];
     struct ntk_sb sb;
@@ -716,6 +869,9 @@ static void human_exchange(struct cap_out *o, const struct cap_exch *x)
     ntk_sb_puts(&sb, " B");
     if (x->resp_frags > 1) {
         ntk_sb_printf(&sb, " in %u datagrams", x->resp_frags);
+    }
+    if (x->interleaved) {
+        ntk_sb_puts(&sb, ", interleaved");
     }
     put_secs(&sb, ", rtt", x->rtt_cap_s, false);
     put_secs(&sb, ", offset_cap", x->offset_cap_s, true);
@@ -835,6 +991,9 @@ static void on_exchange(void *ctx, const struct cap_exch *x)
         json_exchange(o, x);
         break;
     case CAP_FMT_CSV:
+        if (x->ntske != NULL) {
+            break; /* NTS-KE connections have no NTP columns: JSON and the report only */
+        }
         csv_header(o, csv_exchange_header);
         csv_exchange(o, x);
         break;
@@ -938,7 +1097,9 @@ static void json_flow(struct cap_out *o, const struct cap_flow *f)
     juint(j, "exchanges", f->exchanges);
     juint(j, "unmatched_requests", f->unmatched_req);
     juint(j, "unmatched_responses", f->unmatched_resp);
-    jratio(j, "loss_ratio", ratio((double)f->unmatched_req, (double)f->requests));
+    jratio(j, "loss_ratio", f->loss);
+    jsecs(j, "jitter_s", f->jitter_s);
+    juint(j, "interleaved", f->interleaved);
     jratio(j, "request_rate_hz", span > 0 ? (double)f->requests / span : NAN);
     juint(j, "kods", f->kods);
     jstr(j, "auth", f->auth);
@@ -965,7 +1126,7 @@ static const char csv_flow_header[] =
     "bytes_c2s,bytes_s2c,modes,versions,requests,responses,exchanges,unmatched_requests,"
     "unmatched_responses,kods,auth,stratum_changes,refid_changes,leap_changes,poll_s,"
     "delay_min_s,delay_med_s,delay_max_s,delay_last_s,offset_min_s,offset_med_s,"
-    "offset_max_s,offset_last_s,amplification,evicted\n";
+    "offset_max_s,offset_last_s,amplification,evicted,loss,jitter_s,interleaved\n";
 
 /* The set bits as "3 4" (a CSV cell). */
 static void csv_bits(struct ntk_sb *sb, uint32_t bits)
@@ -1012,6 +1173,9 @@ static void csv_flow(struct cap_out *o, const struct cap_flow *f)
         csv_num(&sb, nums[i]);
     }
     csv_text(&sb, f->evicted ? "true" : "false");
+    csv_num(&sb, f->loss);
+    csv_num(&sb, f->jitter_s);
+    csv_uint(&sb, f->interleaved);
     /* Row built with a leading comma per cell: drop the first one. */
     const char *row = ntk_sb_str(&sb);
     fputs(row + 1, o->cfg.f);
@@ -1022,8 +1186,8 @@ static void human_flow(struct cap_out *o, const struct cap_flow *f)
 {
     if (!o->flows_header) {
         fprintf(o->cfg.f, "\nFlows (client > server: packets c>s/s>c, bytes c>s/s>c, "
-                          "exchanges, unmatched req/resp, poll, delay med, offset_cap med, "
-                          "auth, amplification):\n");
+                          "exchanges, unmatched req/resp, loss, poll, delay med, offset_cap "
+                          "med, jitter, auth, amplification):\n");
         o->flows_header = true;
     }
     char text[768];
@@ -1038,9 +1202,16 @@ static void human_flow(struct cap_out *o, const struct cap_flow *f)
                   (unsigned long long)f->bytes_c2s, (unsigned long long)f->bytes_s2c,
                   (unsigned long long)f->exchanges, (unsigned long long)f->unmatched_req,
                   (unsigned long long)f->unmatched_resp);
+    if (isfinite(f->loss)) {
+        ntk_sb_printf(&sb, ", loss %.1f%%", f->loss * 100);
+    }
     put_secs(&sb, ", poll", f->poll_s, false);
     put_secs(&sb, ", delay", f->delay_med_s, false);
     put_secs(&sb, ", offset", f->offset_med_s, true);
+    put_secs(&sb, ", jitter", f->jitter_s, false);
+    if (f->interleaved > 0) {
+        ntk_sb_printf(&sb, ", %llu interleaved", (unsigned long long)f->interleaved);
+    }
     ntk_sb_printf(&sb, ", auth %s", f->auth != NULL ? f->auth : "none");
     if (isfinite(f->amplification)) {
         ntk_sb_printf(&sb, ", x%.2f", f->amplification);

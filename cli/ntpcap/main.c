@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* ntpcap: analyze NTP traffic from a capture file or a live interface. */
+#include <errno.h> /* sandbox */
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h> /* sandbox */
 
 #include "cap.h"
 #include "cap_io.h"
+#include "cap_keylog.h"
 #include "cap_opts.h"
 #include "cap_out.h"
 #include "cli_log.h"
@@ -48,6 +51,21 @@ static int run(const struct cap_opts *opts)
     struct cap_sink sink;
     struct cap_cfg cfg;
     cap_cfg_default(&cfg);
+    struct cap_keylog kl;
+    memset(&kl, 0, sizeof kl);
+    if (opts->tls_keylog != NULL) {
+        char err[256];
+        if (cap_keylog_load(&kl, opts->tls_keylog, err, sizeof err) != 0) {
+            cli_err("--tls-keylog %s", err);
+            cap_out_free(out);
+            return CAP_EXIT_ERROR;
+        }
+        if (kl.bad > 0) {
+            cli_err("warning: --tls-keylog %s: %zu malformed lines skipped", opts->tls_keylog,
+                    kl.bad);
+        }
+        cfg.keylog = &kl;
+    }
     struct cap *c = NULL;
     if (out != NULL) {
         cap_out_sink(out, &sink);
@@ -56,6 +74,7 @@ static int run(const struct cap_opts *opts)
     if (c == NULL) {
         cli_err("out of memory");
         cap_out_free(out);
+        cap_keylog_free(&kl);
         return CAP_EXIT_ERROR;
     }
     struct cap_io_info info;
@@ -67,6 +86,7 @@ static int run(const struct cap_opts *opts)
     int status = rc != 0 ? CAP_EXIT_ERROR : cap_out_status(out);
     cap_destroy(c);
     cap_out_free(out);
+    cap_keylog_free(&kl);
     if (fflush(stdout) != 0 && status == CAP_EXIT_OK) {
         cli_err("writing the output failed");
         status = CAP_EXIT_ERROR;
@@ -85,6 +105,13 @@ int main(int argc, char **argv)
     if (rc != 0) {
         cap_opts_free(&opts);
         return CAP_EXIT_USAGE;
+    }
+    /* sandbox: no execve from here on may gain privileges (files are read as whoever runs
+     * ntpcap; live captures drop to -Z and clear every capability as well). */
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1L, 0L, 0L, 0L) != 0) {
+        cli_err("PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+        cap_opts_free(&opts);
+        return CAP_EXIT_ERROR;
     }
     catch_signals();
     int status = run(&opts);

@@ -4,6 +4,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdarg.h>
 #include <string.h>
@@ -212,6 +215,47 @@ static int apply_suites(SSL_CTX *ctx, const struct tls_server_cfg *c, char *err,
     return 0;
 }
 
+/* ---- TLS key logging (a debugging aid; ntpcap --tls-keylog reads the file) ----
+ * When the SSLKEYLOGFILE environment variable names a file, every TLS 1.3 secret of every
+ * connection is appended to it in the NSS key log format, as curl, Firefox and GnuTLS do:
+ * whoever reads that file can decrypt the NTS-KE exchanges and derive the NTS keys. The
+ * file is opened once (mode 0600, append), and a line on stderr says key logging is on. */
+static FILE *g_keylog;
+
+static void keylog_line(const SSL *ssl, const char *line)
+{
+    (void)ssl;
+    if (g_keylog != NULL) {
+        fputs(line, g_keylog);
+        fputc('\n', g_keylog);
+        fflush(g_keylog);
+    }
+}
+
+static void keylog_setup(SSL_CTX *ctx)
+{
+    const char *path = getenv("SSLKEYLOGFILE");
+    if (path == NULL || path[0] == '\0')
+        return;
+    if (g_keylog == NULL) {
+        int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        g_keylog = fd >= 0 ? fdopen(fd, "a") : NULL;
+        if (g_keylog == NULL) {
+            if (fd >= 0)
+                close(fd);
+            fprintf(stderr, "warning: SSLKEYLOGFILE %s: %s (TLS key logging off)\n", path,
+                    strerror(errno));
+            return;
+        }
+        /* stderr, not the daemon's log: this library also serves ntpdig and the exporter. */
+        fprintf(stderr,
+                "warning: TLS key logging ON: SSLKEYLOGFILE=%s receives every TLS secret "
+                "(debug only)\n",
+                path);
+    }
+    SSL_CTX_set_keylog_callback(ctx, keylog_line);
+}
+
 SSL_CTX *tls_server_ctx(const struct tls_server_cfg *c, char *err, size_t cap)
 {
     if (check_version("mintls", c->mintls, err, cap) != 0 ||
@@ -234,6 +278,7 @@ SSL_CTX *tls_server_ctx(const struct tls_server_cfg *c, char *err, size_t cap)
     SSL_CTX_set_client_hello_cb(ctx, hello_check, NULL);
     SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);
+    keylog_setup(ctx);
     return ctx;
 bad:
     SSL_CTX_free(ctx);
@@ -300,6 +345,7 @@ SSL_CTX *tls_client_ctx(const char *ca_file, bool noval, char *err, size_t cap)
     if (g_leaf_idx < 0)
         g_leaf_idx = SSL_get_ex_new_index(0, NULL, NULL, NULL, free_leaf);
     SSL_CTX_set_verify(ctx, noval ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, keep_leaf);
+    keylog_setup(ctx);
     return ctx;
 bad:
     SSL_CTX_free(ctx);

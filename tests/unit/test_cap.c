@@ -695,6 +695,147 @@ static void offsets_exact(void **state)
     t_free(&t);
 }
 
+/* Interleaved mode (RFC 9769 §2): the second request carries the first reply's T2 as origin
+ * and its own receive time of that reply; the reply echoes that receive field as origin and
+ * carries the first reply's precise T3. Then the other rule: a reply whose origin is the
+ * transmit of the request before last. Both pair with the newest request, flagged, with the
+ * previous exchange's times, and without t3_before_t2 / origin_bogus findings. */
+static void interleaved(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 16, 16);
+    struct ntk_addr cl = v4(10, 0, 0, 1, 40000), sv = v4(10, 0, 0, 2, 123);
+    uint8_t b[FRAME_MAX];
+    struct ntp q1 = {.mode = 3, .xmt = at(0.25)};
+    feed_at(&t, &cl, &sv, b, ntp(b, &q1), 0.0);
+    struct ntp r1 = {
+        .mode = 4, .stratum = 2, .org = at(0.25), .rec = at(1.5), .xmt = at(1.625)};
+    feed_at(&t, &sv, &cl, b, ntp(b, &r1), 0.5);
+    assert_int_equal(t.r.exchanges, 1);
+    assert_false(t.r.last.interleaved);
+    struct ntp q2 = {.mode = 3, .org = at(1.5), .rec = at(0.5), .xmt = at(16.25)};
+    feed_at(&t, &cl, &sv, b, ntp(b, &q2), 16.0);
+    struct ntp r2 = {
+        .mode = 4, .stratum = 2, .org = at(0.5), .rec = at(17.5), .xmt = at(1.6875)};
+    feed_at(&t, &sv, &cl, b, ntp(b, &r2), 16.5);
+    assert_int_equal(t.r.exchanges, 2);
+    const struct cap_exch *x = &t.r.last;
+    assert_int_equal(x->kind, CAP_X_CLIENT);
+    assert_true(x->interleaved);
+    assert_int_equal(t.r.last_req.frame, 3);
+    assert_int_equal(t.r.last_resp.frame, 4);
+    assert_true(x->server_s == 0.1875);
+    assert_true(x->offset_pkt_s == 1.21875);
+    assert_true(x->delay_pkt_s == 0.0625);
+    assert_true(x->offset_cap_s == 1.34375);
+    assert_true(x->delay_cap_s == 0.3125);
+    assert_true(x->rtt_cap_s == 0.5);
+    /* The rule of the request before last. */
+    struct ntp q3 = {.mode = 3, .org = at(17.5), .rec = at(16.5), .xmt = at(32.25)};
+    feed_at(&t, &cl, &sv, b, ntp(b, &q3), 32.0);
+    struct ntp r3 = {
+        .mode = 4, .stratum = 2, .org = at(16.25), .rec = at(33.5), .xmt = at(17.625)};
+    feed_at(&t, &sv, &cl, b, ntp(b, &r3), 32.5);
+    assert_int_equal(t.r.exchanges, 3);
+    assert_true(x->interleaved);
+    assert_int_equal(t.r.last_req.frame, 5);
+    assert_true(x->server_s == 0.125);
+    assert_true(x->offset_pkt_s == 1.1875);
+    assert_true(x->offset_cap_s == 1.3125);
+    assert_true(x->delay_cap_s == 0.375);
+    /* A reply whose origin matches nothing stays unmatched. */
+    struct ntp r4 = {
+        .mode = 4, .stratum = 2, .org = at(99.0), .rec = at(50.0), .xmt = at(50.1)};
+    feed_at(&t, &sv, &cl, b, ntp(b, &r4), 48.0);
+    const struct cap_stats *st = t_end(&t);
+    assert_int_equal(st->exchanges, 3);
+    assert_int_equal(st->unmatched_resp, 1);
+    assert_int_equal(st->unmatched_req, 0);
+    assert_int_equal(t.r.anom[code_index("t3_before_t2")], 0);
+    assert_int_equal(t.r.anom[code_index("origin_bogus")], 1);
+    assert_int_equal(t.r.flows, 1);
+    assert_int_equal(t.r.last_flow.interleaved, 2);
+    assert_int_equal(t.r.last_flow.exchanges, 3);
+    assert_true(t.r.last_flow.loss == 0.0);
+    /* offset_cap 1.3125, 1.34375, 1.3125: differences +-1/32, RMS 1/32. */
+    assert_true(t.r.last_flow.jitter_s == 0.03125);
+    t_free(&t);
+}
+
+/* One exchange at now whose offset_cap is exactly off (T2 = T3, capture times now and
+ * now + 0.5); answered only when answer is true. */
+static void exchange_off(struct t *t, const struct ntk_addr *cl, const struct ntk_addr *sv,
+                         double now, double off, bool answer)
+{
+    uint8_t b[FRAME_MAX];
+    struct ntp q = {.mode = 3, .xmt = at(now + 0.125)};
+    feed_at(t, cl, sv, b, ntp(b, &q), now);
+    if (answer) {
+        struct ntp r = {.mode = 4,
+                        .stratum = 2,
+                        .org = q.xmt,
+                        .rec = at(now + 0.25 + off),
+                        .xmt = at(now + 0.25 + off)};
+        feed_at(t, sv, cl, b, ntp(b, &r), now + 0.5);
+    }
+}
+
+/* Per-flow loss (requests without a reply / requests) and jitter (RMS of successive
+ * offset_cap differences): exact values, then a seeded property loop. */
+static void loss_jitter(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 16, 16);
+    struct ntk_addr cl = v4(10, 0, 0, 1, 40000), sv = v4(10, 0, 0, 2, 123);
+    exchange_off(&t, &cl, &sv, 0, 0.0, true);
+    exchange_off(&t, &cl, &sv, 16, 0.125, true);
+    exchange_off(&t, &cl, &sv, 32, 0.5, false);
+    exchange_off(&t, &cl, &sv, 48, 1.0, true);
+    t_end(&t);
+    assert_int_equal(t.r.last_flow.requests, 4);
+    assert_int_equal(t.r.last_flow.unmatched_req, 1);
+    assert_true(t.r.last_flow.loss == 0.25);
+    /* Differences 0.125 and 0.875: sqrt((1/64 + 49/64) / 2) = 0.625. */
+    assert_true(t.r.last_flow.jitter_s == 0.625);
+    t_free(&t);
+    /* One exchange: no jitter; no request: no loss. */
+    t_init(&t, 16, 16);
+    exchange_off(&t, &cl, &sv, 0, 0.25, true);
+    t_end(&t);
+    assert_true(t.r.last_flow.loss == 0.0);
+    assert_true(isnan(t.r.last_flow.jitter_s));
+    t_free(&t);
+    tu_seed();
+    for (int round = 0; round < 50; round++) {
+        t_init(&t, 16, 64);
+        int n = 2 + (int)(tu_rand() % 30), lost = 0, answered = 0;
+        double sum2 = 0, prev = 0;
+        for (int i = 0; i < n; i++) {
+            bool answer = tu_rand() % 4 != 0;
+            double off = (double)((int)(tu_rand() % 2049) - 1024) / 1024.0;
+            exchange_off(&t, &cl, &sv, 16.0 * i, off, answer);
+            lost += !answer;
+            if (answer) {
+                sum2 += answered > 0 ? (off - prev) * (off - prev) : 0;
+                prev = off;
+                answered++;
+            }
+        }
+        t_end(&t);
+        assert_int_equal(t.r.last_flow.requests, n);
+        assert_true(t.r.last_flow.loss == (double)lost / (double)n);
+        if (answered >= 2) {
+            double want = sqrt(sum2 / (answered - 1));
+            assert_true(fabs(t.r.last_flow.jitter_s - want) <= 1e-9 * (1 + want));
+        } else {
+            assert_true(isnan(t.r.last_flow.jitter_s));
+        }
+        t_free(&t);
+    }
+}
+
 static void pairing(void **state)
 {
     (void)state;
@@ -1397,6 +1538,8 @@ int main(void)
         cmocka_unit_test(mutated_frames),
         cmocka_unit_test(ntske_tls),
         cmocka_unit_test(offsets_exact),
+        cmocka_unit_test(interleaved),
+        cmocka_unit_test(loss_jitter),
         cmocka_unit_test(pairing),
         cmocka_unit_test(pending_table_full),
         cmocka_unit_test(pairing_property),

@@ -161,6 +161,9 @@ static void script_flow(struct cap_flow *f, uint8_t client_last, uint64_t pkts)
     f->delay_min_s = f->delay_med_s = f->delay_max_s = f->delay_last_s = 0.0001;
     f->offset_min_s = f->offset_med_s = f->offset_max_s = f->offset_last_s = NAN;
     f->amplification = 1.0;
+    f->loss = 0.25;
+    f->jitter_s = 0.0005;
+    f->interleaved = 2;
 }
 
 static json_object *parse_line(const char *text, int n)
@@ -289,6 +292,9 @@ static void json_packet_flow_summary(void **state)
     assert_int_equal(json_object_get_int(json_object_array_get_idx(key(fl, "modes"), 1)), 4);
     assert_null(key(fl, "offset_med_s"));
     assert_true(fabs(json_object_get_double(key(fl, "duration_s")) - 64.0) < 1e-9);
+    assert_true(json_object_get_double(key(fl, "loss_ratio")) == 0.25);
+    assert_true(json_object_get_double(key(fl, "jitter_s")) == 0.0005);
+    assert_int_equal(json_object_get_int(key(fl, "interleaved")), 2);
     json_object_put(fl);
     json_object *s = parse_line(m.buf, 4);
     assert_string_equal(json_object_get_string(key(s, "type")), "summary");
@@ -347,7 +353,7 @@ static void csv_exchanges_and_flows(void **state)
     assert_string_equal(line, "192.0.2.1,,192.0.2.10,123,2023-11-14T22:13:20.000000000Z,"
                               "2023-11-14T22:14:24.000000000Z,3,3,144,144,3 4,4,3,3,3,0,0,0,"
                               "none,0,0,0,16.000000000,0.000100000,0.000100000,0.000100000,"
-                              "0.000100000,,,,,1.000000000,false");
+                              "0.000100000,,,,,1.000000000,false,0.250000000,0.000500000,2");
     mem_free(&m);
 }
 
