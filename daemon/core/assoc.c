@@ -427,7 +427,8 @@ bool assoc_selectable(const struct assoc *a, int64_t now_mono_ns, double maxdist
     if (a->state != ASSOC_ACTIVE || a->reach == 0 || !a->filt.valid || a->cfg.noselect) {
         return false;
     }
-    if (a->last.stratum < 1 || a->last.stratum > 15 || a->last.leap == NTK_LEAP_UNSYNC) {
+    if ((a->last.stratum < 1 && !a->refclock) || a->last.stratum > 15 ||
+        a->last.leap == NTK_LEAP_UNSYNC) {
         return false;
     }
     if (a->flash & SNAP_FLASH_LOOP) {

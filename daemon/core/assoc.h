@@ -104,7 +104,11 @@ struct assoc_sys {
 /* One association. Read the fields; change them only through the functions. */
 struct assoc {
     uint32_t id;               /* >= 1 */
-    struct eng_server_cfg cfg; /* the server line */
+    struct eng_server_cfg cfg; /* the server line (a refclock: addr 127.127.type.unit:123,
+                                  name "SHM(0)", its polls and flags) */
+    bool refclock;             /* a reference clock (eng_refclock.c): never sends, its
+                                  samples come from eng_on_refclock_sample; stratum 0 is
+                                  selectable */
     enum assoc_state state;
     /* polling */
     int8_t hpoll_log2;         /* current poll interval */
@@ -193,8 +197,8 @@ void assoc_set_poll(struct assoc *a, int8_t poll_log2);
 double assoc_root_dist(const struct assoc *a, int64_t now_mono_ns);
 
 /* True when the association may be offered to the selection: reachable, a valid filter
- * output, stratum 1..15, leap != 3, not noselect, not denied, its last reply not a loop,
- * distance within maxdist. */
+ * output, stratum 1..15 (0..15 for a refclock), leap != 3, not noselect, not denied, its last
+ * reply not a loop, distance within maxdist. */
 bool assoc_selectable(const struct assoc *a, int64_t now_mono_ns, double maxdist_s);
 
 /* The clock was stepped by step_s: shift stored offsets and forget the request in flight

@@ -489,6 +489,47 @@ static int op_readvar(struct ctlsrv *s, struct rq *r)
     return text_resp(s, r, &sb, &w, ctlv_sys_status(v));
 }
 
+/* The refclock READCLOCK asks about: the association named, or with id 0 the system peer
+ * when it is a refclock, else the first refclock (NTPsec's read_clockstatus); NULL when
+ * that is not a refclock. */
+static const struct snap_assoc *find_clock(const struct rq *r)
+{
+    const struct ctlv_src *v = r->env->vars;
+    if (r->m.hdr.associd != 0) {
+        const struct snap_assoc *a = find_assoc(r);
+        return a != NULL && a->refclock ? a : NULL;
+    }
+    const struct snap_assoc *first = NULL;
+    for (size_t i = 0; i < v->nassocs; i++) {
+        const struct snap_assoc *a = &v->assocs[i];
+        if (!a->refclock)
+            continue;
+        if (v->sys != NULL && a->id == v->sys->sys_peer)
+            return a;
+        first = first != NULL ? first : a;
+    }
+    return first;
+}
+
+/* READCLOCK: a refclock's clock variables (ctlv_clock) with its clock status word. */
+static int op_readclock(struct ctlsrv *s, struct rq *r)
+{
+    const struct ctlv_src *v = r->env->vars;
+    if (v == NULL)
+        return error_resp(s, r, NTK_CTL_CERR_UNSPEC);
+    const struct snap_assoc *a = find_clock(r);
+    if (a == NULL)
+        return error_resp(s, r, NTK_CTL_CERR_BADASSOC);
+    struct ntk_sb sb;
+    struct ntk_cvar_wr w;
+    struct ntk_span bad;
+    begin_text(s, &sb, &w);
+    int rc = ctlv_clock(v, a, r->data, r->len, &w, &bad);
+    if (rc != 0)
+        return error_resp(s, r, var_error(rc));
+    return text_resp(s, r, &sb, &w, ctlv_clock_status(a));
+}
+
 /* Nothing is writable: each named variable is checked to exist (UNKNOWNVAR) and refused
  * (PERMISSION) at the first one; an empty list is an empty success. */
 static int op_writevar(struct ctlsrv *s, struct rq *r)
@@ -847,8 +888,8 @@ static int dispatch(struct ctlsrv *s, struct rq *r)
         return op_readvar(s, r);
     case NTK_CTL_OP_WRITEVAR:
         return op_writevar(s, r);
-    case NTK_CTL_OP_READCLOCK: /* no reference clocks */
-        return error_resp(s, r, NTK_CTL_CERR_BADASSOC);
+    case NTK_CTL_OP_READCLOCK:
+        return op_readclock(s, r);
     case NTK_CTL_OP_WRITECLOCK:
         return error_resp(s, r, NTK_CTL_CERR_PERMISSION);
     case NTK_CTL_OP_CONFIGURE:

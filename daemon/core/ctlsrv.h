@@ -8,7 +8,9 @@
  *   UNSPEC         empty response with the system (or association's) status word
  *   READSTAT       associd 0: (association id, peer status) pairs; else the peer's variables
  *   READVAR        associd 0: system variables (ctlv_sys); else the peer's (ctlv_peer)
- *   READCLOCK      no reference clocks: CERR_BADASSOC for every association id
+ *   READCLOCK      a refclock's clock variables (ctlv_clock) and clock status word;
+ *                  associd 0: the system peer if a refclock, else the first refclock;
+ *                  CERR_BADASSOC when there is none or the association is no refclock
  *   WRITEVAR       signed with the control key only; nothing is writable (as NTPsec 1.2.2,
  *                  where no variable can actually be written): a known system variable gives
  *                  CERR_PERMISSION, an unknown one CERR_UNKNOWNVAR, associd != 0 PERMISSION

@@ -936,7 +936,7 @@ static unsigned flash_of(const struct snap_assoc *a)
     for (size_t i = 0; i < COUNT(map); i++)
         if (a->flash & map[i].ours)
             f |= map[i].bogon;
-    if (a->leap == NTK_LEAP_UNSYNC || a->stratum == 0 || a->stratum >= 16)
+    if (a->leap == NTK_LEAP_UNSYNC || (a->stratum == 0 && !a->refclock) || a->stratum >= 16)
         f |= BOGON_PEER_STRATUM;
     if (a->reach == 0 || a->noselect)
         f |= BOGON_PEER_UNREACH;
@@ -1143,14 +1143,138 @@ int ctlv_peer(const struct ctlv_src *s, const struct snap_assoc *a, const char *
 }
 
 /* ======================================================================================== */
+/* Clock variables (refclocks)                                                              */
+/* ======================================================================================== */
+
+enum clock_id {
+    K_NAME,
+    K_TIMECODE,
+    K_POLL,
+    K_NOREPLY,
+    K_BADFORMAT,
+    K_BADDATA,
+    K_FUDGETIME1,
+    K_FUDGETIME2,
+    K_STRATUM,
+    K_REFID,
+    K_FLAGS,
+    K_DEVICE,
+    K_VARLIST,
+    K_N
+};
+static const char *const clock_vars[K_N] = {
+    "name",       "timecode", "poll",  "noreply", "badformat", "baddata",        "fudgetime1",
+    "fudgetime2", "stratum",  "refid", "flags",   "device",    "clock_var_list",
+};
+
+static bool find_clock_fn(const struct ctlv_src *s, const struct snap_assoc *a,
+                          struct ntk_span n, struct ref *out)
+{
+    (void)s;
+    (void)a;
+    long i = find_in(n, clock_vars, K_N);
+    if (i < 0)
+        return false;
+    *out = (struct ref){G_CORE, (size_t)i, false};
+    return true;
+}
+
+static void put_clock(const struct snap_assoc *a, enum clock_id id, struct ntk_cvar_wr *w)
+{
+    const char *n = clock_vars[id];
+    switch (id) {
+    case K_NAME:
+        put_cstr(w, n, a->rc_name);
+        break;
+    case K_TIMECODE:
+        put_cstr(w, n, a->rc_timecode);
+        break;
+    case K_POLL:
+        ntk_cvar_put_u64(w, n, a->rc_polls);
+        break;
+    case K_NOREPLY:
+        ntk_cvar_put_u64(w, n, a->rc_noreply);
+        break;
+    case K_BADFORMAT:
+        ntk_cvar_put_u64(w, n, a->rc_badformat);
+        break;
+    case K_BADDATA:
+        ntk_cvar_put_u64(w, n, a->rc_baddata);
+        break;
+    case K_FUDGETIME1:
+    case K_FUDGETIME2:
+        ntk_cvar_put_ms(w, n, id == K_FUDGETIME1 ? a->rc_time1_s : a->rc_time2_s, 3);
+        break;
+    case K_STRATUM:
+        ntk_cvar_put_u64(w, n, a->rc_stratum);
+        break;
+    case K_REFID:
+        put_refid(w, n, a->rc_refid, a->rc_stratum);
+        break;
+    case K_FLAGS:
+        ntk_cvar_put_u64(w, n, a->rc_flags);
+        break;
+    case K_DEVICE:
+        put_cstr(w, n, a->rc_device);
+        break;
+    default:
+        put_list(w, n, clock_vars, K_N, sizeof clock_vars[0]);
+        break;
+    }
+}
+
+int ctlv_clock(const struct ctlv_src *s, const struct snap_assoc *a, const char *names,
+               size_t len, struct ntk_cvar_wr *w, struct ntk_span *bad)
+{
+    if (list_empty(names, len)) {
+        static const enum clock_id def[] = {
+            K_DEVICE,  K_NAME,       K_TIMECODE,   K_POLL,    K_NOREPLY, K_BADFORMAT,
+            K_BADDATA, K_FUDGETIME1, K_FUDGETIME2, K_STRATUM, K_REFID,   K_FLAGS};
+        for (size_t i = 0; i < COUNT(def); i++)
+            if (def[i] != K_FUDGETIME2 || a->rc_time2_s != 0)
+                put_clock(a, def[i], w);
+        return ntk_cvar_wr_err(w);
+    }
+    int rc = check_all(s, a, names, len, find_clock_fn, bad);
+    if (rc != 0)
+        return rc;
+    struct ntk_cvar_it it;
+    struct ntk_cvar_item item;
+    ntk_cvar_init(&it, names, len);
+    while (ntk_cvar_next(&it, &item) == 1) {
+        long i = find_in(item.name, clock_vars, K_N);
+        if (i >= 0)
+            put_clock(a, (enum clock_id)i, w);
+    }
+    return ntk_cvar_wr_err(w);
+}
+
+uint16_t ctlv_clock_status(const struct snap_assoc *a)
+{
+    return ntk_ctl_clk_status_pack(a->rc_status, a->rc_lastevent);
+}
+
+/* ======================================================================================== */
 /* Status words                                                                             */
 /* ======================================================================================== */
+
+/* The source field of the system status word: NTPsec's clock type of the system peer
+ * (sstclktype: a PPS refclock is "atom", SHM and SOCK receivers "UHF", a server "NTP"). */
+static uint8_t sys_source(const struct ctlv_src *s)
+{
+    const struct snap_assoc *p = sys_peer(s);
+    if (s->sys->sys_peer == 0)
+        return NTK_CTL_SRC_UNSPEC;
+    if (p == NULL || !p->refclock)
+        return NTK_CTL_SRC_NTP;
+    return p->rc_type == ENG_RC_PPS ? NTK_CTL_SRC_ATOM : NTK_CTL_SRC_UHF;
+}
 
 uint16_t ctlv_sys_status(const struct ctlv_src *s)
 {
     struct ntk_ctl_sys_status st = {
         .leap = (uint8_t)((unsigned)s->sys->leap & 3u),
-        .source = s->sys->sys_peer != 0 ? NTK_CTL_SRC_NTP : NTK_CTL_SRC_UNSPEC,
+        .source = sys_source(s),
         .nevents = s->sys->events.count,
         .event = s->sys->events.last,
     };

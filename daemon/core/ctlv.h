@@ -158,6 +158,19 @@ int ctlv_sys(const struct ctlv_src *s, const char *names, size_t len, struct ntk
 int ctlv_peer(const struct ctlv_src *s, const struct snap_assoc *a, const char *names,
               size_t len, struct ntk_cvar_wr *w, struct ntk_span *bad);
 
+/* The clock variables of refclock association a (READCLOCK, ntpq's `cv`; a->refclock must be
+ * true and a point into s->assocs), NTPsec's names and formats: name device timecode
+ * (quoted strings) poll noreply badformat baddata (counts) fudgetime1 fudgetime2 (ms, 3
+ * decimals) stratum (integer) refid (text, or a dotted quad above stratum 1) flags (flag1..4
+ * as bits 0..3, decimal) clock_var_list. A bare request gets device name timecode poll
+ * noreply badformat baddata fudgetime1, fudgetime2 when not 0, stratum refid flags (NTPsec's
+ * default list, in its order). Returns as ctlv_peer. */
+int ctlv_clock(const struct ctlv_src *s, const struct snap_assoc *a, const char *names,
+               size_t len, struct ntk_cvar_wr *w, struct ntk_span *bad);
+
+/* Refclock a's clock status word (RFC 9327 §2.2.3: its status, its last event). */
+uint16_t ctlv_clock_status(const struct snap_assoc *a);
+
 /* The system status word (RFC 9327 §2.2.1) and association a's peer status word (§2.2.2), as
  * READSTAT / READVAR responses carry them. */
 uint16_t ctlv_sys_status(const struct ctlv_src *s);

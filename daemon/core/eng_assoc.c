@@ -139,7 +139,7 @@ static struct assoc *assoc_by_addr(struct eng *e, const struct ntk_addr *remote)
     struct ntk_addr r = *remote;
     ntk_addr_unmap(&r);
     for (size_t i = 0; i < e->nassoc; i++)
-        if (same_server(&e->assoc[i].cfg.addr, &r))
+        if (!e->assoc[i].refclock && same_server(&e->assoc[i].cfg.addr, &r))
             return &e->assoc[i];
     return NULL;
 }
@@ -280,9 +280,14 @@ static void poll_due(struct eng *e, const struct eng_now *now, struct assoc *a)
 
 void eng_on_timer(struct eng *e, const struct eng_now *now)
 {
-    for (size_t i = 0; i < e->nassoc; i++)
-        if (assoc_due(&e->assoc[i], now->mono_ns))
+    for (size_t i = 0; i < e->nassoc; i++) {
+        if (!assoc_due(&e->assoc[i], now->mono_ns))
+            continue;
+        if (e->assoc[i].refclock)
+            eng_refclock_poll(e, now, &e->assoc[i]); /* no datagram: the median filter */
+        else
             poll_due(e, now, &e->assoc[i]);
+    }
     if (disc_next_deadline(&e->disc) <= now->mono_ns)
         disc_on_timer(&e->disc, now->mono_ns);
     pool_prune(e, now);

@@ -14,6 +14,8 @@ int eng_set_server_addr(struct eng *e, uint32_t id, const struct ntk_addr *addr,
     struct assoc *a = eng_assoc_by_id(e, id);
     if (a == NULL)
         return NTK_ENOTFOUND;
+    if (a->refclock)
+        return NTK_EINVAL; /* a refclock has no address to move */
     if (addr->family != NTK_ADDR_V4 && addr->family != NTK_ADDR_V6)
         return NTK_EINVAL;
     struct eng_server_cfg cfg = a->cfg;

@@ -184,6 +184,8 @@ static void snap_one(const struct eng *e, const struct assoc *a, int64_t now_mon
     s->nts_ke_failures = a->nts.ke_failures;
     s->nts_ke_mono_ns = a->nts.ke_last_mono_ns;
     s->nts_last = (int)a->nts.last;
+    if (a->refclock)
+        eng_refclock_snap(e, a, s);
 }
 
 size_t eng_snap(const struct eng *e, int64_t now_mono_ns, struct snap_system *sys,

@@ -35,8 +35,8 @@ static size_t gather(struct eng *e, int64_t now_mono_ns, struct sel_cand *c)
     size_t n = 0;
     for (size_t i = 0; i < e->nassoc && n < SEL_MAX; i++) {
         struct assoc *a = &e->assoc[i];
-        if (!assoc_selectable(a, now_mono_ns, e->cfg.tos.maxdist_s))
-            continue;
+        if (eng_is_pps(a) || !assoc_selectable(a, now_mono_ns, e->cfg.tos.maxdist_s))
+            continue; /* a PPS refclock numbers no second: eng_pps_rule decides on it */
         /* The filter may offer an older sample: bring it into the clock's current frame
          * (the corrections the discipline made since it was taken). */
         double since = disc_since_s(&e->disc, a->filt.t_mono_ns);
@@ -118,7 +118,10 @@ static void update_sys(struct eng *e, const struct assoc *p, const struct eng_no
     int64_t t = now->mono_ns;
     s->stratum = (uint8_t)(p->last.stratum + 1 > 16 ? 16 : p->last.stratum + 1);
     uint32_t refid = 0;
-    s->refid = ntk_refid_from_addr(&p->cfg.addr, &refid) == 0 ? refid : 0;
+    if (p->refclock)
+        s->refid = p->last.refid; /* "SHM", "PPS"...: we are one above the refclock */
+    else
+        s->refid = ntk_refid_from_addr(&p->cfg.addr, &refid) == 0 ? refid : 0;
     s->reftime = ntk_ts_from_timespec(&now->real);
     s->root_delay_s = ntk_short_to_s(p->last.root_delay) + p->filt.delay_s;
     s->root_disp_s = ntk_short_to_s(p->last.root_disp) + filter_disp_now(&p->filt, t) +
@@ -134,6 +137,7 @@ static void fan_out_step(struct eng *e, double step_s)
 {
     for (size_t i = 0; i < e->nassoc; i++)
         assoc_on_step(&e->assoc[i], step_s);
+    eng_refclock_on_step(e, step_s);
     e->sys.steps++;
     eng_event(e, ENG_EV_STEP, 0, step_s, NULL);
 }
@@ -218,11 +222,12 @@ void eng_clock_select(struct eng *e, const struct eng_now *now, uint32_t from)
     struct sel_cand c[SEL_MAX];
     size_t n = gather(e, now->mono_ns, c);
     select_run(c, n, &e->cfg.tos, e->sys.sys_peer, &e->sel);
-    if (!e->sel.ok || e->sel.sys_peer < 0) {
+    uint32_t sel_peer = e->sel.ok && e->sel.sys_peer >= 0 ? e->sel_ids[e->sel.sys_peer] : 0;
+    uint32_t peer_id = eng_pps_rule(e, now, sel_peer); /* NTPsec's PPS peer */
+    if (peer_id == 0) {
         lose_sync(e, now);
         return;
     }
-    uint32_t peer_id = e->sel_ids[e->sel.sys_peer];
     struct assoc *p = eng_assoc_by_id(e, peer_id);
     if (p == NULL)
         return;

@@ -8,6 +8,7 @@
 #include "assoc.h"
 #include "disc.h"
 #include "engine.h"
+#include "refclk.h"
 #include "select.h"
 #include "snap.h"
 
@@ -24,6 +25,33 @@ _Static_assert(ENG_ASSOC_MAX == ENG_SERVERS_MAX, "engine.h's ENG_SERVERS_MAX is 
 
 /* A pool member unanswered for this many polls is dropped and the pool resolved again. */
 #define ENG_POOL_DROP_POLLS 10
+
+/* Most refclocks (each also takes an association slot). */
+#define ENG_RC_MAX 16
+
+/* The shortest refclock poll (2 s; a network server's is ENG_POLL_MIN). */
+#define ENG_RC_POLL_MIN 1
+
+/* One refclock (eng_refclock.c): the driver's side of its association. */
+struct eng_rc {
+    uint32_t id;                 /* its association */
+    struct eng_refclock_cfg cfg; /* the line (refid filled in with the driver's) */
+    struct rc_filter filt;       /* samples since the last poll */
+    enum ntk_leap leap;          /* the last sample's leap indicator */
+    int8_t precision_log2;       /* the last sample's precision */
+    char timecode[64];           /* the last sample's raw text */
+    ntk_ts reftime;              /* the last sample's reference time (PPS: the edge) */
+    bool noreply_counted;        /* noreply already counted in this poll interval */
+    uint64_t polls;              /* polls made (cv `poll`) */
+    uint64_t noreply;            /* poll intervals without a sample (cv `noreply`) */
+    uint64_t badformat, baddata; /* faults reported (cv) */
+    uint64_t samples;            /* samples taken into the median filter */
+    uint64_t refused_range;      /* samples refused: beyond the panic threshold */
+    uint64_t refused_pps;        /* PPS edges refused: no second to number them */
+    uint8_t status;              /* enum ntk_ctl_clk: the current clock status */
+    uint8_t lastevent;           /* the last clock event code (enum ntk_ctl_clk) */
+    char tally;                  /* PPS: its fate in the PPS rule (enum snap_tally) */
+};
 
 /* One pool line. */
 struct eng_pool {
@@ -45,6 +73,10 @@ struct eng {
     uint32_t next_id;
     struct eng_pool pool[ENG_POOL_MAX];
     size_t npool;
+    /* refclocks, in creation order (eng_refclock.c) */
+    struct eng_rc rc[ENG_RC_MAX];
+    size_t nrc;
+    bool pps_peer; /* the system peer is a PPS refclock chosen by the PPS rule */
     /* selection and system state */
     struct sel_result sel;     /* the last selection */
     uint32_t sel_ids[SEL_MAX]; /* the association id of each candidate of `sel` */
@@ -101,6 +133,33 @@ int64_t eng_sys_deadline(const struct eng *e);
 
 /* The loop-test view of the system for assoc_receive. */
 struct assoc_sys eng_assoc_sys(const struct eng *e);
+
+/* ---- eng_refclock.c ---- */
+
+/* The refclock of association id, or NULL. */
+struct eng_rc *eng_rc_by_id(struct eng *e, uint32_t id);
+const struct eng_rc *eng_rc_by_id_const(const struct eng *e, uint32_t id);
+
+/* A due poll of refclock association a: the median filter's result into the clock filter
+ * (or a noreply), reach, events, the next poll, and the selection on a new sample. */
+void eng_refclock_poll(struct eng *e, const struct eng_now *now, struct assoc *a);
+
+/* The clock was stepped by step_s: the samples waiting in the median filters shift. */
+void eng_refclock_on_step(struct eng *e, double step_s);
+
+/* True when a is a PPS refclock (the PPS rule chooses it; it takes no part in the
+ * selection proper). */
+bool eng_is_pps(const struct assoc *a);
+
+/* NTPsec's PPS peer rule after select_run: when a prefer peer survived, the combined offset
+ * is within ENG_PPS_LOCK_S and a PPS refclock is selectable and agrees with the prefer peer,
+ * that refclock becomes the system peer with its own offset and jitter (e->sel's offset and
+ * jitter are replaced). Returns its id, or peer_id (the selection's system peer) when the
+ * rule does not apply; sets e->pps_peer and each PPS refclock's tally. */
+uint32_t eng_pps_rule(struct eng *e, const struct eng_now *now, uint32_t peer_id);
+
+/* The refclock fields of a's report (a is a refclock). */
+void eng_refclock_snap(const struct eng *e, const struct assoc *a, struct snap_assoc *s);
 
 /* ---- eng_nts.c ---- */
 

@@ -24,7 +24,7 @@ enum snap_tally {
     SNAP_TALLY_CANDIDATE = '+', /* a survivor, combined into the offset */
     SNAP_TALLY_BACKUP = '#',    /* a survivor beyond the combined set */
     SNAP_TALLY_SYSPEER = '*',   /* the system peer */
-    SNAP_TALLY_PPSPEER = 'o',   /* the PPS peer (refclocks, later) */
+    SNAP_TALLY_PPSPEER = 'o',   /* the PPS peer (a PPS refclock chosen by NTPsec's rule) */
 };
 
 /* NTPsec's flash bits: why the last packet of an association was not used (ntpq's
@@ -65,6 +65,7 @@ enum snap_peer_event {
     SNAP_PEVNT_RATE = 7,     /* rate_exceeded: KoD RATE */
     SNAP_PEVNT_DENY = 8,     /* access_denied: KoD DENY / RSTR */
     SNAP_PEVNT_NEWPEER = 10, /* sys_peer: became the system peer */
+    SNAP_PEVNT_CLOCK = 11,   /* clock_event: a refclock's status changed */
     SNAP_PEVNT_AUTH = 12,    /* bad_auth: a reply to us failed authentication (NTS) */
 };
 
@@ -126,6 +127,30 @@ struct snap_assoc {
     unsigned nts_ke_failures;    /* failed NTS-KE attempts in a row */
     int64_t nts_ke_mono_ns;      /* when the last successful NTS-KE ended (0: never) */
     int nts_last;                /* enum ntk_nts_verdict on the last reply checked */
+    /* Reference clocks (engine.h "refclocks"): addr is 127.127.TYPE.UNIT port 123, name
+       "NAME(UNIT)" (mode 6 srchost), stratum / refid the configured ones once a sample
+       came; sent stays 0. The rest is cv's (READCLOCK). */
+    bool refclock;           /* this association is a refclock; the fields below valid */
+    uint8_t rc_type;         /* enum eng_rc_type */
+    uint8_t rc_unit;         /* `unit` */
+    char rc_name[8];         /* the driver's name: "SHM", "PPS", "SOCK" (cv `name`) */
+    char rc_device[64];      /* cv `device` */
+    char rc_timecode[64];    /* the last sample's raw text (cv `timecode`) */
+    uint64_t rc_polls;       /* cv `poll` */
+    uint64_t rc_noreply;     /* poll intervals without a sample (cv `noreply`) */
+    uint64_t rc_badformat;   /* cv `badformat` */
+    uint64_t rc_baddata;     /* cv `baddata` */
+    uint64_t rc_samples;     /* samples taken into the median filter */
+    uint64_t rc_refused;     /* samples refused: beyond the panic threshold */
+    uint64_t rc_refused_pps; /* PPS edges refused: no second to number them */
+    uint64_t rc_overwritten; /* samples lost to a full median filter */
+    double rc_time1_s;       /* `time1` (cv `fudgetime1`, shown in ms) */
+    double rc_time2_s;       /* `time2` (cv `fudgetime2`) */
+    uint8_t rc_stratum;      /* configured `stratum` (cv `stratum`) */
+    uint32_t rc_refid;       /* configured refid (cv `refid`), wire bytes */
+    uint8_t rc_flags;        /* flag1..flag4 as bits 0..3 (cv `flags`) */
+    uint8_t rc_status;       /* enum ntk_ctl_clk: current clock status (clock status word) */
+    uint8_t rc_lastevent;    /* enum ntk_ctl_clk: the last clock event */
 };
 
 /* The system (ntpq's "rv 0"). */

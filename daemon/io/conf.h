@@ -5,8 +5,9 @@
  *
  * Lines are "keyword arg...", '#' starts a comment where a token would start, a token may be a
  * "double-quoted string" (for file names with spaces). Every directive NTPsec 1.2 accepts is
- * parsed and stored; what NTPsec removed (Autokey, mode 7, broadcast and manycast, refclocks
- * here) is refused with the reason; anything else is an error naming the unknown word.
+ * parsed and stored; what NTPsec removed (Autokey, mode 7, broadcast and manycast) and the
+ * reference-clock drivers not built here are refused with the reason; anything else is an
+ * error naming the unknown word.
  */
 #ifndef NTK_CONF_H
 #define NTK_CONF_H
@@ -18,19 +19,20 @@
 #include "engine.h"
 #include "ntk/addr.h"
 
-#define CONF_PATH_MAX    512   /* room for a file name, NUL included (longer: an error) */
-#define CONF_NAME_MAX    256   /* room for a host name (253 characters) and its NUL */
-#define CONF_LINE_MAX    1024  /* longest line in bytes (longer: an error, the line skipped) */
-#define CONF_TOKEN_MAX   511   /* longest token in bytes */
-#define CONF_TOKENS_MAX  64    /* most tokens on a line */
-#define CONF_SERVERS_MAX 1024  /* most server/pool/peer lines */
-#define CONF_RULES_MAX   4096  /* most restrict/unrestrict lines */
-#define CONF_NICS_MAX    64    /* most interface/nic lines */
-#define CONF_SETVARS_MAX 32    /* most setvar lines */
-#define CONF_LOGCFG_MAX  16    /* most logconfig items in total */
-#define CONF_INCLUDE_MAX 5     /* includefile nesting limit (NTPsec's MAXINCLUDELEVEL) */
-#define CONF_DIAGS_MAX   64    /* diagnostics kept with their text (more are only counted) */
-#define CONF_KEYID_MAX   65535 /* largest symmetric key id */
+#define CONF_PATH_MAX      512  /* room for a file name, NUL included (longer: an error) */
+#define CONF_NAME_MAX      256  /* room for a host name (253 characters) and its NUL */
+#define CONF_LINE_MAX      1024 /* longest line in bytes (longer: an error, the line skipped) */
+#define CONF_TOKEN_MAX     511  /* longest token in bytes */
+#define CONF_TOKENS_MAX    64   /* most tokens on a line */
+#define CONF_SERVERS_MAX   1024  /* most server/pool/peer lines */
+#define CONF_RULES_MAX     4096  /* most restrict/unrestrict lines */
+#define CONF_NICS_MAX      64    /* most interface/nic lines */
+#define CONF_SETVARS_MAX   32    /* most setvar lines */
+#define CONF_LOGCFG_MAX    16    /* most logconfig items in total */
+#define CONF_INCLUDE_MAX   5     /* includefile nesting limit (NTPsec's MAXINCLUDELEVEL) */
+#define CONF_DIAGS_MAX     64    /* diagnostics kept with their text (more are only counted) */
+#define CONF_KEYID_MAX     65535 /* largest symmetric key id */
+#define CONF_REFCLOCKS_MAX 8     /* most refclock lines */
 
 /* ----- sources ------------------------------------------------------------------------- */
 
@@ -64,6 +66,20 @@ struct conf_server {
     double bias_s;              /* `bias X`: added to the offset of this source, seconds */
     struct conf_nts_client nts; /* NTS options */
     uint32_t line;              /* the line it came from, for messages */
+};
+
+/* ----- reference clocks (issue 12) ----------------------------------------------------- */
+
+/* One `refclock NAME ...` line (NTPsec's syntax; drivers shm, pps and sock). */
+struct conf_refclock {
+    struct eng_refclock_cfg cfg; /* for eng_add_refclock: type, unit, fudges, poll, flags,
+                                    with eng_refclock_defaults' values where not given */
+    char path[CONF_PATH_MAX];    /* `path`: SOCK's socket (required), PPS's device ("" =
+                                    /dev/ppsUNIT); unused by SHM */
+    char ppspath[CONF_PATH_MAX]; /* `ppspath` (stored; no driver here uses it) */
+    uint32_t mode;               /* `mode N` (driver-specific; stored) */
+    uint32_t subtype;            /* `subtype N` (stored) */
+    uint32_t line;               /* the line it came from, for messages */
 };
 
 /* ----- access control ------------------------------------------------------------------ */
@@ -300,8 +316,10 @@ struct conf {
     uint32_t rlimit_memlock_mib;  /* `rlimit memlock` (0 = default) */
     uint32_t rlimit_stacksize_4k; /* `rlimit stacksize`, 4 KiB pages (0 = default) */
     uint32_t rlimit_filenum;      /* `rlimit filenum` (0 = default) */
-    conf_include_fn include_fn;   /* conf_parse_text's includefile handler (NULL = refused) */
-    void *include_ctx;            /* passed to include_fn */
+    struct conf_refclock refclocks[CONF_REFCLOCKS_MAX]; /* refclock lines in order */
+    size_t n_refclocks;                                 /* how many */
+    conf_include_fn include_fn; /* conf_parse_text's includefile handler (NULL = refused) */
+    void *include_ctx;          /* passed to include_fn */
 };
 
 /* ----- diagnostics ------------------------------------------------------------------------

@@ -111,6 +111,7 @@ int conf_do_nts(struct cline *l);
 int conf_do_leapsmear(struct cline *l);
 int conf_do_rlimit(struct cline *l);
 int conf_do_include(struct cline *l);
+int conf_do_refclock(struct cline *l);
 
 /* includefile of path (NUL-terminated, as written) from a file being read: a file or a
  * directory's *.conf files. Reports problems at token k of l. Returns 0 or -1. */

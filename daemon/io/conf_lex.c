@@ -349,6 +349,7 @@ static const struct {
     {"leapsmearinterval", conf_do_leapsmear},
     {"rlimit", conf_do_rlimit},
     {"includefile", conf_do_include},
+    {"refclock", conf_do_refclock},
 };
 
 #define AUTOKEY_WHY                                                                           \
@@ -374,8 +375,8 @@ static const struct {
     {"manycastclient", MCAST_WHY},
     {"manycastserver", MCAST_WHY},
     {"trap", "traps were removed from NTPsec"},
-    {"refclock", "reference clocks are not supported by this ntpd"},
-    {"fudge", "reference clocks are not supported by this ntpd"},
+    {"fudge", "fudge (for server 127.127.t.u) is not supported; give time1, time2, stratum, "
+              "refid and flag1..flag4 on the refclock line"},
     {"phone", "the modem reference clock is not supported"},
     {"calldelay", "the modem reference clock is not supported"},
     {"unpeer", "unpeer is a runtime (ntpq :config) command, not a configuration directive"},

@@ -199,10 +199,15 @@ void dctl_fill_src(struct ntpd *d, struct ctlv_src *out, struct dctl_src_store *
 
 /* ---- dnts.c: NTS ---- */
 
-/* Sets up NTS when the configuration asks (`nts enable`: cookie keys loaded or made, their
- * rotation timer, the NTS-KE server; `server ... nts`: room for NTS-KE sessions). Returns 0
- * or 1 (logged). */
+/* Sets up NTS when the configuration asks (`nts enable`: the cookie store and the NTS-KE
+ * server, its certificate read while still root; the keys come with dnts_load_keys;
+ * `server ... nts`: room for NTS-KE sessions). Returns 0 or 1 (logged). */
 int dnts_setup(struct ntpd *d);
+
+/* `nts enable`: loads the cookie key file (or makes the first key and writes it), rotates
+ * and arms the daily rotation; called after the privilege drop, before the loop runs.
+ * Returns 0 (also without an NTS server) or 1 (the file exists and does not load). */
+int dnts_load_keys(struct ntpd *d);
 
 /* --check-config: the NTS certificate and key load and match, and every `ca` file loads.
  * Logs each problem; returns 0 or 1. */
@@ -227,5 +232,15 @@ const struct ntss_stats *dnts_cookie_stats(const struct ntpd *d);
  * the NTS-KE server's. */
 void dnts_fill_ctlv(const struct ntpd *d, const struct snap_counters *ctr,
                     struct ctlv_nts *out);
+
+/* refclocks */
+/* ---- drefclk.c: reference clocks (issue 12) ---- */
+
+/* Opens every refclock line (SHM segment, SOCK socket, PPS device) and registers it with
+ * the engine and the loop; one that cannot be opened is logged and left out. Returns 0. */
+int drefclk_open(struct ntpd *d);
+
+/* Closes the refclocks' sockets and devices and detaches the segments. */
+void drefclk_free(struct ntpd *d);
 
 #endif /* NTK_DAEMON_INTERNAL_H */

@@ -427,7 +427,7 @@ static void peer_line(struct dstats *s, const struct eng *e, uint32_t id)
     static struct snap_assoc as;
     if (!snap_one(e, id, NULL, &as))
         return;
-    struct stats_peer r = {.src = {.label = NULL, .addr = as.addr},
+    struct stats_peer r = {.src = {.label = as.refclock ? as.name : NULL, .addr = as.addr},
                            .status = peer_word(s, &as),
                            .offset_s = as.offset_s,
                            .delay_s = as.delay_s,
@@ -440,6 +440,22 @@ static void peer_line(struct dstats *s, const struct eng *e, uint32_t id)
     ntk_sb_init(&sb, buf, sizeof buf);
     if (stats_fmt_peer(&r, &sb) == 0)
         append(&s->peer, &sb, s->start_mono_ns);
+}
+
+/* A reference clock's last timecode, once per accepted poll (NTPsec writes one per
+ * timecode its drivers decode; ours hand the engine samples, which keeps the last one). */
+static void clock_line(struct dstats *s, const struct eng *e, uint32_t id)
+{
+    static struct snap_assoc as;
+    if (!snap_one(e, id, NULL, &as) || !as.refclock)
+        return;
+    struct stats_clock r = {.src = {.label = as.name}, .text = as.rc_timecode};
+    clock_gettime(CLOCK_REALTIME, &r.now);
+    char buf[STATS_LINE_MAX];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, buf, sizeof buf);
+    if (stats_fmt_clock(&r, &sb) == 0)
+        append(&s->clock, &sb, s->start_mono_ns);
 }
 
 static void raw_line(struct dstats *s, const struct eng *e, const struct eng_action *ev)
@@ -485,6 +501,8 @@ void dstats_event(struct dstats *s, const struct eng *e, const struct eng_action
     case ENG_EV_PEER_UPDATE:
         if (s->peer.enabled)
             peer_line(s, e, ev->assoc_id);
+        if (s->clock.enabled)
+            clock_line(s, e, ev->assoc_id);
         break;
     case ENG_EV_RAW:
         if (s->raw.enabled)

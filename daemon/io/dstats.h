@@ -3,7 +3,7 @@
  * so its ntpviz reads them: loopstats after every clock update, peerstats after every
  * accepted sample, rawstats after every answered request, protostats for every engine event
  * (NTPsec's report_event codes and status words), sysstats hourly (counters since the last
- * line), and clockstats set up for reference clocks (none exist yet: nothing is written). */
+ * line), and clockstats after every accepted poll of a reference clock (its last timecode). */
 #ifndef NTK_DSTATS_H
 #define NTK_DSTATS_H
 
@@ -39,7 +39,7 @@ struct dstats {
     struct stats_gen raw;   /* rawstats */
     struct stats_gen sys;   /* sysstats */
     struct stats_gen proto; /* protostats */
-    struct stats_gen clock; /* clockstats (reference clocks: none yet) */
+    struct stats_gen clock; /* clockstats (reference clocks) */
     bool ready;             /* dstats_init ran (the descriptors are valid) */
     int64_t start_mono_ns;  /* for the "age" rotation */
     /* sysstats */

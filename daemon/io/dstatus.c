@@ -21,6 +21,8 @@ static void print_peer(const struct snap_assoc *a, int64_t now_mono_ns)
     struct ntk_addr host = a->addr;
     host.port = 0;
     ntk_addr_format(&host, remote);
+    if (a->refclock) /* NTPsec shows a refclock by its name, "SHM(0)", type l */
+        snprintf(remote, sizeof remote, "%s", a->name);
     struct ntk_sb sb;
     ntk_sb_init(&sb, refid, sizeof refid);
     ntk_refid_format(a->refid, a->stratum, NTK_REFID_FMT_PEERS, &sb);
@@ -32,9 +34,10 @@ static void print_peer(const struct snap_assoc *a, int64_t now_mono_ns)
         ntk_sb_putc(&sb, '-');
     else
         ntk_sb_printf(&sb, "%ld", when);
-    printf("%c%-15.15s %-15.15s %2u u %4s %4d %4o %8.3f %8.3f %8.3f\n", a->tally, remote,
-           refid, (unsigned)a->stratum, ntk_sb_str(&sb), 1 << a->hpoll_log2,
-           (unsigned)a->reach, a->delay_s * 1e3, a->offset_s * 1e3, a->jitter_s * 1e3);
+    printf("%c%-15.15s %-15.15s %2u %c %4s %4d %4o %8.3f %8.3f %8.3f\n", a->tally, remote,
+           refid, (unsigned)a->stratum, a->refclock ? 'l' : 'u', ntk_sb_str(&sb),
+           1 << a->hpoll_log2, (unsigned)a->reach, a->delay_s * 1e3, a->offset_s * 1e3,
+           a->jitter_s * 1e3);
 }
 
 /* The foreground's live status: a summary line on the log and, on stdout, the peers table. */

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "disc.h"
+#include "ntk/refid.h"
 #include "scenarios.h"
 
 #include "poison.h"
@@ -29,6 +30,15 @@
 #define RATE_TO_S      10800.0
 #define DENY_FROM_S    7200.0
 #define PANIC_OFFSET_S 2000.0
+
+/* Issue 12: a refclock of 1 us jitter keeps the clock within 2 us RMS; the PPS scenario's
+ * coarse source is silent for its first 10 min (PPS edges are refused meanwhile) and off by
+ * 2 ms; the PPS peer must be the system peer for most of the steady state. */
+#define RC_JITTER_S     1e-6
+#define RC_RMS_S        2e-6
+#define PPS_COARSE_S    2e-3
+#define PPS_SILENT_TO_S 600.0
+#define RC_PEER_FRAC    0.99
 
 /* ---- models ---- */
 
@@ -129,6 +139,29 @@ static void spec_kod_deny(struct sim_spec *s)
     lan_client(s);
     s->servers[0].srv.kod = SIMSRV_KOD_DENY;
     s->servers[0].srv.kod_from_s = DENY_FROM_S;
+}
+
+/* Stratum 1: one SHM refclock of 1 us jitter (gpsd with a PPS-disciplined receiver), no
+ * network source; the lan client. */
+static void spec_refclock(struct sim_spec *s)
+{
+    lan_client(s);
+    s->nservers = 0;
+    s->rc =
+        (struct sim_refclock_spec){.on = true, .type = ENG_RC_SHM, .jitter_s = RC_JITTER_S};
+}
+
+/* A PPS edge stream of 1 us jitter numbered by a coarse `prefer` network source 2 ms off
+ * (wan delays), which is silent for the first 10 min. */
+static void spec_pps(struct sim_spec *s)
+{
+    spec_wan(s);
+    s->servers[0].srv.offset_s = PPS_COARSE_S;
+    s->servers[0].srv.unreach_from_s = 0.0;
+    s->servers[0].srv.unreach_to_s = PPS_SILENT_TO_S;
+    s->servers[0].prefer = true;
+    s->rc =
+        (struct sim_refclock_spec){.on = true, .type = ENG_RC_PPS, .jitter_s = RC_JITTER_S};
 }
 
 /* ---- checks ---- */
@@ -395,6 +428,56 @@ static int check_kod_deny(const struct sim_result *r, FILE *out)
     return c.failed;
 }
 
+/* The refclock's association at the end (NULL: none). */
+static const struct snap_assoc *rc_assoc(const struct sim_result *r)
+{
+    for (int i = 0; i < SIM_SERVERS_MAX; i++) {
+        if (r->assoc[i].id != 0 && r->assoc[i].id == r->rc_id) {
+            return &r->assoc[i];
+        }
+    }
+    return NULL;
+}
+
+static int check_refclock(const struct sim_result *r, FILE *out)
+{
+    struct chk c = {out, 0};
+    common(&c, r);
+    le_s(&c, "RMS offset", r->m.rms_offset_s, RC_RMS_S);
+    ge_n(&c, "share of the steady state with the refclock as system peer", r->m.rc_peer_frac,
+         RC_PEER_FRAC);
+    const struct snap_assoc *a = rc_assoc(r);
+    verdict(&c, a != NULL && a->tally == SNAP_TALLY_SYSPEER,
+            "the refclock is the system peer");
+    verdict(&c, r->sys.stratum == 1 && r->sys.refid == NTK_REFID_CODE('S', 'H', 'M', 0),
+            "the system is stratum 1 with refid SHM (stratum %u)", r->sys.stratum);
+    le_n(&c, "samples refused", r->rc_refused, 0);
+    le_n(&c, "steps", r->m.steps, 0);
+    return c.failed;
+}
+
+static int check_pps(const struct sim_result *r, FILE *out)
+{
+    struct chk c = {out, 0};
+    common(&c, r);
+    le_s(&c, "RMS offset", r->m.rms_offset_s, RC_RMS_S);
+    ge_n(&c, "PPS edges refused while the coarse source was silent", r->rc_refused, 1);
+    verdict(&c, !(r->rc_last_refuse_s >= PPS_SILENT_TO_S + 120.0),
+            "no PPS edge refused 2 min after the coarse source answered (last at %.0f s)",
+            isnan(r->rc_last_refuse_s) ? -1.0 : r->rc_last_refuse_s);
+    verdict(&c, r->rc_first_accept_s >= PPS_SILENT_TO_S,
+            "the first PPS edge accepted after the coarse source answered (%.0f s)",
+            r->rc_first_accept_s);
+    ge_n(&c, "share of the steady state with the PPS peer ('o') as system peer",
+         r->m.rc_peer_frac, RC_PEER_FRAC);
+    const struct snap_assoc *a = rc_assoc(r);
+    verdict(&c, a != NULL && a->tally == SNAP_TALLY_PPSPEER,
+            "the PPS refclock is the PPS peer");
+    verdict(&c, r->sys.stratum == 1 && r->sys.refid == NTK_REFID_CODE('P', 'P', 'S', 0),
+            "the system is stratum 1 with refid PPS (stratum %u)", r->sys.stratum);
+    return c.failed;
+}
+
 /* ---- notes for the table ---- */
 
 static void note_none(const struct sim_result *r, char *buf, size_t cap)
@@ -442,6 +525,12 @@ static void note_kod(const struct sim_result *r, char *buf, size_t cap)
              (unsigned long long)r->ctr.kod_rate, (unsigned long long)r->ctr.kod_deny, gap);
 }
 
+static void note_rc(const struct sim_result *r, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "refclock system peer %.1f %% of the time, %u samples, %u refused",
+             100.0 * r->m.rc_peer_frac, r->rc_accepted, r->rc_refused);
+}
+
 static const struct scn scenarios[] = {
     {"lan", "1 server, 100 µs + exp(10 µs) each way; client +5 ppm, wander 1e-10/s, 10 ms off",
      spec_lan, check_lan, note_none},
@@ -461,6 +550,10 @@ static const struct scn scenarios[] = {
      check_kod_rate, note_kod},
     {"kod_deny", "lan; the server answers DENY from 2 h on", spec_kod_deny, check_kod_deny,
      note_kod},
+    {"refclock", "stratum 1: an SHM refclock of 1 µs jitter; lan client", spec_refclock,
+     check_refclock, note_rc},
+    {"pps", "PPS of 1 µs jitter, numbered by a prefer wan server 2 ms off (silent 10 min)",
+     spec_pps, check_pps, note_rc},
 };
 
 size_t scn_count(void)

@@ -19,7 +19,7 @@
 #define FUSE_MAX 100000
 
 /* Random streams: one per model, so none perturbs the others. */
-enum { STREAM_NET = 1, STREAM_WANDER = 2, STREAM_ENGINE = 3 };
+enum { STREAM_NET = 1, STREAM_WANDER = 2, STREAM_ENGINE = 3, STREAM_REFCLOCK = 4 };
 
 /* A datagram in flight. */
 struct pkt {
@@ -38,7 +38,7 @@ struct sim {
     struct sim_result *r;
     struct simclk clk;
     struct ntk_clk_ops ops;
-    struct simrng net, wander, engrng;
+    struct simrng net, wander, engrng, rcrng;
     struct eng_rng erng;
     struct simsrv srv[SIM_SERVERS_MAX];
     struct ntk_addr addr[SIM_SERVERS_MAX];
@@ -47,6 +47,7 @@ struct sim {
     size_t nheap;
     uint64_t seq;
     int64_t end_ns, grid_ns, leap_ns;
+    int64_t rc_ns;       /* the next refclock sample (INT64_MAX: none) */
     int leaps;           /* true leap seconds so far */
     double prev_drift_s; /* the clock's drift at the previous sample */
     unsigned steps_seen;
@@ -301,6 +302,11 @@ static uint8_t combined_mask(struct sim *s, size_t i)
         eng_snap(s->eng, simclk_mono_ns(&s->clk), &s->r->sys, &s->r->ctr, as, SIM_SERVERS_MAX);
     uint8_t mask = 0;
     for (size_t k = 0; k < n && k < SIM_SERVERS_MAX; k++) {
+        if (as[k].refclock &&
+            (as[k].tally == SNAP_TALLY_SYSPEER || as[k].tally == SNAP_TALLY_PPSPEER)) {
+            mask |= SIM_COMBINED_RC;
+            continue;
+        }
         int srv = server_of(s, &as[k].addr);
         if (srv >= 0 &&
             (as[k].tally == SNAP_TALLY_SYSPEER || as[k].tally == SNAP_TALLY_CANDIDATE)) {
@@ -357,6 +363,10 @@ static int setup(struct sim *s)
     simrng_seed(&s->net, s->o->seed, STREAM_NET);
     simrng_seed(&s->wander, s->o->seed, STREAM_WANDER);
     simrng_seed(&s->engrng, s->o->seed, STREAM_ENGINE);
+    simrng_seed(&s->rcrng, s->o->seed, STREAM_REFCLOCK);
+    s->rc_ns = sp->rc.on ? NS_PER_S : INT64_MAX;
+    r->rc_first_accept_s = (double)NAN;
+    r->rc_last_refuse_s = (double)NAN;
     s->erng = (struct eng_rng){&s->engrng, simrng_bytes};
     struct simclk_cfg cc = {.epoch_unix_ns = SIM_EPOCH_UNIX_S * NS_PER_S,
                             .mono_start_ns = 1000 * NS_PER_S,
@@ -387,12 +397,66 @@ static int start_engine(struct sim *s)
         eng_server_defaults(&sc);
         sc.addr = s->addr[i];
         sc.iburst = true;
+        sc.prefer = s->spec->servers[i].prefer;
         if (eng_add_server(s->eng, &sc, &now) < 1) {
             return -1;
         }
     }
+    if (s->spec->rc.on) {
+        struct eng_refclock_cfg rc;
+        eng_refclock_defaults(&rc, s->spec->rc.type, 0);
+        int id = eng_add_refclock(s->eng, &rc, &now);
+        if (id < 1) {
+            return -1;
+        }
+        s->r->rc_id = (uint32_t)id;
+    }
     drain(s);
     return 0;
+}
+
+/* ---- the reference clock ---- */
+
+static struct timespec ts_of_ns(int64_t ns)
+{
+    int64_t sec = ns / NS_PER_S, rem = ns % NS_PER_S;
+    if (rem < 0) {
+        sec--;
+        rem += NS_PER_S;
+    }
+    return (struct timespec){.tv_sec = (time_t)sec, .tv_nsec = (long)rem};
+}
+
+/* One sample at a whole true second: the local clock read then (with the receiver's
+ * noise), and for SHM / SOCK the reference's time of the event. */
+static void rc_sample(struct sim *s)
+{
+    const struct sim_refclock_spec *rc = &s->spec->rc;
+    s->rc_ns += NS_PER_S;
+    if (now_s(s) < rc->silent_to_s) {
+        return;
+    }
+    struct eng_now now = eng_now_(s);
+    int64_t local_ns = (int64_t)now.real.tv_sec * NS_PER_S + now.real.tv_nsec;
+    struct eng_rc_sample x;
+    memset(&x, 0, sizeof x);
+    x.local = ts_of_ns(local_ns + ns_of(rc->jitter_s * simrng_normal(&s->rcrng)));
+    if (rc->type != ENG_RC_PPS) {
+        x.ref = ts_of_ns(true_utc_ns(s) + ns_of(rc->offset_s));
+    }
+    x.leap = NTK_LEAP_NONE;
+    int ret = eng_on_refclock_sample(s->eng, s->r->rc_id, &x, &now);
+    if (ret == 0) {
+        s->r->rc_accepted++;
+        if (isnan(s->r->rc_first_accept_s)) {
+            s->r->rc_first_accept_s = now_s(s);
+        }
+    } else {
+        s->r->rc_refused++;
+        s->r->rc_last_refuse_s = now_s(s);
+    }
+    note_steps(s);
+    drain(s);
 }
 
 /* ---- the loop ---- */
@@ -423,6 +487,7 @@ static void step_once(struct sim *s)
     int64_t t_tmr = simclk_true_at_mono(&s->clk, eng_next_deadline(s->eng));
     int64_t t_clk = simclk_next_event(&s->clk);
     int64_t t = min64(min64(t_leap, t_pkt), min64(min64(t_tmr, t_clk), s->grid_ns));
+    t = min64(t, s->rc_ns);
     if (t >= s->end_ns) {
         s->stop = true;
         return;
@@ -435,6 +500,8 @@ static void step_once(struct sim *s)
         struct pkt p;
         heap_pop(s, &p);
         p.to_srv ? at_server(s, &p) : at_client(s, &p);
+    } else if (t == s->rc_ns) {
+        rc_sample(s);
     } else if (t == t_tmr) {
         on_timer(s);
     } else if (t == s->grid_ns) {
@@ -535,6 +602,11 @@ static void summarize(const struct sim *s)
         synced += r->synced[i];
     }
     r->m.synced_frac = end > from ? (double)synced / (end - from) : 0.0;
+    size_t rc_peer = 0;
+    for (size_t i = (size_t)from; i < r->n; i++) {
+        rc_peer += (r->combined[i] & SIM_COMBINED_RC) != 0;
+    }
+    r->m.rc_peer_frac = end > from ? (double)rc_peer / (end - from) : 0.0;
     bool steady = end > SIM_WARMUP_S;
     r->m.pkts_per_day = steady ? 0.0 : (double)NAN;
     for (int i = 0; i < s->spec->nservers; i++) {
@@ -561,7 +633,8 @@ int sim_run(const struct sim_spec *spec, const struct sim_opts *o, struct sim_re
     s->spec = spec;
     s->o = o;
     s->r = r;
-    if (spec->nservers < 1 || spec->nservers > SIM_SERVERS_MAX || setup(s) != 0) {
+    bool sources = spec->nservers >= 1 || spec->rc.on;
+    if (!sources || spec->nservers < 0 || spec->nservers > SIM_SERVERS_MAX || setup(s) != 0) {
         fail(s, "bad scenario or out of memory");
     } else if (start_engine(s) != 0) {
         fail(s, "eng_new or eng_add_server failed");

@@ -39,6 +39,19 @@ struct sim_server_spec {
     struct simnet_dir up;   /* client -> server */
     struct simnet_dir down; /* server -> client */
     struct simsrv_cfg srv;  /* the server */
+    bool prefer;            /* `prefer` on its server line */
+};
+
+/* A reference clock (issue 12), fed through eng_on_refclock_sample once per true second
+ * (at the whole second of true UTC), unit 0, the driver's defaults otherwise. */
+struct sim_refclock_spec {
+    bool on;               /* configure one */
+    enum eng_rc_type type; /* ENG_RC_SHM / _SOCK: ref = true UTC of the event plus offset_s;
+                              ENG_RC_PPS: an edge at each true second, ref zero */
+    double jitter_s;       /* standard deviation of the normal error of each sample's local
+                              timestamp (the receiver's and the kernel's latency) */
+    double offset_s;       /* SHM / SOCK: the reference's time minus true time */
+    double silent_to_s;    /* no sample before this true time (0: from the start) */
 };
 
 /* The client's clock. */
@@ -58,6 +71,7 @@ struct sim_spec {
     bool leap;    /* true UTC inserts a leap second at SIM_LEAP_AT_S */
     int drifter;  /* the server whose true offset is recorded while selected (-1: none) */
     bool observe; /* run the engine in observe mode (it never calls the clock) */
+    struct sim_refclock_spec rc; /* a reference clock (rc.on); nservers may then be 0 */
 };
 
 /* How to run it. */
@@ -99,9 +113,14 @@ struct sim_metrics {
     double synced_frac;    /* share of the steady state the kernel was told "synced" */
     unsigned steps;        /* steps made */
     double
-        drifter_off_s;  /* the drifter's true offset when it was last combined (NaN: never) */
-    double drifter_t_s; /* when (NaN: never) */
+        drifter_off_s;   /* the drifter's true offset when it was last combined (NaN: never) */
+    double drifter_t_s;  /* when (NaN: never) */
+    double rc_peer_frac; /* share of the steady state the refclock was the system peer ('*'
+                            or 'o') */
 };
+
+/* The refclock bit of sim_result.combined: it was the system peer ('*' or 'o'). */
+#define SIM_COMBINED_RC 0x80
 
 /* Everything measured in one run. */
 struct sim_result {
@@ -123,7 +142,13 @@ struct sim_result {
     struct snap_assoc assoc[SIM_SERVERS_MAX];
     bool exited;     /* the engine asked to exit */
     int exit_status; /* its status */
-    bool failed;     /* the run could not complete (error says why) */
+    /* refclock samples handed to the engine: */
+    unsigned rc_accepted;     /* eng_on_refclock_sample returned 0 */
+    unsigned rc_refused;      /* ... NTK_ERANGE (panic threshold, PPS not numbered) */
+    double rc_first_accept_s; /* true time of the first accepted one (NaN: none) */
+    double rc_last_refuse_s;  /* ... of the last refused one (NaN: none) */
+    uint32_t rc_id;           /* its association id (0: none) */
+    bool failed;              /* the run could not complete (error says why) */
     char error[160];
 };
 

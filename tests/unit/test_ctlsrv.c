@@ -95,6 +95,22 @@ uint16_t ctlv_peer_status(const struct ctlv_src *s, const struct snap_assoc *a)
     return (uint16_t)(0x9000 | a->id % 16);
 }
 
+int ctlv_clock(const struct ctlv_src *s, const struct snap_assoc *a, const char *names,
+               size_t len, struct ntk_cvar_wr *w, struct ntk_span *bad)
+{
+    (void)s;
+    if (len == 0) {
+        ntk_cvar_put_u64(w, "clockof", a->id);
+        return 0;
+    }
+    return each_name(names, len, w, bad, "");
+}
+
+uint16_t ctlv_clock_status(const struct snap_assoc *a)
+{
+    return (uint16_t)(0x0100 | a->id % 16);
+}
+
 /* ---- fixture ---- */
 
 static struct snap_system sys;
@@ -349,6 +365,32 @@ static void test_unspec_clock_badop_configure(void **state)
     assert_int_equal(ntk_ctl_verify(keys, res.buf[0], res.len[0], &res.last, &kid), 0);
     assert_int_equal(kid, 3);
     assert_int_equal(ctlsrv_stats(s)->refused[CTLSRV_REF_CONFIGURE], 2);
+    ctlsrv_free(s);
+}
+
+/* READCLOCK: the refclock asked for, or with id 0 the system peer if a refclock, else the
+ * first refclock; a non-refclock association is BADASSOC. */
+static void test_readclock(void **state)
+{
+    (void)state;
+    struct ctlsrv *s = make();
+    assocs[1].refclock = true;
+    assocs[2].refclock = true;
+    ask(s, *lo(), NS, NTK_CTL_OP_READCLOCK, 0, "", 0);
+    assert_string_equal((const char *)res.data, "clockof=17768\r\n");
+    assert_int_equal(res.last.hdr.status, 0x0108);
+    sys.sys_peer = 17769;
+    ask(s, *lo(), NS, NTK_CTL_OP_READCLOCK, 0, "", 0);
+    assert_string_equal((const char *)res.data, "clockof=17769\r\n");
+    ask(s, *lo(), NS, NTK_CTL_OP_READCLOCK, 17768, "stratum", 0);
+    assert_string_equal((const char *)res.data, "stratum=2\r\n");
+    ask(s, *lo(), NS, NTK_CTL_OP_READCLOCK, 17768, "nosuch", 0);
+    assert_int_equal(res.err, NTK_CTL_CERR_UNKNOWNVAR);
+    ask(s, *lo(), NS, NTK_CTL_OP_READCLOCK, 17767, "", 0);
+    assert_int_equal(res.err, NTK_CTL_CERR_BADASSOC);
+    assocs[1].refclock = false;
+    assocs[2].refclock = false;
+    sys.sys_peer = 0;
     ctlsrv_free(s);
 }
 
@@ -854,6 +896,7 @@ int main(void)
         cmocka_unit_test(test_readstat),
         cmocka_unit_test(test_readvar),
         cmocka_unit_test(test_unspec_clock_badop_configure),
+        cmocka_unit_test(test_readclock),
         cmocka_unit_test(test_writevar),
         cmocka_unit_test(test_malformed_and_noquery),
         cmocka_unit_test(test_nonce),
