@@ -18,7 +18,8 @@
 # Usage: bench/ntpd-server.sh [BUILD_DIR]     (default: build/ in the source tree)
 # Environment: NTK_PEERS (/var/cache/ntpkit-peers), DURATION (5 s per run), ROUNDS (3),
 #   WINDOW (64), CLIENTS (10000), RATE (100000 requests/s for the CPU-per-reply run), SERVER_CPU (0), LOAD_CPU (1), NTK_BENCH_TIMEOUT (900),
-#   SERVERS (default "echo ours chronyd ntpsec"), NTK_KEEP=1 (keep the work dir)
+#   SERVERS (default "echo ours chronyd ntpsec"), OURS_ARGS (extra options for our ntpd, e.g.
+#   --coalesce=0), NTK_KEEP=1 (keep the work dir)
 set -euo pipefail
 export LC_ALL=C
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -122,7 +123,8 @@ start() { # NAME ADDR PORT CMD...
 for s in $servers; do
   case $s in
   echo) start echo 127.0.0.1 4123 "$echo_bin" 127.0.0.1 4123 "$limit" ;;
-  ours) start ours 127.0.0.1 1123 env NTK_NTPD_PORT=1123 "$ntpd" -n --observe -c "$tmp/ours/ntp.conf" ;;
+  # shellcheck disable=SC2086 # OURS_ARGS: extra options, split on spaces
+  ours) start ours 127.0.0.1 1123 env NTK_NTPD_PORT=1123 "$ntpd" -n --observe -c "$tmp/ours/ntp.conf" ${OURS_ARGS:-} ;;
   chronyd) start chronyd 127.0.0.1 2123 "$chronyd" -d -x -u root -f "$tmp/chronyd/chrony.conf" ;;
   ntpsec) start ntpsec 127.0.0.2 123 "$ntpsec" -n -c "$tmp/ntpsec/ntp.conf" -l "$tmp/ntpsec/ntpd.log" ;;
   *) die "unknown server $s" ;;

@@ -68,6 +68,28 @@ static json_object *system_obj(const struct m6_sys *y)
     return o;
 }
 
+/* A refclock's clock variables (READCLOCK) as "refclock": {...}, when it has any. */
+static void refclock_obj(json_object *src, const struct m6_peer *p)
+{
+    if (p->rc_name[0] == '\0' && p->rc_device[0] == '\0' && p->rc_polls == UINT64_MAX &&
+        p->rc_noreply == UINT64_MAX && p->rc_badformat == UINT64_MAX &&
+        p->rc_baddata == UINT64_MAX) {
+        return;
+    }
+    json_object *o = json_object_new_object();
+    if (p->rc_name[0] != '\0') {
+        cli_json_str(o, "name", p->rc_name);
+    }
+    if (p->rc_device[0] != '\0') {
+        cli_json_str(o, "device", p->rc_device);
+    }
+    ctr(o, "polls_total", p->rc_polls);
+    ctr(o, "errors_noreply_total", p->rc_noreply);
+    ctr(o, "errors_badformat_total", p->rc_badformat);
+    ctr(o, "errors_baddata_total", p->rc_baddata);
+    json_object_object_add(src, "refclock", o);
+}
+
 static json_object *source_obj(const struct m6_peer *p)
 {
     json_object *o = json_object_new_object();
@@ -108,6 +130,7 @@ static json_object *source_obj(const struct m6_peer *p)
     if (p->kiss[0] != '\0') {
         cli_json_str(o, "kiss_code", p->kiss);
     }
+    refclock_obj(o, p);
     return o;
 }
 

@@ -18,7 +18,18 @@
 #define NTK_VERSION "unknown"
 #endif
 
-enum { OPT_LISTEN = 256, OPT_PATH, OPT_NTP, OPT_TIMEOUT, OPT_LOG, OPT_CA, OPT_HELP, OPT_VER };
+enum {
+    OPT_LISTEN = 256,
+    OPT_PATH,
+    OPT_NTP,
+    OPT_TIMEOUT,
+    OPT_LOG,
+    OPT_CA,
+    OPT_HELP,
+    OPT_VER,
+    OPT_USER,
+    OPT_SECCOMP
+};
 
 static const struct option LONGOPTS[] = {
     {"web.listen-address", required_argument, NULL, OPT_LISTEN},
@@ -27,6 +38,8 @@ static const struct option LONGOPTS[] = {
     {"ntp.timeout", required_argument, NULL, OPT_TIMEOUT},
     {"log.level", required_argument, NULL, OPT_LOG},
     {"nts.ca", required_argument, NULL, OPT_CA},
+    {"user", required_argument, NULL, OPT_USER},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VER},
     {NULL, 0, NULL, 0},
@@ -39,21 +52,24 @@ const char *exp_version_text(void)
 
 void exp_opts_usage(FILE *f)
 {
-    fprintf(f,
-            "usage: ntpkit_exporter [flags]\n"
-            "  --web.listen-address=HOST:PORT  where to serve HTTP (default %s)\n"
-            "  --web.telemetry-path=PATH       path of the metrics (default /metrics)\n"
-            "  --ntp.address=HOST[:PORT]       the daemon read over mode 6 (default "
-            "127.0.0.1:123)\n"
-            "  --ntp.timeout=SECONDS           mode-6 fetch timeout (default 2)\n"
-            "  --log.level=LEVEL               debug, info, warn or error (default info)\n"
-            "  --nts.ca=FILE                   CA bundle for /probe?nts=1 (default: system "
-            "store)\n"
-            "  -h, --help                      print this and exit\n"
-            "  --version                       print the version and exit\n"
-            "endpoints: / (links), /metrics, /json, /probe?target=HOST[:PORT][&nts=1]"
-            "[&timeout=S]\n",
-            EXP_DEFAULT_LISTEN);
+    fprintf(
+        f,
+        "usage: ntpkit_exporter [flags]\n"
+        "  --web.listen-address=HOST:PORT  where to serve HTTP (default %s)\n"
+        "  --web.telemetry-path=PATH       path of the metrics (default /metrics)\n"
+        "  --ntp.address=HOST[:PORT]       the daemon read over mode 6 (default "
+        "127.0.0.1:123)\n"
+        "  --ntp.timeout=SECONDS           mode-6 fetch timeout (default 2)\n"
+        "  --log.level=LEVEL               debug, info, warn or error (default info)\n"
+        "  --nts.ca=FILE                   CA bundle for /probe?nts=1 (default: system "
+        "store)\n"
+        "  -u, --user=USER[:GROUP]         drop root (and every capability) once bound\n"
+        "  --seccomp=MODE                  system-call filter: kill (default), log or off\n"
+        "  -h, --help                      print this and exit\n"
+        "  --version                       print the version and exit\n"
+        "endpoints: / (links), /metrics, /json, /probe?target=HOST[:PORT][&nts=1]"
+        "[&timeout=S]\n",
+        EXP_DEFAULT_LISTEN);
 }
 
 static int bad(char *why, size_t cap, const char *flag, const char *what)
@@ -157,6 +173,14 @@ static int take(int c, const char *arg, struct exp_opts *o, char *why, size_t ca
     case OPT_CA:
         o->nts_ca = arg;
         return 0;
+    case OPT_USER:
+        o->user = arg;
+        return arg[0] != '\0' && arg[0] != ':' ? 0
+                                               : bad(why, cap, "user", "want USER[:GROUP]");
+    case OPT_SECCOMP:
+        return exp_seccomp_parse(arg, &o->seccomp)
+                   ? 0
+                   : bad(why, cap, "seccomp", "want kill, on, log or off");
     case OPT_HELP:
         o->help = true;
         return 0;
@@ -182,9 +206,11 @@ int exp_opts_parse(int argc, char **argv, struct exp_opts *o, char *why, size_t 
     optind = 0; /* reset getopt (tests parse several command lines) */
     opterr = 0;
     int c;
-    while ((c = getopt_long_only(argc, argv, "h", LONGOPTS, NULL)) != -1) {
+    while ((c = getopt_long_only(argc, argv, "hu:", LONGOPTS, NULL)) != -1) {
         if (c == 'h')
             c = OPT_HELP;
+        if (c == 'u')
+            c = OPT_USER;
         if (take(c, optarg, o, why, cap) != 0) {
             if (c == '?') {
                 ntk_sb_init(&sb, why, cap);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <sys/socket.h>
 
+#include "exp_sandbox.h"
+
 /* The default --web.listen-address: loopback only, and a port of its own (the Prometheus
  * 9100-9999 allocation range is full; 10123 ends in NTP's 123 and no exporter uses it). */
 #define EXP_DEFAULT_LISTEN "127.0.0.1:10123"
@@ -32,6 +34,8 @@ struct exp_opts {
     double ntp_timeout_s;         /* --ntp.timeout, seconds (default 2) */
     enum exp_log_level log_level; /* --log.level */
     const char *nts_ca;           /* --nts.ca FILE, NULL for the system store */
+    const char *user;             /* -u, --user USER[:GROUP]: drop root once bound (NULL) */
+    enum exp_seccomp seccomp;     /* --seccomp=MODE (default kill) */
     bool help, version;           /* --help, --version */
 };
 

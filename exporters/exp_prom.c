@@ -466,6 +466,13 @@ static const struct fam F_S_AUTH = {
     "1 if the source's last response was authenticated by the method labelled, else 0."};
 static const struct fam F_S_COOKIES = {"ntpkit_source_nts_cookies", false,
                                        "NTS cookies held for the source."};
+static const struct fam F_RC_POLLS = {
+    "ntpkit_refclock_polls", true,
+    "Polls of the reference clock's driver since the daemon started (clock variable poll)."};
+static const struct fam F_RC_ERRORS = {
+    "ntpkit_refclock_errors", true,
+    "Reference clock polls that failed since the daemon started, by error: noreply (no "
+    "sample), badformat (a sample that did not parse), baddata (a sample rejected)."};
 
 /* popcount of a byte. */
 static int bits(uint8_t v)
@@ -607,6 +614,36 @@ static void render_sources(struct wr *w, const struct m6_snap *s)
     }
 }
 
+/* The clock variables of the refclocks (READCLOCK): the families appear only when a source
+ * has them (count() writes nothing, and so no header, for an absent value). */
+static void render_refclocks(struct wr *w, const struct m6_snap *s)
+{
+    begin(w, &F_RC_POLLS);
+    for (size_t i = 0; i < s->n_peers && i < M6_PEERS_MAX; i++) {
+        if (!duplicate(w, i)) {
+            struct src r = src_of(&s->peers[i]);
+            struct lbl l = {{"source", "address", "kind", NULL},
+                            {r.source, r.address, r.kind}};
+            count(w, &l, s->peers[i].rc_polls);
+        }
+    }
+    begin(w, &F_RC_ERRORS);
+    for (size_t i = 0; i < s->n_peers && i < M6_PEERS_MAX; i++) {
+        const struct m6_peer *p = &s->peers[i];
+        if (duplicate(w, i)) {
+            continue;
+        }
+        struct src r = src_of(p);
+        static const char *const errs[] = {"noreply", "badformat", "baddata"};
+        const uint64_t v[] = {p->rc_noreply, p->rc_badformat, p->rc_baddata};
+        for (size_t e = 0; e < 3; e++) {
+            struct lbl l = {{"source", "address", "kind", "error", NULL},
+                            {r.source, r.address, r.kind, errs[e]}};
+            count(w, &l, v[e]);
+        }
+    }
+}
+
 /* ======================================================================================== */
 /* Counters                                                                                 */
 /* ======================================================================================== */
@@ -745,6 +782,7 @@ void exp_render_metrics(const struct m6_snap *s, const struct exp_self *self,
         mark_duplicates(s, dup);
         render_system(&w, s);
         render_sources(&w, s);
+        render_refclocks(&w, s);
         render_counters(&w, &s->ctr);
     }
     if (f == EXP_OPENMETRICS) {

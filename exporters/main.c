@@ -14,6 +14,8 @@
 #include "cli_log.h"
 #include "exp_http.h"
 #include "exp_opts.h"
+#include "exp_priv.h"
+#include "exp_sandbox.h"
 
 #include "poison.h"
 
@@ -84,9 +86,23 @@ int main(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    /* Before the server's threads exist, as they inherit it (it is per thread): no later
+     * execve may gain privileges. */
+    if (exp_priv_no_new_privs(why, sizeof why) != 0) {
+        cli_err("%s", why);
+        return EXP_EXIT_FAIL;
+    }
     struct exp_http *h = exp_http_start(&cfg, why, sizeof why);
     if (h == NULL) {
         cli_err("%s: %s", cfg.listen_fd >= 0 ? "socket from systemd" : o.listen, why);
+        return EXP_EXIT_FAIL;
+    }
+    /* The port is bound (or came from systemd): root and every capability can go (glibc
+     * changes the ids of the server's threads too), then the allow-list is loaded. */
+    if ((o.user != NULL && exp_priv_drop(o.user, why, sizeof why) != 0) ||
+        exp_sandbox_apply(o.seccomp, why, sizeof why) != 0) {
+        cli_err("%s", why);
+        exp_http_stop(h);
         return EXP_EXIT_FAIL;
     }
     if (o.log_level <= EXP_LOG_INFO)

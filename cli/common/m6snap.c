@@ -68,6 +68,7 @@ static void peer_init(struct m6_peer *p)
     p->rec_unix_s = NAN;
     p->ntscookies = -1;
     memcpy(p->kind, "server", sizeof "server");
+    p->rc_polls = p->rc_noreply = p->rc_badformat = p->rc_baddata = UINT64_MAX;
 }
 
 void m6_snap_init(struct m6_snap *s)
@@ -472,6 +473,24 @@ int m6_parse_peer(const char *data, size_t len, struct m6_peer *out)
     return rc < 0 ? rc : 0;
 }
 
+/* The clock variables NTPsec 1.2.2 and our ctlv.c send (timecode, fudge times, stratum,
+ * refid and flags describe the configuration or the last sample: not kept). */
+static const struct field clock_fields[] = {
+    FS("name", struct m6_peer, rc_name),
+    FS("device", struct m6_peer, rc_device),
+    F("poll", VK_COUNTER, struct m6_peer, rc_polls),
+    F("noreply", VK_COUNTER, struct m6_peer, rc_noreply),
+    F("badformat", VK_COUNTER, struct m6_peer, rc_badformat),
+    F("baddata", VK_COUNTER, struct m6_peer, rc_baddata),
+};
+
+int m6_parse_clock(const char *data, size_t len, struct m6_peer *out)
+{
+    int rc =
+        parse_list(data, len, clock_fields, sizeof clock_fields / sizeof clock_fields[0], out);
+    return rc < 0 ? rc : 0;
+}
+
 #define C(n, m) F(n, VK_COUNTER, struct m6_counters, m)
 static const struct field ctr_fields[] = {
     C("ss_uptime", ss_uptime),
@@ -870,12 +889,53 @@ static const char *fail_reason(const struct fetch_ctx *f)
     }
 }
 
+/* The refclocks' READCLOCK batch: job i reads s->peers[idx[i]]. */
+struct clock_ctx {
+    struct m6_snap *s;
+    const size_t *idx;
+};
+
+/* A READCLOCK answer: its values replace the absent ones only if the whole text parsed (a
+ * refused, lost or malformed one leaves them absent; the association stays). */
+static void on_clock(void *ctx, size_t job, const char *data, size_t len, int ev)
+{
+    (void)ev;
+    struct clock_ctx *c = ctx;
+    struct m6_peer *p = &c->s->peers[c->idx[job]];
+    struct m6_peer tmp;
+    peer_init(&tmp);
+    if (data == NULL || m6_parse_clock(data, len, &tmp) != 0)
+        return;
+    memcpy(p->rc_name, tmp.rc_name, sizeof p->rc_name);
+    memcpy(p->rc_device, tmp.rc_device, sizeof p->rc_device);
+    p->rc_polls = tmp.rc_polls;
+    p->rc_noreply = tmp.rc_noreply;
+    p->rc_badformat = tmp.rc_badformat;
+    p->rc_baddata = tmp.rc_baddata;
+}
+
+/* One READCLOCK per kept refclock association, in one batch (none: no request at all). */
+static void fetch_clocks(struct xfer *x, struct m6_snap *s)
+{
+    struct job jobs[M6_PEERS_MAX];
+    size_t idx[M6_PEERS_MAX], n = 0;
+    for (size_t i = 0; i < s->n_peers && i < M6_PEERS_MAX; i++)
+        if (strcmp(s->peers[i].kind, "refclock") == 0) {
+            jobs[n] = (struct job){NTK_CTL_OP_READCLOCK, s->peers[i].associd, ""};
+            idx[n++] = i;
+        }
+    if (n == 0)
+        return;
+    struct clock_ctx c = {.s = s, .idx = idx};
+    run_jobs(x, jobs, n, on_clock, &c);
+}
+
 /* Reads the associations and their variables, and the counters, in one batch. */
 static void fetch_rest(struct xfer *x, struct m6_snap *s, bool counters)
 {
     int n = 0;
     struct m6_peer *tmp = malloc(sizeof *tmp * M6_PEERS_MAX);
-    struct job *jobs = malloc(sizeof *jobs * (M6_PEERS_MAX + N_GROUPS));
+    struct job *jobs = calloc(M6_PEERS_MAX + N_GROUPS, sizeof *jobs); /* calloc: GCC 12 */
     bool *ok = calloc(M6_PEERS_MAX, sizeof *ok);
     if (tmp == NULL || jobs == NULL || ok == NULL)
         snprintf(s->peers_error, sizeof s->peers_error, "out of memory");
@@ -909,6 +969,8 @@ static void fetch_rest(struct xfer *x, struct m6_snap *s, bool counters)
     free(jobs);
     free(ok);
     mark_pools(s);
+    if (counters)
+        fetch_clocks(x, s);
 }
 
 int m6_fetch(const struct m6_target *t, struct m6_snap *out)

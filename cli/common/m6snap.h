@@ -5,16 +5,17 @@
  *
  * Two layers:
  *   - parsing (pure, no I/O; fuzzed): m6_parse_sys, m6_parse_peer, m6_parse_counters,
- *     m6_parse_assocs turn the data of READVAR / READSTAT responses into the structs below,
- *     converting units on the way (ms -> s, ppm -> ratio, log2 s -> s, NTP timestamps ->
- *     Unix seconds, octal/hex reach -> a byte) through lib/ctlvars;
+ *     m6_parse_clock, m6_parse_assocs turn the data of READVAR / READSTAT responses into the
+ * structs below, converting units on the way (ms -> s, ppm -> ratio, log2 s -> s, NTP
+ * timestamps -> Unix seconds, octal/hex reach -> a byte) through lib/ctlvars;
  *   - fetching (UDP through cli/common/cli_udp.h and the sans-IO session ntk_ctlc):
  *     m6_fetch runs READSTAT (associations), READVAR 0 (system), READVAR per association,
  *     and READVAR 0 with the counter names (sysstats, iostats, ntsinfo, monstats, authinfo
- *     variables), all unsigned, within one overall deadline. It never asks for the MRU
+ *     variables), then READCLOCK per refclock association (unless no_counters), all
+ *     unsigned, within one overall deadline. It never asks for the MRU
  *     list (ntpmon(1): the daemon can fill it faster than mode 6 can ship it).
  * What the daemon does not send stays "absent" (the has_* flags, NAN for doubles): NTPsec
- * 1.2.2 has no nts_* counters unless built with NTS, ours has no refclock variables.
+ * 1.2.2 has no nts_* counters unless built with NTS; only refclocks have clock variables.
  */
 #ifndef NTK_M6SNAP_H
 #define NTK_M6SNAP_H
@@ -95,6 +96,14 @@ struct m6_peer {
     uint32_t keyid;
     uint32_t flash; /* flash bits (NTPsec BOGON numbering) */
     char kiss[8];   /* refid when stratum is 0 (a kiss code), "" otherwise */
+    /* The clock variables (READCLOCK, NTPsec's names), asked only of kind "refclock"; a
+     * READCLOCK that fails leaves them absent. Counters are since the daemon started. */
+    char rc_name[16];      /* name: the driver ("SHM", "SOCK"), printable; "" absent */
+    char rc_device[64];    /* device: the driver's description, printable; "" absent */
+    uint64_t rc_polls;     /* poll: polls of the driver; UINT64_MAX absent */
+    uint64_t rc_noreply;   /* noreply: polls that found no sample; UINT64_MAX absent */
+    uint64_t rc_badformat; /* badformat: samples that did not parse; UINT64_MAX absent */
+    uint64_t rc_baddata;   /* baddata: samples parsed but rejected; UINT64_MAX absent */
 };
 
 /* The counters NTPsec's ntpq prints with sysstats, iostats, ntsinfo, monstats, authinfo.
@@ -142,6 +151,8 @@ void m6_snap_init(struct m6_snap *s);
 int m6_parse_sys(const char *data, size_t len, struct m6_sys *out);
 int m6_parse_peer(const char *data, size_t len, struct m6_peer *out);
 int m6_parse_counters(const char *data, size_t len, struct m6_counters *out);
+/* READCLOCK data (ctlv.c ctlv_clock, NTPsec ntpq cv): fills only out's rc_* fields. */
+int m6_parse_clock(const char *data, size_t len, struct m6_peer *out);
 
 /* READSTAT data: pairs of big-endian 16-bit (association id, status). Fills peers[0..] with
  * associd, status and sel (others absent), up to cap; returns how many pairs the data held
@@ -156,13 +167,15 @@ const char *m6_counter_names(void);
 struct m6_target {
     struct cli_target addr; /* resolved address and port (cli_resolve) */
     int timeout_ms;         /* the whole fetch (all requests) must finish within this */
-    bool no_counters;       /* skip the counter requests (ntpmon shows none of them) */
+    bool no_counters;       /* skip the counter and READCLOCK requests (ntpmon shows none
+                               of them) */
 };
 
 /* Fetches a snapshot (the requests above on one socket: READVAR 0 and READSTAT first, then
- * the associations and counters a few at a time). Always writes *out;
- * returns 0 when the daemon answered READVAR 0 (out->up), else -1 with out->error set. An
- * association whose READVAR fails is counted in n_dropped and left out. */
+ * the associations and counters a few at a time, then the refclocks' READCLOCK). Always
+ * writes *out; returns 0 when the daemon answered READVAR 0 (out->up), else -1 with
+ * out->error set. An association whose READVAR fails is counted in n_dropped and left out;
+ * one whose READCLOCK fails is kept with its rc_* fields absent. */
 int m6_fetch(const struct m6_target *t, struct m6_snap *out);
 
 #endif /* NTK_M6SNAP_H */

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define COAL_RATE_MIN_PER_S 20000     /* below this rate, never wait */
-#define COAL_WAIT_MAX_NS    100000    /* the default longest wait: 100 µs */
+#define COAL_WAIT_MAX_NS    50000     /* the default longest wait: 50 µs */
 #define COAL_WINDOW_NS      100000000 /* the rate is measured over 100 ms windows */
 
 /* The state of one server's coalescing. Zero-initialised it is off; coal_init turns it on. */

@@ -23,12 +23,16 @@
 #include "log.h"
 #include "net.h"
 #include "priv.h"
+#include "sdnotify.h"
 #include "ntk/err.h"
 #include "ntk/keyfile.h"
 #include "ntk/refid.h"
 #include "ntk/sb.h"
 
 #include "poison.h"
+
+/* Without a clock update this long after start, ntpd tells systemd it is ready anyway. */
+#define NOTIFY_FALLBACK_S 60
 
 /* The restrict flags of the configuration and of the server are the same bits. */
 _Static_assert((unsigned)CONF_RES_IGNORE == (unsigned)RST_IGNORE &&
@@ -160,6 +164,33 @@ static void log_event(struct ntpd *d, const struct eng_action *a)
     dstats_event(&d->stats, d->eng, a);
 }
 
+/* systemd (Type=notify): READY=1 once, when the clock was first updated (observe mode: as
+ * soon as ntpd serves), with a STATUS line systemctl shows. */
+static void notify_ready(struct ntpd *d, const char *status)
+{
+    (void)sdn_status(d->notify_fd, status);
+    if (d->notify_ready)
+        return;
+    d->notify_ready = true;
+    (void)sdn_ready(d->notify_fd);
+    if (d->notify_timer != 0) {
+        loop_cancel(d->loop, d->notify_timer);
+        d->notify_timer = 0;
+    }
+}
+
+/* A machine without a reachable source must still finish booting: without a clock update
+ * NOTIFY_FALLBACK_S after start, ntpd reports ready anyway and says why (systemd's default
+ * start timeout is 90 s; time-sync.target waits for synchronisation through
+ * ntpkit-wait.service, not through this). */
+static void on_notify_fallback(void *ctx, int64_t now_mono_ns)
+{
+    struct ntpd *d = ctx;
+    (void)now_mono_ns;
+    d->notify_timer = 0;
+    notify_ready(d, "serving; not synchronised yet (no clock update within a minute)");
+}
+
 /* -w: tells the waiting parent (main.c) that the first synchronisation happened. */
 static void notify_synced(struct ntpd *d)
 {
@@ -185,6 +216,11 @@ void daemon_drain_actions(struct ntpd *d)
         case ENG_ACT_EVENT:
             if (a.event == ENG_EV_SYNC)
                 notify_synced(d);
+            if (a.event == ENG_EV_CLOCK_UPDATE && !d->notify_ready)
+                notify_ready(d, "synchronising: the clock was updated");
+            else if (a.event == ENG_EV_SYNC || a.event == ENG_EV_UNSYNC)
+                (void)sdn_status(d->notify_fd,
+                                 a.event == ENG_EV_SYNC ? "synchronised" : "not synchronised");
             if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE ||
                 a.event == ENG_EV_RAW)
                 dstats_event(&d->stats, d->eng, &a);
@@ -435,7 +471,7 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
 {
     memset(d, 0, sizeof *d);
     d->opts = *o;
-    d->cli_fd4 = d->cli_fd6 = d->sig_fd = d->sync_fd = -1;
+    d->cli_fd4 = d->cli_fd6 = d->sig_fd = d->sync_fd = d->notify_fd = -1;
     d->stats.loop.fd = d->stats.peer.fd = -1; /* ntpd_free may run before dstats_init */
     d->port = ntpd_port();
     d->exit_status = 0;
@@ -449,6 +485,8 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     if (open_signals(d) != 0 || dlisten_open(d) != 0 || dclient_open(d) != 0 ||
         dnts_setup(d) != 0)
         return 1;
+    /* refclocks */
+    (void)drefclk_open(d);
     (void)loop_add_fd(d->loop, resolver_fd(d->resolver), dnames_on_resolved, d);
     dfiles_load_leap(d);
     dstats_init(&d->stats, &d->conf, d->opts.statsdir);
@@ -486,6 +524,12 @@ int ntpd_run(struct ntpd *d)
     /* The user is looked up before the chroot, where /etc/passwd is out of reach. */
     uid_t uid = 0;
     gid_t gid = 0;
+    /* Before the chroot, the drop and the seccomp filter: afterwards only send(2) is needed.
+     */
+    int nrc = sdn_open(&d->notify_fd);
+    if (nrc < 0)
+        log_msg(LOG_WARNING, "NOTIFY_SOCKET: %s: systemd is not told when ntpd is ready",
+                strerror(-nrc));
     if (dfiles_write_pidfile(d) != 0 ||
         (d->opts.user != NULL && priv_lookup(d->opts.user, &uid, &gid) != 0) ||
         enter_jail(d) != 0)
@@ -495,6 +539,8 @@ int ntpd_run(struct ntpd *d)
      * capability at all; otherwise only CAP_SYS_TIME. */
     if (d->opts.user != NULL && priv_become(uid, gid, !d->eng_observe) != 0)
         return 1;
+    if (dnts_load_keys(d) != 0) /* as the user ntpd now runs as: the file is its own */
+        return 1;
     struct eng_now now = daemon_now();
     eng_on_timer(d->eng, &now);
     daemon_drain_actions(d);
@@ -503,7 +549,13 @@ int ntpd_run(struct ntpd *d)
     (void)loop_timer(d->loop, now.mono_ns + DRIFT_TIMER_S * 1000000000LL,
                      dfiles_on_drift_timer, d);
     log_msg(LOG_INFO, "serving on port %u", (unsigned)d->port);
+    if (d->eng_observe)
+        notify_ready(d, "serving; observe mode: the clock is never touched");
+    else if (!d->notify_ready)
+        d->notify_timer = loop_timer(d->loop, now.mono_ns + NOTIFY_FALLBACK_S * 1000000000LL,
+                                     on_notify_fallback, d);
     int rc = loop_run(d->loop);
+    (void)sdn_stopping(d->notify_fd);
     dfiles_save_drift(d, true); /* SIGTERM: the state files are finished before exiting */
     if (rc < 0) {
         log_msg(LOG_ERR, "event loop: %s", strerror(-rc));
@@ -517,6 +569,8 @@ void ntpd_free(struct ntpd *d)
     dnames_free(d);
     dctl_free(d);
     dnts_free(d);
+    /* refclocks */
+    drefclk_free(d);
     srv_release(&d->srv); /* the NTS scratch key, after dnts_free unhooked the cookies */
     for (int i = 0; i < d->nsrv_fd; i++)
         close(d->srv_fd[i]);
@@ -528,6 +582,7 @@ void ntpd_free(struct ntpd *d)
         close(d->sig_fd);
     if (d->sync_fd >= 0)
         close(d->sync_fd);
+    sdn_close(d->notify_fd);
     dstats_close(&d->stats);
     resolver_free(d->resolver);
     eng_free(d->eng);

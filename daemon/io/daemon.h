@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "coalesce.h"
 #include "conf.h"
 #include "dstats.h"
 #include "engine.h"
@@ -54,6 +55,10 @@ struct ntpd {
     struct dstats stats;  /* loopstats, peerstats */
     int exit_status;      /* what ntpd_run returns */
     int sync_fd;          /* -w: written to (then closed) at the first synchronisation */
+    /* ---- sdnotify: systemd's readiness protocol (sdnotify.h) ---- */
+    int notify_fd;        /* connected to $NOTIFY_SOCKET (-1: none) */
+    bool notify_ready;    /* READY=1 was sent */
+    int64_t notify_timer; /* the fallback READY=1 (0: none) */
     /* ---- txts: kernel transmit timestamps ---- */
     struct net_tx cli_tx4, cli_tx6; /* of cli_fd4 / cli_fd6 (dclient.c) */
     /* ---- interfaces (dlisten.c, iface.c) ---- */
@@ -62,6 +67,7 @@ struct ntpd {
     int64_t nic_timer;                             /* the -U rescan timer (0: none) */
     int nic_seq;                                   /* addresses opened so far (numbering) */
     uint64_t nic_dropped;                          /* datagrams dropped by `drop` sockets */
+    struct coalesce serve_coal;                    /* waits under load (coalesce.h) */
     /* ---- names (dnames.c) ---- */
     struct dnames *names; /* server/restrict names and `restrict source` (NULL: none) */
     /* ---- ctl: mode 6 (dctl.c) ---- */

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -110,16 +111,32 @@ static int serve_batch(struct ntpd *d, int fd)
     return n;
 }
 
+/* Sleeps ns nanoseconds (less than a second), resuming after a signal. */
+static void wait_ns(int64_t ns)
+{
+    struct timespec t = {.tv_sec = 0, .tv_nsec = (long)ns}, left;
+    while (nanosleep(&t, &left) != 0 && errno == EINTR)
+        t = left;
+}
+
 /* Under load the queue refills while a batch is served: read again, as long as a read
  * brings anything, before going back to poll() (a system call per wake-up saved; the read
  * that finds the queue empty costs one at low load), a bounded number of times so that
  * the other sockets and the timers are not starved. Measured (BENCHMARKS.md): about 2 %
- * more replies per second than reading again only after a full batch. */
+ * more replies per second than reading again only after a full batch. At a high rate
+ * that brings only a few requests per read, wait for the queue to fill first
+ * (coalesce.h). */
 static void on_server_readable(void *ctx, int fd)
 {
     struct ntpd *d = ctx;
-    for (int round = 0; round < SERVE_ROUNDS && serve_batch(d, fd) > 0; round++)
-        ;
+    for (int round = 0; round < SERVE_ROUNDS; round++) {
+        int n = serve_batch(d, fd);
+        int64_t wait = coal_after_read(&d->serve_coal, loop_now_mono_ns(), n, NET_BATCH);
+        if (n <= 0)
+            break;
+        if (wait > 0 && round + 1 < SERVE_ROUNDS)
+            wait_ns(wait);
+    }
 }
 
 /* ---- the sockets ---- */
@@ -308,6 +325,7 @@ static void make_plan(const struct ntpd *d, struct iface_plan *p)
 void dlisten_rescan(struct ntpd *d)
 {
     static struct iface_plan p;
+    coal_init(&d->serve_coal, d->opts.coalesce_us * 1000);
     make_plan(d, &p);
     if (p.per_address)
         apply_plan(d, &p, LOG_INFO); /* an address that cannot be bound is retried */
@@ -367,6 +385,7 @@ int dlisten_open(struct ntpd *d)
     static struct iface_plan p;
     if (dlisten_check(d) != 0)
         return 1;
+    coal_init(&d->serve_coal, d->opts.coalesce_us * 1000);
     make_plan(d, &p);
     if (p.per_address)
         apply_plan(d, &p, LOG_ERR);

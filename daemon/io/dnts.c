@@ -200,15 +200,28 @@ static int setup_server(struct ntpd *d)
 {
     static struct eng_rng rng = {.ctx = NULL, .bytes = daemon_rng_bytes};
     d->nts->ntss = ntss_new(&rng);
-    if (d->nts->ntss == NULL || load_cookie_keys(d) < 0)
+    if (d->nts->ntss == NULL)
+        return 1;
+    d->srv.nts = d->nts->ntss;
+    return start_server(d);
+}
+
+/* After the privilege drop (daemon.c), so that the key file belongs to the user ntpd runs
+ * as: under -u, root (without CAP_DAC_OVERRIDE, as ntpd.service runs it) could neither read
+ * nor replace that user's 0600 file, and the user could not replace root's. Nothing is
+ * served before: the loop has not run yet. */
+int dnts_load_keys(struct ntpd *d)
+{
+    if (d->nts == NULL || d->nts->ntss == NULL)
+        return 0;
+    if (load_cookie_keys(d) < 0)
         return 1;
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     if (ntss_rotate(d->nts->ntss, now.tv_sec))
         save_cookie_keys(d);
     arm_rotation(d);
-    d->srv.nts = d->nts->ntss;
-    return start_server(d);
+    return 0;
 }
 
 static bool any_nts_server_line(const struct ntpd *d)

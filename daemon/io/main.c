@@ -10,6 +10,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "sandbox.h" /* sandbox */
 
 #include "poison.h"
 
@@ -71,6 +72,35 @@ static int daemonize(struct ntpd *d, bool to_syslog)
     return 0;
 }
 
+/* sandbox: the loop's first timer, so the filter is in place before ntpd_run's loop reads
+ * a byte from the network, and after everything ntpd_run does first (pidfile, chroot, the
+ * privilege drop), whose calls (chroot, setresuid, capset) are then refused. */
+static void on_sandbox_timer(void *ctx, int64_t now_mono_ns)
+{
+    (void)now_mono_ns;
+    struct ntpd *d = ctx;
+    enum sandbox_mode m = (enum sandbox_mode)d->opts.seccomp;
+    if (sandbox_apply(m) != 0) {
+        d->exit_status = 1;
+        loop_stop(d->loop);
+        return;
+    }
+    if (d->opts.seccomp_selftest)
+        sandbox_selftest();
+}
+
+/* sandbox: prepares the SIGSYS handler's output while the log file is still writable and
+ * schedules on_sandbox_timer at time 0 (due at once, before every other timer). */
+static int arm_sandbox(struct ntpd *d)
+{
+    sandbox_prepare((enum sandbox_mode)d->opts.seccomp);
+    if (loop_timer(d->loop, 0, on_sandbox_timer, d) < 0) {
+        log_msg(LOG_ERR, "sandbox: no timer left");
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     struct ntpd_opts o;
@@ -98,6 +128,8 @@ int main(int argc, char **argv)
      * reported on the terminal, unless -n. */
     if (rc == 0 && !o.foreground && !o.once)
         rc = daemonize(&d, o.logfile == NULL);
+    if (rc == 0)
+        rc = arm_sandbox(&d); /* sandbox */
     if (rc == 0)
         rc = ntpd_run(&d);
     ntpd_free(&d);

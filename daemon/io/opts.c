@@ -7,9 +7,14 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "coalesce.h"
 #include "ntk/tok.h"
+#include "sandbox.h" /* sandbox */
 
 #include "poison.h"
+
+/* The refclock drivers built in (conf_rc.c), as NTPsec's ntpd -h lists its own. */
+#define RC_DRIVERS "shm (SHM, type 28), pps (PPS, type 22), sock (SOCK, chrony's socket)"
 
 #ifndef NTK_VERSION
 #define NTK_VERSION "0"
@@ -49,9 +54,15 @@ static const char usage_text[] =
     "  -Z, --dvar=NAME=VALUE     define a system variable listed by default\n"
     "  -V, --version             show the version and exit\n"
     "      --check-config        check the configuration, report every error, exit\n"
-    "      --observe             compute and serve time, never touch the clock\n";
+    "      --observe             compute and serve time, never touch the clock\n"
+    "      --coalesce=MICROSECONDS  under load, let requests gather this long before\n"
+    "                            reading again (default 50; 0: never)\n"
+    "      --seccomp=MODE        system-call filter: kill (default), log or off\n"
+    "      --seccomp-selftest    tests: make one refused call once sandboxed\n"
+    "\n"
+    "Reference clock drivers (refclock NAME): " RC_DRIVERS "\n";
 
-enum { OPT_CHECK = 256, OPT_OBSERVE };
+enum { OPT_CHECK = 256, OPT_OBSERVE, OPT_SECCOMP, OPT_SELFTEST, OPT_COALESCE };
 
 static const struct option long_opts[] = {
     {"ipv4", no_argument, NULL, '4'},
@@ -85,6 +96,9 @@ static const struct option long_opts[] = {
     {"version", no_argument, NULL, 'V'},
     {"check-config", no_argument, NULL, OPT_CHECK},
     {"observe", no_argument, NULL, OPT_OBSERVE},
+    {"coalesce", required_argument, NULL, OPT_COALESCE},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},     /* sandbox */
+    {"seccomp-selftest", no_argument, NULL, OPT_SELFTEST}, /* sandbox: tests */
     {NULL, 0, NULL, 0},
 };
 
@@ -143,6 +157,11 @@ static bool take_number(struct ntpd_opts *o, int c, const char *v)
             return bad("number of seconds", v);
         *(c == 'U' ? &o->rescan_s : &o->wait_sync_s) = n;
         return true;
+    case OPT_COALESCE: /* at most 10 ms: a wait is one nanosleep of the whole loop */
+        if (!parse_long(v, 0, 10000, &n))
+            return bad("--coalesce microseconds (0..10000)", v);
+        o->coalesce_us = n;
+        return true;
     default:
         return false;
     }
@@ -195,6 +214,9 @@ static bool take_flag(struct ntpd_opts *o, int c)
     case OPT_OBSERVE:
         o->observe = true;
         return true;
+    case OPT_SELFTEST: /* sandbox */
+        o->seccomp_selftest = true;
+        return true;
     default:
         return false;
     }
@@ -229,6 +251,13 @@ static bool take_option(struct ntpd_opts *o, int c, const char *v)
     case 'u':
         o->user = v;
         return true;
+    case OPT_SECCOMP: { /* sandbox */
+        enum sandbox_mode m;
+        if (!sandbox_parse_mode(v, &m))
+            return bad("--seccomp mode (kill, on, log or off)", v);
+        o->seccomp = (int)m;
+        return true;
+    }
     case 'z':
         return take_setvar(o, v, false);
     case 'Z':
@@ -255,6 +284,8 @@ enum opts_result opts_parse(int argc, char **argv, struct ntpd_opts *o)
 {
     memset(o, 0, sizeof *o);
     o->rescan_s = o->wait_sync_s = -1;
+    o->coalesce_us = COAL_WAIT_MAX_NS / 1000;
+    o->seccomp = (int)SANDBOX_DEFAULT; /* sandbox: on (kill) by default; see sandbox.h */
     opterr = 0;
     optind = 0; /* glibc: 0 resets getopt completely */
     int c, at = 1;
@@ -264,7 +295,7 @@ enum opts_result opts_parse(int argc, char **argv, struct ntpd_opts *o)
             if (c == 'h')
                 fputs(usage_text, stdout);
             else
-                printf("ntpd ntpkit-%s\n", NTK_VERSION);
+                printf("ntpd ntpkit-%s\nrefclock drivers: %s\n", NTK_VERSION, RC_DRIVERS);
             return OPTS_DONE;
         }
         if (c == '?' || c == ':')

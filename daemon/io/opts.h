@@ -40,6 +40,11 @@ struct ntpd_opts {
     int nsetvars;
     bool check_config; /* --check-config: parse, report every error, exit */
     bool observe;      /* --observe: compute and serve, never touch the clock */
+    long coalesce_us;  /* --coalesce: the longest wait for requests to gather under load
+                          (coalesce.h; default 50, 0: off) */
+    /* sandbox */
+    int seccomp;           /* --seccomp=MODE: an enum sandbox_mode (0: kill, the default) */
+    bool seccomp_selftest; /* --seccomp-selftest: make a refused call once sandboxed */
 };
 
 /* What opts_parse decided. */

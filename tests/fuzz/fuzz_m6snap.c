@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Fuzz harness for cli/common/m6snap.c's parsers and exporters/exp_prom.c: arbitrary mode-6
- * response data becomes a snapshot whose strings are printable and whose doubles are finite
- * or NAN, and whose rendering (text and OpenMetrics) is still one well-formed line per
- * sample: hostile variable values cannot inject lines, quotes or metric names. */
+/* Fuzz harness for cli/common/m6snap.c's parsers (READCLOCK's too) and exporters/exp_prom.c:
+ * arbitrary mode-6 response data becomes a snapshot whose strings are printable and whose
+ * doubles are finite or NAN, and whose rendering (text and OpenMetrics) is still one
+ * well-formed line per sample: hostile variable values cannot inject lines, quotes or metric
+ * names. */
 #include <math.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -122,6 +123,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (size_t i = 0; i < s.n_peers; i++) {
         (void)m6_parse_peer(text + i, size - (i < size ? i : size), &s.peers[i]);
+        /* The clock variables of the same text: only the rc_* fields may change. */
+        struct m6_peer before = s.peers[i];
+        int rc = m6_parse_clock(text + i, size - (i < size ? i : size), &s.peers[i]);
+        FUZZ_CHECK(rc <= 0);
+        FUZZ_CHECK(memcmp(&before, &s.peers[i], offsetof(struct m6_peer, rc_name)) == 0);
+        FUZZ_CHECK(printable(s.peers[i].rc_name, sizeof s.peers[i].rc_name) &&
+                   printable(s.peers[i].rc_device, sizeof s.peers[i].rc_device));
     }
     s.up = true;
     s.fetch_s = 0.01;

@@ -206,6 +206,51 @@ static void test_ntpsec(void **state)
     exp_buf_free(&b);
 }
 
+/* The same snapshot with the refclock's clock variables (NTPsec's captured cv): the two
+ * refclock families appear and nothing else changes (ntpsec.prom without their lines). */
+static void test_ntpsec_refclock(void **state)
+{
+    (void)state;
+    build_snapshot();
+    assert_string_equal(snap.peers[0].kind, "refclock");
+    const struct resp *r = find(4, snap.peers[0].associd, "name=");
+    assert_int_equal(m6_parse_clock(r->data, r->len, &snap.peers[0]), 0);
+    render_both(&snap, "ntpsec-refclock");
+    struct exp_buf b = {0};
+    exp_render_json(&snap, &self, &b);
+    compare(&b, "ntpsec-refclock.json");
+    exp_buf_free(&b);
+    exp_render_metrics(&snap, &self, EXP_PROM_TEXT, &b);
+    assert_non_null(strstr(b.p, "\nntpkit_refclock_polls_total{source=\"SHM(0)\",address="
+                                "\"\",kind=\"refclock\"} 1\n"));
+    assert_non_null(strstr(b.p, "\nntpkit_refclock_errors_total{source=\"SHM(0)\",address="
+                                "\"\",kind=\"refclock\",error=\"noreply\"} 1\n"));
+    /* Without the refclock lines: ntpsec.prom exactly. */
+    char *rest = malloc(b.len + 1);
+    assert_non_null(rest);
+    size_t n = 0;
+    for (const char *l = b.p; *l != '\0';) {
+        const char *e = strchr(l, '\n');
+        size_t ll = e != NULL ? (size_t)(e - l + 1) : strlen(l);
+        if (strstr(l, "ntpkit_refclock_") == NULL || strstr(l, "ntpkit_refclock_") >= l + ll) {
+            memcpy(rest + n, l, ll);
+            n += ll;
+        }
+        l += ll;
+    }
+    rest[n] = '\0';
+    size_t wl = 0;
+    char path[512];
+    snprintf(path, sizeof path, "%s/exp/ntpsec.prom", NTK_TEST_DATA_DIR);
+    char *want = tu_read_file(path, &wl);
+    assert_non_null(want);
+    assert_int_equal(n, wl);
+    assert_memory_equal(rest, want, wl);
+    free(want);
+    free(rest);
+    exp_buf_free(&b);
+}
+
 /* Our ntpd's variables as daemon/core/ctlv.c writes them, with every family present: a
  * leap file, NTS and symmetric-key sources, pool members, a refclock, every counter group. */
 static const char full_sys[] =
@@ -358,9 +403,10 @@ static void test_dashboard_json(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_ntpsec),      cmocka_unit_test(test_full),
-        cmocka_unit_test(test_down),        cmocka_unit_test(test_probe),
-        cmocka_unit_test(test_alert_rules), cmocka_unit_test(test_dashboard_json),
+        cmocka_unit_test(test_ntpsec),         cmocka_unit_test(test_ntpsec_refclock),
+        cmocka_unit_test(test_full),           cmocka_unit_test(test_down),
+        cmocka_unit_test(test_probe),          cmocka_unit_test(test_alert_rules),
+        cmocka_unit_test(test_dashboard_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,7 @@ static void t_high_rate_waits(void **state)
     int64_t t = 1000 * MS;
     (void)coal_after_read(&c, t, 1, 64); /* opens the first window */
     t = feed(&c, t, 100000, 5);
-    /* 100,000/s measured: half a batch (32) minus 5 takes 270 µs: capped at 100 µs. */
+    /* 100,000/s measured: half a batch (32) minus 5 takes 270 µs: capped. */
     int64_t w = coal_after_read(&c, t + 1 * US, 5, 64);
     assert_int_equal(c.rate_per_s / 1000, 100);
     assert_int_equal(w, COAL_WAIT_MAX_NS);

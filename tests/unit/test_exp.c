@@ -2,7 +2,7 @@
 /* Unit tests for ntpkit_exporter's formatters (exporters/exp.h): the output buffer, label
  * escaping, one series per selection state, absent values, the up=0 output, content
  * negotiation with the Accept headers real scrapers send, OpenMetrics structure, number
- * formatting, probe and JSON rendering. */
+ * formatting, probe and JSON rendering, the refclock families. */
 #include <json-c/json.h>
 #include <math.h>
 #include <setjmp.h>
@@ -555,6 +555,88 @@ static void test_json(void **state)
     exp_buf_free(&b);
 }
 
+/* The refclock families: HELP, TYPE and the exact samples with the source labels of the
+ * other per-source series; absent without clock variables; in /json as "refclock". */
+static void test_refclock_series(void **state)
+{
+    (void)state;
+    static struct m6_snap s;
+    one_source(&s);
+    char *t = render(&s, EXP_PROM_TEXT);
+    assert_int_equal(count_lines(t, "ntpkit_refclock"), 0);
+    assert_int_equal(count_lines(t, "# HELP ntpkit_refclock"), 0);
+    free(t);
+    s.n_peers = 2;
+    struct m6_peer *p = &s.peers[1];
+    p->associd = 8;
+    memcpy(p->srcadr, "127.127.28.0", sizeof "127.127.28.0");
+    memcpy(p->srchost, "SHM(0)", sizeof "SHM(0)");
+    memcpy(p->kind, "refclock", sizeof "refclock");
+    /* Only a refclock whose READCLOCK was answered: nothing yet. */
+    t = render(&s, EXP_PROM_TEXT);
+    assert_int_equal(count_lines(t, "ntpkit_refclock"), 0);
+    free(t);
+    p->rc_polls = 42;
+    p->rc_noreply = 3;
+    p->rc_badformat = 0;
+    p->rc_baddata = 18446744073709551614u;
+    t = render(&s, EXP_PROM_TEXT);
+    assert_true(has_line(t, "# HELP ntpkit_refclock_polls_total Polls of the reference "
+                            "clock's driver since the daemon started (clock variable poll)."));
+    assert_true(has_line(t, "# TYPE ntpkit_refclock_polls_total counter"));
+    assert_true(has_line(t, "# TYPE ntpkit_refclock_errors_total counter"));
+    assert_true(has_line(
+        t,
+        "ntpkit_refclock_polls_total{source=\"SHM(0)\",address=\"\",kind=\"refclock\"} 42"));
+    assert_true(has_line(t, "ntpkit_refclock_errors_total{source=\"SHM(0)\",address=\"\","
+                            "kind=\"refclock\",error=\"noreply\"} 3"));
+    assert_true(has_line(t, "ntpkit_refclock_errors_total{source=\"SHM(0)\",address=\"\","
+                            "kind=\"refclock\",error=\"badformat\"} 0"));
+    assert_true(has_line(t, "ntpkit_refclock_errors_total{source=\"SHM(0)\",address=\"\","
+                            "kind=\"refclock\",error=\"baddata\"} 18446744073709551614"));
+    assert_int_equal(count_lines(t, "ntpkit_refclock_polls_total{"), 1);
+    assert_int_equal(count_lines(t, "ntpkit_refclock_errors_total{"), 3);
+    assert_int_equal(count_lines(t, "# HELP ntpkit_refclock"), 2);
+    /* After the per-source families, before the daemon's counters. */
+    assert_true(strstr(t, "# HELP ntpkit_source_authenticated") <
+                strstr(t, "# HELP ntpkit_refclock_polls_total"));
+    free(t);
+    /* An absent error counter has no series; the others stay. */
+    p->rc_badformat = UINT64_MAX;
+    t = render(&s, EXP_OPENMETRICS);
+    assert_true(has_line(t, "# TYPE ntpkit_refclock_polls counter"));
+    assert_true(has_line(
+        t,
+        "ntpkit_refclock_polls_total{source=\"SHM(0)\",address=\"\",kind=\"refclock\"} 42"));
+    assert_int_equal(count_lines(t, "ntpkit_refclock_errors_total{"), 2);
+    assert_int_equal(count_lines(t, "ntpkit_refclock_errors_total{source=\"SHM(0)\",address="
+                                    "\"\",kind=\"refclock\",error=\"badformat\"}"),
+                     0);
+    free(t);
+    /* /json: the refclock object of that source, none for the server. */
+    memcpy(p->rc_name, "SHM", sizeof "SHM");
+    struct exp_buf b = {0};
+    exp_render_json(&s, &self, &b);
+    json_object *o = json_tokener_parse(b.p);
+    assert_non_null(o);
+    json_object *src, *rc, *v;
+    assert_true(json_object_object_get_ex(o, "sources", &src));
+    assert_false(json_object_object_get_ex(json_object_array_get_idx(src, 0), "refclock", &v));
+    assert_true(json_object_object_get_ex(json_object_array_get_idx(src, 1), "refclock", &rc));
+    assert_true(json_object_object_get_ex(rc, "name", &v));
+    assert_string_equal(json_object_get_string(v), "SHM");
+    assert_false(json_object_object_get_ex(rc, "device", &v));
+    assert_true(json_object_object_get_ex(rc, "polls_total", &v));
+    assert_int_equal(json_object_get_int64(v), 42);
+    assert_true(json_object_object_get_ex(rc, "errors_noreply_total", &v));
+    assert_int_equal(json_object_get_int64(v), 3);
+    assert_false(json_object_object_get_ex(rc, "errors_badformat_total", &v));
+    assert_true(json_object_object_get_ex(rc, "errors_baddata_total", &v));
+    assert_true(json_object_get_uint64(v) == 18446744073709551614u);
+    json_object_put(o);
+    exp_buf_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -571,6 +653,7 @@ int main(void)
         cmocka_unit_test(test_value_round_trip),
         cmocka_unit_test(test_probe_failure),
         cmocka_unit_test(test_json),
+        cmocka_unit_test(test_refclock_series),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

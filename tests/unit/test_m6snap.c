@@ -508,6 +508,119 @@ static void test_counter_names(void **state)
 }
 
 /* ======================================================================================== */
+/* Clock variables (READCLOCK)                                                              */
+/* ======================================================================================== */
+
+/* NTPsec 1.2.2's cv of its SHM refclock (frame 15): the clock fields only. */
+static void test_clock_ntpsec(void **state)
+{
+    (void)state;
+    const struct resp *r = find(4, 17768, 0);
+    assert_int_equal(r->len, 139);
+    struct m6_peer p;
+    m6_parse_assocs((const uint8_t[]){0x45, 0x68, 0x80, 0x1b}, 4, &p, 1);
+    assert_true(p.rc_polls == UINT64_MAX && p.rc_noreply == UINT64_MAX);
+    assert_int_equal(m6_parse_clock(r->data, r->len, &p), 0);
+    assert_string_equal(p.rc_name, "SHM");
+    assert_string_equal(p.rc_device, "SHM/Shared memory interface");
+    assert_true(p.rc_polls == 1);
+    assert_true(p.rc_noreply == 1);
+    assert_true(p.rc_badformat == 0);
+    assert_true(p.rc_baddata == 0);
+    /* Nothing else is touched: stratum= and refid= are the clock's, not the peer's. */
+    assert_int_equal(p.stratum, -1);
+    assert_string_equal(p.refid, "");
+    assert_string_equal(p.kind, "server");
+    assert_int_equal(p.associd, 17768);
+}
+
+/* Our ntpd's cv (daemon/core/ctlv.c ctlv_clock's default list). */
+static const char ours_clock[] =
+    "device=\"SOCK/Unix socket\", name=\"SOCK\", timecode=\"\", poll=42, noreply=3,\r\n"
+    "badformat=1, baddata=2, fudgetime1=12.500, stratum=0, refid=GPS, flags=5";
+
+static void test_clock_ours(void **state)
+{
+    (void)state;
+    struct m6_peer p;
+    m6_parse_assocs((const uint8_t[]){0, 9, 0x90, 0x14}, 4, &p, 1);
+    assert_int_equal(m6_parse_clock(ours_clock, sizeof ours_clock - 1, &p), 0);
+    assert_string_equal(p.rc_name, "SOCK");
+    assert_string_equal(p.rc_device, "SOCK/Unix socket");
+    assert_true(p.rc_polls == 42);
+    assert_true(p.rc_noreply == 3);
+    assert_true(p.rc_badformat == 1);
+    assert_true(p.rc_baddata == 2);
+    assert_string_equal(p.refid, "");
+}
+
+/* Bad values stay absent, strings are cut and made printable, a broken list keeps what
+ * came before it. */
+static void test_clock_bad_values(void **state)
+{
+    (void)state;
+    static const char t[] =
+        "poll=-1, noreply=18446744073709551615, badformat=abc, baddata=\"7\",\r\n"
+        "name=\"A\\x01B\x7f"
+        "C123456789012345\", device=\"dev\"";
+    struct m6_peer p;
+    m6_parse_assocs((const uint8_t[]){0, 9, 0x90, 0x14}, 4, &p, 1);
+    assert_int_equal(m6_parse_clock(t, sizeof t - 1, &p), 0);
+    assert_true(p.rc_polls == UINT64_MAX);
+    assert_true(p.rc_noreply == UINT64_MAX); /* the "absent" value itself */
+    assert_true(p.rc_badformat == UINT64_MAX);
+    assert_true(p.rc_baddata == UINT64_MAX); /* quoted */
+    assert_int_equal(strlen(p.rc_name), sizeof p.rc_name - 1);
+    assert_true(printable(p.rc_name, sizeof p.rc_name));
+    assert_string_equal(p.rc_device, "dev");
+    static const char u[] = "poll=5, noreply=6, name=\"unterminated";
+    m6_parse_assocs((const uint8_t[]){0, 9, 0x90, 0x14}, 4, &p, 1);
+    assert_int_equal(m6_parse_clock(u, sizeof u - 1, &p), NTK_ETRUNC);
+    assert_true(p.rc_polls == 5 && p.rc_noreply == 6);
+    assert_string_equal(p.rc_name, "");
+    assert_int_equal(m6_parse_clock(NULL, 0, &p), 0);
+}
+
+/* Every truncation of both texts: no crash, 0 or a negative error, strings printable and
+ * prefixes of the full values, counters absent or a prefix of the full digits. */
+static void test_clock_truncations(void **state)
+{
+    (void)state;
+    const struct resp *r = find(4, 17768, 0);
+    const struct {
+        const char *t;
+        size_t len;
+        uint64_t full[4];
+    } cases[] = {{r->data, r->len, {1, 1, 0, 0}},
+                 {ours_clock, sizeof ours_clock - 1, {42, 3, 1, 2}}};
+    for (size_t c = 0; c < 2; c++) {
+        for (size_t len = 0; len <= cases[c].len; len++) {
+            char *copy = malloc(len + 1); /* exactly len bytes: ASan sees overreads */
+            assert_non_null(copy);
+            memcpy(copy, cases[c].t, len);
+            struct m6_peer p;
+            m6_parse_assocs((const uint8_t[]){0, 9, 0x90, 0x14}, 4, &p, 1);
+            int rc = m6_parse_clock(copy, len, &p);
+            assert_true(rc <= 0);
+            assert_true(printable(p.rc_name, sizeof p.rc_name));
+            assert_true(printable(p.rc_device, sizeof p.rc_device));
+            const uint64_t got[] = {p.rc_polls, p.rc_noreply, p.rc_badformat, p.rc_baddata};
+            for (size_t k = 0; k < 4; k++) {
+                assert_true(got[k] == UINT64_MAX || got[k] == cases[c].full[k] ||
+                            got[k] == cases[c].full[k] / 10);
+            }
+            if (len == cases[c].len) {
+                assert_int_equal(rc, 0);
+                for (size_t k = 0; k < 4; k++) {
+                    assert_true(got[k] == cases[c].full[k]);
+                }
+            }
+            free(copy);
+        }
+    }
+}
+
+/* ======================================================================================== */
 /* Garbage and truncation                                                                   */
 /* ======================================================================================== */
 
@@ -595,6 +708,9 @@ static void test_random_garbage(void **state)
         assert_true(m6_parse_sys(buf, len, &s.sys) <= 0);
         assert_true(m6_parse_peer(buf, len, &s.peers[0]) <= 0);
         assert_true(m6_parse_counters(buf, len, &s.ctr) <= 0);
+        assert_true(m6_parse_clock(buf, len, &s.peers[0]) <= 0);
+        assert_true(printable(s.peers[0].rc_name, sizeof s.peers[0].rc_name));
+        assert_true(printable(s.peers[0].rc_device, sizeof s.peers[0].rc_device));
         int n = m6_parse_assocs((const uint8_t *)buf, len, &s.peers[1], 4);
         assert_true(len % 4 == 0 ? n == (int)(len / 4) : n == NTK_EFORMAT);
         check_snap(&s);
@@ -645,6 +761,8 @@ struct responder {
     int silent;       /* answer nothing */
     int no_readstat;  /* answer everything but READSTAT */
     uint16_t refuse;  /* answer READVAR of this association with an error */
+    int refuse_clock; /* answer READCLOCK with an error (BADASSOC) */
+    int clock_reqs;   /* READCLOCK requests seen */
     int requests;     /* requests seen */
     char names[1024]; /* READVAR 0 data received with names, joined by '|' */
 };
@@ -670,6 +788,14 @@ static void answer(struct responder *rs, const uint8_t *q, size_t n,
         return;
     }
     const struct resp *r = NULL;
+    if (op == 4) {
+        rs->clock_reqs++;
+    }
+    if (op == 4 && rs->refuse_clock) {
+        uint8_t e[12] = {0x16, 0xc4, q[2], q[3], 0x03, 0x00, q[6], q[7], 0, 0, 0, 0};
+        sendto(rs->fd, e, sizeof e, 0, (const struct sockaddr *)from, sizeof *from);
+        return;
+    }
     if ((op == 1 && rs->no_readstat) || (op == 2 && aid != 0 && aid == rs->refuse)) {
         if (op == 2) {
             uint8_t e[12] = {0x16, 0xc2, q[2], q[3], 0x07, 0x00, q[6], q[7], 0, 0, 0, 0};
@@ -772,8 +898,16 @@ static void test_fetch_replay(void **state)
     assert_true(s.peers[1].offset_s == 0.010123 / 1000);
     assert_int_equal(s.ctr.ss_received, 21);
     assert_true(s.ctr.nts_client_send == UINT64_MAX); /* that group was refused */
-    /* READVAR 0 + READSTAT + 2 peers + 6 counter groups. */
-    assert_int_equal(rs.requests, 10);
+    /* The refclock's READCLOCK (the captured cv), none for the server. */
+    assert_string_equal(s.peers[0].rc_name, "SHM");
+    assert_string_equal(s.peers[0].rc_device, "SHM/Shared memory interface");
+    assert_true(s.peers[0].rc_polls == 1 && s.peers[0].rc_noreply == 1);
+    assert_true(s.peers[0].rc_badformat == 0 && s.peers[0].rc_baddata == 0);
+    assert_true(s.peers[1].rc_polls == UINT64_MAX && s.peers[1].rc_noreply == UINT64_MAX);
+    assert_string_equal(s.peers[1].rc_name, "");
+    /* READVAR 0 + READSTAT + 2 peers + 6 counter groups + 1 READCLOCK. */
+    assert_int_equal(rs.requests, 11);
+    assert_int_equal(rs.clock_reqs, 1);
     assert_non_null(strstr(rs.names, "|io_received,"));
     assert_non_null(strstr(rs.names, "|nts_client_send,"));
     assert_true(s.fetch_s >= 0 && s.fetch_s < 3);
@@ -813,6 +947,42 @@ static void test_fetch_peers_error(void **state)
     assert_int_equal(m6_fetch(&t, &s), 0);
     stop(&rs3, th, &t);
     assert_string_equal(s.peers_error, "");
+}
+
+/* A refused READCLOCK keeps the refclock, its clock fields absent, and says nothing in
+ * peers_error (its variables are there); without counters no READCLOCK is asked. */
+static void test_fetch_clock_refused(void **state)
+{
+    (void)state;
+    struct responder rs = {.refuse_clock = 1};
+    pthread_t th;
+    struct m6_target t;
+    start(&rs, &th, &t, 3000);
+    static struct m6_snap s;
+    assert_int_equal(m6_fetch(&t, &s), 0);
+    stop(&rs, th, &t);
+    assert_true(s.up);
+    assert_int_equal(s.n_peers, 2);
+    assert_int_equal(s.n_dropped, 0);
+    assert_string_equal(s.peers_error, "");
+    assert_int_equal(s.peers[0].associd, 17768);
+    assert_string_equal(s.peers[0].kind, "refclock");
+    assert_string_equal(s.peers[0].srchost, "SHM(0)");
+    assert_true(s.peers[0].rc_polls == UINT64_MAX && s.peers[0].rc_noreply == UINT64_MAX);
+    assert_true(s.peers[0].rc_badformat == UINT64_MAX && s.peers[0].rc_baddata == UINT64_MAX);
+    assert_string_equal(s.peers[0].rc_name, "");
+    assert_int_equal(rs.clock_reqs, 1);
+    assert_int_equal(rs.requests, 11);
+
+    struct responder rs2 = {0};
+    start(&rs2, &th, &t, 3000);
+    t.no_counters = true;
+    assert_int_equal(m6_fetch(&t, &s), 0);
+    stop(&rs2, th, &t);
+    assert_int_equal(s.n_peers, 2);
+    assert_int_equal(rs2.clock_reqs, 0);
+    assert_int_equal(rs2.requests, 4); /* READVAR 0 + READSTAT + 2 peers */
+    assert_true(s.peers[0].rc_polls == UINT64_MAX);
 }
 
 static void test_fetch_timeout(void **state)
@@ -864,6 +1034,10 @@ int main(void)
         cmocka_unit_test(test_peer_ours),
         cmocka_unit_test(test_peer_kinds),
         cmocka_unit_test(test_peer_reach_forms),
+        cmocka_unit_test(test_clock_ntpsec),
+        cmocka_unit_test(test_clock_ours),
+        cmocka_unit_test(test_clock_bad_values),
+        cmocka_unit_test(test_clock_truncations),
         cmocka_unit_test(test_counters_ntpsec),
         cmocka_unit_test(test_counters_conventions),
         cmocka_unit_test(test_counter_names),
@@ -873,6 +1047,7 @@ int main(void)
         cmocka_unit_test(test_snap_init),
         cmocka_unit_test(test_fetch_replay),
         cmocka_unit_test(test_fetch_peers_error),
+        cmocka_unit_test(test_fetch_clock_refused),
         cmocka_unit_test(test_fetch_timeout),
         cmocka_unit_test(test_fetch_refused),
     };

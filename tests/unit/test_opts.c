@@ -49,6 +49,7 @@ static void defaults(void **state)
     assert_int_equal(o.debug, 0);
     assert_int_equal(o.rescan_s, -1);
     assert_int_equal(o.wait_sync_s, -1);
+    assert_int_equal(o.coalesce_us, 50);
     assert_false(o.observe || o.check_config || o.once || o.panic_gate);
 }
 
@@ -93,8 +94,10 @@ static void long_forms(void **state)
     struct ntpd_opts o;
     assert_int_equal(PARSE(&o, "--ipv6", "--configfile=/c", "--set-debug-level=3",
                            "--panicgate", "--nofork", "--quit", "--user", "ntp",
-                           "--trustedkey=7", "--var=x=y", "--dvar", "z=w", "--slew"),
+                           "--trustedkey=7", "--var=x=y", "--dvar", "z=w", "--slew",
+                           "--coalesce=0"),
                      OPTS_RUN);
+    assert_int_equal(o.coalesce_us, 0);
     assert_int_equal(o.family, AF_INET6);
     assert_string_equal(o.config, "/c");
     assert_int_equal(o.debug, 3);
@@ -109,10 +112,26 @@ static void usage_errors(void **state)
     (void)state;
     struct ntpd_opts o;
     static const char *const bad[][3] = {
-        {"-a"},       {"-m"},          {"-r", "5"},   {"--bogus"},
-        {"-t", "0"},  {"-t", "65536"}, {"-t", "x"},   {"-D", "-1"},
-        {"-P", "20"}, {"-P", "-21"},   {"-U", "1.5"}, {"-z", "novalue"},
-        {"-Z", "=x"}, {"-c"},          {"stray"},     {"--check-config=1"},
+        {"-a"},
+        {"-m"},
+        {"-r", "5"},
+        {"--bogus"},
+        {"-t", "0"},
+        {"-t", "65536"},
+        {"-t", "x"},
+        {"-D", "-1"},
+        {"-P", "20"},
+        {"-P", "-21"},
+        {"-U", "1.5"},
+        {"-z", "novalue"},
+        {"-Z", "=x"},
+        {"-c"},
+        {"stray"},
+        {"--check-config=1"},
+        {"--coalesce=-1"},
+        {"--coalesce=10001"},
+        {"--coalesce=1.5"},
+        {"--coalesce"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         if (parse(&o, bad[i]) != OPTS_BAD)
