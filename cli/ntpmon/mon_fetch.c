@@ -316,7 +316,9 @@ int mon_fetch_host(struct mon_fetch *f, struct mon_model *m, size_t h, double no
     int rc = -1;
     if (resolve(f, m, h, f->snap->error, sizeof f->snap->error) == 0) {
         x->target.timeout_ms = f->timeout_ms;
-        x->target.no_counters = true; /* the screens show none of them */
+        /* The screens show no counters; the detail pane shows a refclock's clock
+         * variables (READCLOCK), which come with them. */
+        x->target.no_counters = !m->v.detail;
         rc = m6_fetch(&x->target, f->snap);
         if (rc != 0 && f->snap->error[0] == '\0')
             fmt(f->snap->error, sizeof f->snap->error, "no answer");

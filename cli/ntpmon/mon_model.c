@@ -1445,11 +1445,59 @@ static void put_mru(struct screen *s, int y, int end)
     }
 }
 
+/* A refclock's clock variables (NTPsec's ntpq cv names, as NTPsec's ntpmon shows them under
+ * the peer variables) into items[0..cap): those the READCLOCK of detail mode brought, none
+ * for a network source or before that READCLOCK answered. Returns how many. */
+static int clock_items(const struct mon_model *m, const struct m6_peer *p, char (*items)[160],
+                       int cap)
+{
+    char e[128];
+    int n = 0;
+    if (p->rc_name[0] && n < cap)
+        fmt(items[n++], 160, "name=%s", mon_escape(p->rc_name, m->utf8, e, sizeof e));
+    if (p->rc_device[0] && n < cap)
+        fmt(items[n++], 160, "device=%s", mon_escape(p->rc_device, m->utf8, e, sizeof e));
+    const struct {
+        const char *name;
+        uint64_t v;
+    } ctr[] = {{"poll", p->rc_polls},
+               {"noreply", p->rc_noreply},
+               {"badformat", p->rc_badformat},
+               {"baddata", p->rc_baddata}};
+    for (size_t i = 0; i < sizeof ctr / sizeof ctr[0] && n < cap; i++)
+        if (ctr[i].v != UINT64_MAX)
+            fmt(items[n++], 160, "%s=%llu", ctr[i].name, (unsigned long long)ctr[i].v);
+    return n;
+}
+
+/* Items flow over lines [y, end) after label, never split, never wider than the frame.
+ * Returns the line after the last one used. */
+static int flow_items(struct screen *s, int y, int end, const char *label, char (*items)[160],
+                      int n)
+{
+    if (y >= end)
+        return y;
+    struct lb b = line_at(s, y);
+    lb_put(&b, label, MON_A_TITLE);
+    for (int i = 0; i < n; i++) {
+        int c = text_cells(items[i]);
+        if (b.col > 0 && b.col + 2 + c > b.width) {
+            if (++y >= end)
+                return y;
+            b = line_at(s, y);
+        }
+        if (b.col > 0)
+            lb_put(&b, "  ", MON_A_NORMAL);
+        lb_put(&b, items[i], MON_A_NORMAL);
+    }
+    return y + 1;
+}
+
 /* The detail pane of one source on body lines [y, end). */
 static void put_detail(struct screen *s, const struct m6_peer *p, int y, int end)
 {
     const struct mon_model *m = s->m;
-    char items[20][160], a[300], b2[300], r[64], t1[32], t2[32], t3[32], t4[32];
+    char items[28][160], a[300], b2[300], r[64], t1[32], t2[32], t3[32], t4[32];
     int n = 0;
     fmt_time(t1, sizeof t1, p->delay_s, true, m->utf8);
     fmt_time(t2, sizeof t2, p->offset_s, true, m->utf8);
@@ -1480,20 +1528,11 @@ static void put_detail(struct screen *s, const struct m6_peer *p, int y, int end
         fmt_clock(c, sizeof c, p->rec_unix_s, false);
         fmt(items[n++], 160, "rec=%sT%sZ", d, c);
     }
-    /* Items flow over the lines, never split, never wider than the frame. */
-    struct lb b = line_at(s, y);
-    lb_put(&b, "detail:", MON_A_TITLE);
-    for (int i = 0; i < n && y < end; i++) {
-        int c = text_cells(items[i]);
-        if (b.col > 0 && b.col + 2 + c > b.width) {
-            if (++y >= end)
-                break;
-            b = line_at(s, y);
-        }
-        if (b.col > 0)
-            lb_put(&b, "  ", MON_A_NORMAL);
-        lb_put(&b, items[i], MON_A_NORMAL);
-    }
+    y = flow_items(s, y, end, "detail:", items, n);
+    /* A refclock's clock variables on lines of their own, as NTPsec's ntpmon. */
+    n = clock_items(m, p, items, 28);
+    if (n > 0)
+        flow_items(s, y, end, "clock:", items, n);
 }
 
 static void put_table(struct screen *s, int y, int end, int *rows_drawn)

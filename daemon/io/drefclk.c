@@ -39,6 +39,7 @@ struct rc_dev {
     int fd;                           /* SOCK: the socket; PPS: the device (-1: none) */
     uint32_t pps_seq;                 /* PPS: the last edge's sequence taken */
     bool bound;                       /* SOCK: we bound conf->path */
+    bool kc_bound;                    /* PPS: we bound the edge to the kernel's hardpps */
     uint64_t notready;                /* reads with nothing new (not a fault: NTPsec) */
 };
 
@@ -205,6 +206,38 @@ static void read_pps(struct rc_dev *r)
     hand_over(r, &res);
 }
 
+/* flag3: the edge to the kernel's hardpps (NTPsec's kernel PPS), never in observe mode. Only
+ * the binding: the kernel disciplines with it once STA_PPSFREQ/STA_PPSTIME are set, which
+ * the clock layer (daemon/os) offers no way to do, so that is logged. A failure is logged
+ * and the pulses still go through the engine, as NTPsec does. */
+static void bind_hardpps(struct rc_dev *r, const char *path)
+{
+    struct pps_bind_args ba;
+    switch (rc_pps_kernel_args(r->conf->cfg.flags, r->d->eng_observe, &ba)) {
+    case RC_PPS_KERNEL_OFF:
+        return;
+    case RC_PPS_KERNEL_SKIPPED:
+        log_msg(LOG_NOTICE,
+                "refclock %s: flag3 (kernel hardpps) skipped in observe mode: it would "
+                "discipline the kernel clock",
+                r->name);
+        return;
+    case RC_PPS_KERNEL_BIND:
+        break;
+    }
+    if (ioctl(r->fd, PPS_KC_BIND, &ba) != 0) {
+        log_msg(LOG_ERR, "refclock %s: %s: PPS_KC_BIND (kernel hardpps): %s", r->name, path,
+                strerror(errno));
+        return;
+    }
+    r->kc_bound = true;
+    log_msg(LOG_INFO,
+            "refclock %s: %s edge bound to the kernel's hardpps; STA_PPSFREQ/STA_PPSTIME are "
+            "not set (the clock layer has no way to), so the kernel does not yet discipline "
+            "with it",
+            r->name, ba.edge == PPS_CAPTURECLEAR ? "clear" : "assert");
+}
+
 static int open_pps(struct rc_dev *r)
 {
     char dflt[32];
@@ -230,11 +263,7 @@ static int open_pps(struct rc_dev *r)
                 clear ? "clear" : "assert", errno ? strerror(errno) : "not supported");
         return -1;
     }
-    if (r->conf->cfg.flags & 4)
-        log_msg(LOG_WARNING,
-                "refclock %s: flag3 (kernel hardpps) is not supported: the "
-                "pulses go through the engine",
-                r->name);
+    bind_hardpps(r, path);
     log_msg(LOG_INFO, "refclock %s: %s opened (%s edge)", r->name, path,
             clear ? "clear" : "assert");
     return 0;
@@ -257,6 +286,14 @@ static void on_rc_timer(void *ctx, int64_t now_mono_ns)
 
 static void close_dev(struct rc_dev *r)
 {
+    if (r->kc_bound) {
+        struct pps_bind_args ba;
+        rc_pps_unbind_args(&ba);
+        if (ioctl(r->fd, PPS_KC_BIND, &ba) != 0)
+            log_msg(LOG_WARNING, "refclock %s: unbinding the kernel's hardpps: %s", r->name,
+                    strerror(errno));
+        r->kc_bound = false;
+    }
     if (r->fd >= 0) {
         loop_del_fd(r->d->loop, r->fd);
         close(r->fd);

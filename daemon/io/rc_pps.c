@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* RFC 2783 PPS edges (what PPS_FETCH returns) to a sample of the chosen edge, free of system
- * calls; and the drivers' names. */
+/* RFC 2783 PPS edges (what PPS_FETCH returns) to a sample of the chosen edge, the kernel
+ * hardpps binding flag3 asks for, free of system calls; and the drivers' names. */
 #include <string.h>
 
 #include "ntk/sb.h"
@@ -31,6 +31,25 @@ void rc_pps_decode(const struct rc_pps_edges *e, bool clear, uint32_t *last_seq,
     ntk_sb_init(&sb, r->s.timecode, sizeof r->s.timecode);
     ntk_sb_printf(&sb, "%s %lu %lld.%09ld", clear ? "clear" : "assert", (unsigned long)seq,
                   (long long)ts.tv_sec, ts.tv_nsec);
+}
+
+enum rc_pps_kernel rc_pps_kernel_args(unsigned flags, bool observe, struct pps_bind_args *args)
+{
+    if (!(flags & 4))
+        return RC_PPS_KERNEL_OFF;
+    if (observe)
+        return RC_PPS_KERNEL_SKIPPED;
+    *args = (struct pps_bind_args){
+        .tsformat = PPS_TSFMT_TSPEC,
+        .edge = flags & 2 ? PPS_CAPTURECLEAR : PPS_CAPTUREASSERT,
+        .consumer = PPS_KC_HARDPPS,
+    };
+    return RC_PPS_KERNEL_BIND;
+}
+
+void rc_pps_unbind_args(struct pps_bind_args *args)
+{
+    *args = (struct pps_bind_args){.tsformat = PPS_TSFMT_TSPEC, .consumer = PPS_KC_HARDPPS};
 }
 
 const char *rc_type_name(enum eng_rc_type t)

@@ -12,6 +12,8 @@
 #include <sys/time.h>
 #include <time.h>
 
+#include <linux/pps.h>
+
 #include "engine.h"
 
 /* ---- SHM: the shared-memory segment of NTP's driver 28, which gpsd writes ---- */
@@ -108,6 +110,26 @@ struct rc_pps_edges {
  * sample has ref zero and local the edge's time, timecode "assert|clear SEQ S.NS". */
 void rc_pps_decode(const struct rc_pps_edges *e, bool clear, uint32_t *last_seq,
                    struct rc_result *r);
+
+/* What flag3 (NTPsec's kernel hardpps) asks of a PPS refclock's device. */
+enum rc_pps_kernel {
+    RC_PPS_KERNEL_OFF = 0, /* flag3 unset: the pulses go through the engine only */
+    RC_PPS_KERNEL_BIND,    /* flag3: bind the edge to the kernel's hardpps (PPS_KC_BIND) */
+    RC_PPS_KERNEL_SKIPPED, /* flag3 in observe mode: not bound (it would discipline the
+                            * kernel clock, which observe mode never touches) */
+};
+
+/* Decides what flag3 does for a refclock with these flags (NTPsec's: 2 the clear edge, 4
+ * kernel hardpps) in observe mode or not, and for RC_PPS_KERNEL_BIND writes *args: the
+ * timespec format, the chosen edge (PPS_CAPTURECLEAR with flag2, else PPS_CAPTUREASSERT)
+ * and the consumer PPS_KC_HARDPPS, as linux/pps.h's PPS_KC_BIND takes them (RFC 2783
+ * 3.4.4 time_pps_kcbind). *args is left alone otherwise. */
+enum rc_pps_kernel rc_pps_kernel_args(unsigned flags, bool observe,
+                                      struct pps_bind_args *args);
+
+/* Writes *args to undo a binding: the same format and consumer, edge 0 (Linux unbinds the
+ * device that is bound when the edge is 0). */
+void rc_pps_unbind_args(struct pps_bind_args *args);
 
 /* ---- names ---- */
 

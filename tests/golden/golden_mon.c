@@ -244,13 +244,90 @@ static void test_escape(void **state)
     free(s);
 }
 
+/* NTPsec 1.2.2's SHM(0) (unreachable, its refid SHM0) with the clock variables it answered
+ * READCLOCK with (captured), as detail mode fetches them: the detail pane shows them after the
+ * peer variables, as NTPsec's ntpmon does; the row is SHM(0), type l, refid .SHM0. */
+static void test_refclock_ntpsec_detail(void **state)
+{
+    (void)state;
+    static const char *const hosts[] = {"localhost"};
+    struct m6_snap *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    build_snapshot(s);
+    assert_string_equal(s->peers[0].kind, "refclock");
+    const struct resp *r = find(4, s->peers[0].associd, "name=");
+    assert_int_equal(m6_parse_clock(r->data, r->len, &s->peers[0]), 0);
+    mon_model_init(&model, hosts, 1);
+    mon_model_snapshot(&model, 0, s, TAKEN);
+    model.v.detail = true;
+    model.v.selected = 0; /* SHM(0), the first row */
+    frame_case("refclock-ntpsec-detail-100x24.txt", 100, 24, TAKEN + 3);
+    free(s);
+}
+
+/* Our ntpd's SHM(0) fed by gpsd, the system peer (its variables as our ntpd sent them in
+ * tests/interop/refclock_gpsd.sh): '*', SHM(0) also with -n (a refclock has no address to
+ * show), refid .GPS., stratum 0, type l, reach 377; the header stratum 1 refid GPS; the
+ * detail pane with its clock variables. */
+static void test_refclock_ours_selected(void **state)
+{
+    (void)state;
+    static const char *const hosts[] = {"localhost"};
+    static const char sys[] =
+        "leap=00, stratum=1, precision=-25, rootdelay=0.0, rootdisp=0.364, refid=GPS,\r\n"
+        "tc=4, peer=1, offset=-0.358801, frequency=0.0, sys_jitter=0.000954,\r\n"
+        "clk_jitter=0.000954, version=\"ntpd ntpkit-0.1.0\", clk_wander=0.0, mintc=0";
+    static const char peer[] =
+        "srcadr=127.127.28.0, srcport=123, dstadr=0.0.0.0, dstport=0, leap=00, hmode=3,\r\n"
+        "stratum=0, ppoll=4, hpoll=4, precision=-20, rootdelay=0.0, rootdisp=0.0,\r\n"
+        "refid=GPS, reach=0xff, unreach=0, delay=0.0, offset=-0.341900, jitter=0.068300,\r\n"
+        "dispersion=0.084694, keyid=0, pmode=4, flash=0x0, headway=0, srchost=\"SHM(0)\",\r\n"
+        "ntscookies=-1";
+    static const char clock[] =
+        "device=\"SHM/Shared memory interface\", name=\"SHM\",\r\n"
+        "timecode=\"1795703550.000000000 1795703550.000366912\", poll=37, noreply=0,\r\n"
+        "badformat=0, baddata=0, fudgetime1=0.0, stratum=0, refid=GPS, flags=0";
+    struct m6_snap *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    m6_snap_init(s);
+    s->up = true;
+    s->fetch_s = 0.0031;
+    s->taken_unix_s = TAKEN;
+    assert_int_equal(m6_parse_sys(sys, sizeof sys - 1, &s->sys), 0);
+    s->sys.status = 0x0415; /* leap_none, sync_uhf_radio, 1 event, clock_sync */
+    /* conf, reach, sel_sys.peer, 1 event, sys_peer */
+    assert_int_equal(m6_parse_assocs((const uint8_t[]){0, 1, 0x96, 0x1a}, 4, s->peers, 1), 1);
+    s->n_peers = 1;
+    assert_int_equal(m6_parse_peer(peer, sizeof peer - 1, &s->peers[0]), 0);
+    s->peers[0].rec_unix_s = TAKEN - 2;
+    assert_int_equal(m6_parse_clock(clock, sizeof clock - 1, &s->peers[0]), 0);
+    assert_string_equal(s->peers[0].kind, "refclock");
+    assert_int_equal(s->peers[0].sel, M6_SEL_SYSPEER);
+    mon_model_init(&model, hosts, 1);
+    mon_model_snapshot(&model, 0, s, TAKEN);
+    frame_case("refclock-ours-80x24.txt", 80, 24, TAKEN + 1);
+    model.v.numeric = true;
+    frame_case("refclock-ours-numeric-80x24.txt", 80, 24, TAKEN + 1);
+    model.utf8 = true;
+    model.v.numeric = false;
+    model.v.detail = true;
+    frame_case("refclock-ours-detail-100x24.txt", 100, 24, TAKEN + 1);
+    free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_peers_80x24),   cmocka_unit_test(test_peers_200x50_utf8),
-        cmocka_unit_test(test_modes_60x15),   cmocka_unit_test(test_detail_sorted),
-        cmocka_unit_test(test_help_and_tiny), cmocka_unit_test(test_empty_states),
-        cmocka_unit_test(test_json),          cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_peers_80x24),
+        cmocka_unit_test(test_peers_200x50_utf8),
+        cmocka_unit_test(test_modes_60x15),
+        cmocka_unit_test(test_detail_sorted),
+        cmocka_unit_test(test_help_and_tiny),
+        cmocka_unit_test(test_empty_states),
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_escape),
+        cmocka_unit_test(test_refclock_ntpsec_detail),
+        cmocka_unit_test(test_refclock_ours_selected),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests for daemon/io/rc_pps.c: RFC 2783 edges to samples of the assert or the clear
- * edge (flag2), nothing new, bad edge times, a seeded stream of edges, and the drivers'
- * names. */
+ * edge (flag2), nothing new, bad edge times, a seeded stream of edges, the kernel hardpps
+ * binding of flag3 (never in observe mode), and the drivers' names. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -110,6 +110,64 @@ static void edge_stream(void **state)
     assert_int_equal(samples, expected);
 }
 
+/* flag3 binds the chosen edge to hardpps, in timespec format; never in observe mode; not at
+ * all without flag3; *args untouched when nothing is bound. */
+static void kernel_bind(void **state)
+{
+    (void)state;
+    struct pps_bind_args a = {.tsformat = 7, .edge = 7, .consumer = 7};
+    assert_int_equal(rc_pps_kernel_args(4, false, &a), RC_PPS_KERNEL_BIND);
+    assert_int_equal(a.tsformat, 0x1000);
+    assert_int_equal(a.edge, 0x01); /* PPS_CAPTUREASSERT */
+    assert_int_equal(a.consumer, 0);
+    a = (struct pps_bind_args){.tsformat = 7, .edge = 7, .consumer = 7};
+    assert_int_equal(rc_pps_kernel_args(2 | 4, false, &a), RC_PPS_KERNEL_BIND);
+    assert_int_equal(a.tsformat, PPS_TSFMT_TSPEC);
+    assert_int_equal(a.edge, 0x02); /* PPS_CAPTURECLEAR */
+    assert_int_equal(a.consumer, PPS_KC_HARDPPS);
+    const unsigned no_bind[] = {0, 1, 2, 8, 1 | 2 | 8};
+    for (size_t i = 0; i < sizeof no_bind / sizeof no_bind[0]; i++) {
+        a = (struct pps_bind_args){.tsformat = 7, .edge = 7, .consumer = 7};
+        assert_int_equal(rc_pps_kernel_args(no_bind[i], false, &a), RC_PPS_KERNEL_OFF);
+        assert_int_equal(rc_pps_kernel_args(no_bind[i], true, &a), RC_PPS_KERNEL_OFF);
+        assert_int_equal(a.tsformat + a.edge + a.consumer, 21);
+    }
+    a = (struct pps_bind_args){.tsformat = 7, .edge = 7, .consumer = 7};
+    assert_int_equal(rc_pps_kernel_args(4, true, &a), RC_PPS_KERNEL_SKIPPED);
+    assert_int_equal(rc_pps_kernel_args(2 | 4, true, &a), RC_PPS_KERNEL_SKIPPED);
+    assert_int_equal(a.tsformat + a.edge + a.consumer, 21);
+    rc_pps_unbind_args(&a);
+    assert_int_equal(a.tsformat, PPS_TSFMT_TSPEC);
+    assert_int_equal(a.edge, 0);
+    assert_int_equal(a.consumer, PPS_KC_HARDPPS);
+}
+
+/* Every flag set (seeded): bound exactly when flag3 is set outside observe mode, to the
+ * edge flag2 picks; observe mode never binds. */
+static void kernel_bind_flags(void **state)
+{
+    (void)state;
+    tu_seed();
+    for (int i = 0; i < 2000; i++) {
+        unsigned flags = (unsigned)(tu_rand() % 16);
+        bool observe = tu_rand() % 2;
+        struct pps_bind_args a = {.tsformat = -1, .edge = -1, .consumer = -1};
+        enum rc_pps_kernel k = rc_pps_kernel_args(flags, observe, &a);
+        if (!(flags & 4)) {
+            assert_int_equal(k, RC_PPS_KERNEL_OFF);
+        } else if (observe) {
+            assert_int_equal(k, RC_PPS_KERNEL_SKIPPED);
+        } else {
+            assert_int_equal(k, RC_PPS_KERNEL_BIND);
+            assert_int_equal(a.edge, flags & 2 ? PPS_CAPTURECLEAR : PPS_CAPTUREASSERT);
+            assert_int_equal(a.tsformat, PPS_TSFMT_TSPEC);
+            assert_int_equal(a.consumer, PPS_KC_HARDPPS);
+            continue;
+        }
+        assert_int_equal(a.edge, -1);
+    }
+}
+
 static void names(void **state)
 {
     (void)state;
@@ -124,9 +182,13 @@ static void names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(assert_edge), cmocka_unit_test(clear_edge),
-        cmocka_unit_test(bad_times),   cmocka_unit_test(edge_stream),
+        cmocka_unit_test(assert_edge),
+        cmocka_unit_test(clear_edge),
+        cmocka_unit_test(bad_times),
+        cmocka_unit_test(edge_stream),
         cmocka_unit_test(names),
+        cmocka_unit_test(kernel_bind),
+        cmocka_unit_test(kernel_bind_flags),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
