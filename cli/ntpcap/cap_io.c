@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cap_sandbox.h"
 #include "cli_log.h"
 
 #include "poison.h"
@@ -421,7 +422,16 @@ static int open_input(struct run *r, struct cap_io_info *info)
             return 1;
         }
     }
-    return open_dump(r);
+    if (open_dump(r) != 0) {
+        return 1;
+    }
+    /* Everything is open and root is gone: from here only reading frames and writing. */
+    char why[160];
+    if (cap_sandbox_apply(o->seccomp, o->iface != NULL, why, sizeof why) != 0) {
+        cli_err("%s", why);
+        return 1;
+    }
+    return 0;
 }
 
 int cap_io_run(const struct cap_opts *o, struct cap *c, struct cap_io_info *info)

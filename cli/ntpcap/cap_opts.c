@@ -38,6 +38,8 @@ static const char usage_text[] =
     "                          if it exists, else nobody; -Z root keeps root)\n"
     "      --tls-keylog=FILE   decrypt NTS-KE (TLS 1.3) with the secrets of FILE (NSS key\n"
     "                          log format, as SSLKEYLOGFILE makes clients write it)\n"
+    "      --seccomp=MODE      system-call allow-list once the input is open: kill\n"
+    "                          (default), log (the kernel logs a call off the list) or off\n"
     "Output:\n"
     "      --json              JSON Lines (schema ntpkit.ntpcap/1)\n"
     "      --csv[=flows]       CSV, one row per exchange (or per flow with --csv flows)\n"
@@ -64,6 +66,7 @@ enum {
     OPT_FAIL_ON,
     OPT_LIST_ANOM,
     OPT_TLS_KEYLOG,
+    OPT_SECCOMP,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +81,7 @@ static const struct option long_opts[] = {
     {"fail-on", required_argument, NULL, OPT_FAIL_ON},
     {"list-anomalies", no_argument, NULL, OPT_LIST_ANOM},
     {"tls-keylog", required_argument, NULL, OPT_TLS_KEYLOG},
+    {"seccomp", required_argument, NULL, OPT_SECCOMP},
     {NULL, 0, NULL, 0},
 };
 
@@ -225,6 +229,8 @@ static int parse_one(int c, int argc, char **argv, struct cap_opts *o, FILE *out
     case OPT_TLS_KEYLOG:
         o->tls_keylog = optarg;
         return 0;
+    case OPT_SECCOMP:
+        return cap_seccomp_parse(optarg, &o->seccomp) ? 0 : bad_value("--seccomp", optarg);
     case 'h':
         fputs(usage_text, out);
         return 1;
@@ -260,6 +266,7 @@ int cap_opts_parse(int argc, char **argv, struct cap_opts *o, FILE *out)
 {
     memset(o, 0, sizeof *o);
     o->fail_on = -1;
+    o->seccomp = CAP_SECCOMP_DEFAULT;
     optind = 1;
     int c;
     /* '+': the first word that is not an option starts the expression, as tcpdump reads it. */

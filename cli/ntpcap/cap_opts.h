@@ -8,6 +8,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cap_sandbox.h"
+
 /* Output formats. */
 enum cap_fmt {
     CAP_FMT_HUMAN = 0, /* the report: exchange lines, flows, anomalies, summary */
@@ -45,8 +47,11 @@ struct cap_opts {
     bool list_anomalies;     /* --list-anomalies */
     const char *tls_keylog;  /* --tls-keylog FILE: NTS-KE secrets (never SSLKEYLOGFILE's
                                 value implicitly), or NULL */
-    char *filter;            /* the BPF expression (the words after the options joined, or
-                                the default); heap, freed by cap_opts_free */
+    /* --seccomp=MODE (default CAP_SECCOMP_DEFAULT): loaded once the input and -w are open
+     * and the privileges dropped */
+    enum cap_seccomp seccomp;
+    char *filter; /* the BPF expression (the words after the options joined, or
+                     the default); heap, freed by cap_opts_free */
 };
 
 /* Parses argv into *o. Returns 0 to run, 1 when --help, --version or --list-anomalies was

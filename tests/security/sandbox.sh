@@ -12,7 +12,10 @@
 #   a bad mode is a usage error (2);
 # - ntpkit_exporter -u nobody: every thread's uids are nobody's, CapEff and CapPrm empty,
 #   NoNewPrivs 1, Seccomp 2 (its own allow-list), and it still scrapes ntpd (ntpkit_up 1);
-# - ntpcap -r (a FIFO, so the process waits to be inspected): NoNewPrivs 1.
+# - ntpcap -r FIFO and -r - (the FIFO held open after the pcap header, so the process waits
+#   to be inspected) and -i lo -Z nobody: NoNewPrivs 1 and Seccomp 2 (its allow-list; 0 with
+#   --seccomp=off), the same report as from the file itself, a live exchange of ntpdig with
+#   chronyd seen, exit 0 on SIGINT, no refused call on stderr; a bad mode is exit 2.
 # Usage: sandbox.sh OUR_NTPDIG OUR_NTPD   (CTest label security)
 # shellcheck source-path=SCRIPTDIR source=../interop/lib.sh
 . "$(dirname "$0")/../interop/lib.sh"
@@ -147,18 +150,70 @@ else
   ntk_log "no ntpkit_exporter or curl: exporter checks skipped"
 fi
 
-echo "== ntpcap -r: NoNewPrivs"
-if [ -x "$NTPCAP" ]; then
-  mkfifo "$W/cap.fifo"
-  "$NTPCAP" -r "$W/cap.fifo" --json >"$W/cap.json" 2>"$W/cap.err" &
+# cap_status LABEL PID SECCOMP: NoNewPrivs and Seccomp of a running ntpcap.
+cap_status() {
+  check_eq "$1: NoNewPrivs" 1 "$(field "/proc/$2/status" NoNewPrivs)"
+  check_eq "$1: Seccomp" "$3" "$(field "/proc/$2/status" Seccomp)"
+}
+
+# cap_fifo LABEL SECCOMP ARGS...: ntpcap reading a FIFO (-r FILE, or -r - with the FIFO
+# on stdin): the pcap header is written and the FIFO held open, so ntpcap is past opening
+# its input (sandboxed) and waits for frames while it is inspected; then one capture's
+# frames follow and the report must equal the one from the file itself.
+cap_fifo() {
+  local label=$1 mode=$2 fifo=$W/$1.fifo
+  shift 2
+  mkfifo "$fifo"
+  if [ "$1" = - ]; then
+    "$NTPCAP" -r - --json --seccomp="$mode" <"$fifo" >"$W/$label.json" 2>"$W/$label.err" &
+  else
+    "$NTPCAP" -r "$fifo" --json --seccomp="$mode" >"$W/$label.json" 2>"$W/$label.err" &
+  fi
+  local c=$!
+  NTK_PIDS+=("$c")
+  exec 7>"$fifo"
+  head -c 24 "$NTK_DATA/kod.pcap" >&7
+  sleep 0.5
+  cap_status "ntpcap $label" "$c" "$([ "$mode" = off ] && echo 0 || echo 2)"
+  tail -c +25 "$NTK_DATA/kod.pcap" >&7
+  exec 7>&-
+  wait "$c"
+  check_eq "ntpcap $label: exit code" 0 "$?"
+  "$NTPCAP" -r "$NTK_DATA/kod.pcap" --json --seccomp=off >"$W/$label.want" 2>/dev/null
+  check_eq "ntpcap $label: the report of the file itself" "$(grep -v '"summary"' \
+    "$W/$label.want" | md5sum)" "$(grep -v '"summary"' "$W/$label.json" | md5sum)"
+  check_nomatch "ntpcap $label: no refused call" "seccomp" "$(cat "$W/$label.err")"
+}
+
+echo "== ntpcap: NoNewPrivs and its allow-list"
+if [ -x "$NTPCAP" ] && [ -e "$NTK_DATA/kod.pcap" ]; then
+  cap_fifo cap-r kill "$W/cap-r.fifo"
+  cap_fifo cap-stdin kill -
+  cap_fifo cap-log log -
+  cap_fifo cap-off off -
+  # live on the sandbox's lo, as nobody, while ntpdig asks chronyd
+  "$NTPCAP" -i lo -Z nobody --json >"$W/cap-live.json" 2>"$W/cap-live.err" &
   C=$!
   NTK_PIDS+=("$C")
-  sleep 0.5
-  check_eq "ntpcap -r: NoNewPrivs" 1 "$(field "/proc/$C/status" NoNewPrivs)"
-  cat "$NTK_DATA"/*.pcap 2>/dev/null | head -c 24 >"$W/cap.fifo" # any pcap header, then EOF
+  for _ in $(seq 1 50); do
+    [ "$(field "/proc/$C/status" Seccomp)" = 2 ] && break
+    sleep 0.1
+  done
+  cap_status "ntpcap -i lo" "$C" 2
+  check_eq "ntpcap -i lo: runs as nobody" "$NOBODY" "$(field "/proc/$C/status" Uid | awk '{ print $1 }')"
+  ntk_run cap-dig ours 127.0.0.1
+  check_rc "ntpdig while ntpcap captures" 0
+  sleep 0.3
+  kill -INT "$C"
   wait "$C"
+  check_eq "ntpcap -i lo: exits 0 on SIGINT (sandboxed)" 0 "$?"
+  check_json "ntpcap -i lo: the exchange was seen, as nobody" "$W/cap-live.json" \
+    '[L[-1]["type"], L[-1]["user"], L[-1]["exchanges"] >= 1]' '["summary", "nobody", true]'
+  check_nomatch "ntpcap -i lo: no refused call" "seccomp" "$(cat "$W/cap-live.err")"
+  ntk_run cap-bad "$NTPCAP" -r "$NTK_DATA/kod.pcap" --seccomp=maybe
+  check_rc "ntpcap --seccomp=maybe" 2
 else
-  ntk_log "no ntpcap: skipped"
+  ntk_log "no ntpcap or tests/data/kod.pcap: skipped"
 fi
 
 echo "== a call off the list (--seccomp-selftest)"
