@@ -18,6 +18,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "clk_linux.h"
 #include "log.h"
 #include "ntk/err.h"
 #include "ntk/sb.h"
@@ -206,10 +207,10 @@ static void read_pps(struct rc_dev *r)
     hand_over(r, &res);
 }
 
-/* flag3: the edge to the kernel's hardpps (NTPsec's kernel PPS), never in observe mode. Only
- * the binding: the kernel disciplines with it once STA_PPSFREQ/STA_PPSTIME are set, which
- * the clock layer (daemon/os) offers no way to do, so that is logged. A failure is logged
- * and the pulses still go through the engine, as NTPsec does. */
+/* flag3: the edge to the kernel's hardpps (NTPsec's kernel PPS), never in observe mode: the
+ * binding, then STA_PPSFREQ | STA_PPSTIME through the clock driver (set_pps), which its
+ * set_freq keeps from then on. A failure is logged and the pulses still go through the
+ * engine, as NTPsec does. */
 static void bind_hardpps(struct rc_dev *r, const char *path)
 {
     struct pps_bind_args ba;
@@ -231,11 +232,13 @@ static void bind_hardpps(struct rc_dev *r, const char *path)
         return;
     }
     r->kc_bound = true;
-    log_msg(LOG_INFO,
-            "refclock %s: %s edge bound to the kernel's hardpps; STA_PPSFREQ/STA_PPSTIME are "
-            "not set (the clock layer has no way to), so the kernel does not yet discipline "
-            "with it",
-            r->name, ba.edge == PPS_CAPTURECLEAR ? "clear" : "assert");
+    const struct ntk_clk_ops *clk = ntk_clk_linux();
+    int rc = clk->set_pps != NULL ? clk->set_pps(clk->ctx, 1) : -ENOTSUP;
+    log_msg(rc == 0 ? LOG_INFO : LOG_ERR,
+            "refclock %s: %s edge bound to the kernel's hardpps; kernel PPS discipline "
+            "(STA_PPSFREQ, STA_PPSTIME): %s",
+            r->name, ba.edge == PPS_CAPTURECLEAR ? "clear" : "assert",
+            rc == 0 ? "on" : strerror(-rc));
 }
 
 static int open_pps(struct rc_dev *r)
@@ -293,6 +296,9 @@ static void close_dev(struct rc_dev *r)
             log_msg(LOG_WARNING, "refclock %s: unbinding the kernel's hardpps: %s", r->name,
                     strerror(errno));
         r->kc_bound = false;
+        const struct ntk_clk_ops *clk = ntk_clk_linux();
+        if (clk->set_pps != NULL)
+            (void)clk->set_pps(clk->ctx, 0);
     }
     if (r->fd >= 0) {
         loop_del_fd(r->d->loop, r->fd);

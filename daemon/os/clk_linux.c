@@ -144,6 +144,15 @@ static int linux_read_freq(void *ctx, double *freq_ppm)
     return 0;
 }
 
+/* set_pps: whether the kernel disciplines from a bound PPS signal (set_freq keeps it). */
+static bool kernel_pps;
+
+int clk_linux_status(int status, bool pps_on)
+{
+    status &= ~(STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME);
+    return pps_on ? status | STA_PPSFREQ | STA_PPSTIME : status;
+}
+
 static int linux_set_freq(void *ctx, double freq_ppm)
 {
     (void)ctx;
@@ -158,8 +167,24 @@ static int linux_set_freq(void *ctx, double freq_ppm)
     tx.modes = ADJ_FREQUENCY | ADJ_TICK | ADJ_STATUS;
     tx.freq = lround(kernel * 65536.0);
     tx.tick = tick;
-    tx.status &= ~(STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME);
+    tx.status = clk_linux_status(tx.status, kernel_pps);
     return write_timex(&tx);
+}
+
+static int linux_set_pps(void *ctx, int on)
+{
+    (void)ctx;
+    struct timex tx;
+    int rc = read_timex(&tx);
+    if (rc != 0)
+        return rc;
+    tx.modes = ADJ_STATUS;
+    tx.status &= ~(STA_PPSFREQ | STA_PPSTIME);
+    tx.status |= on ? STA_PPSFREQ | STA_PPSTIME : 0;
+    rc = write_timex(&tx);
+    if (rc == 0)
+        kernel_pps = on != 0;
+    return rc;
 }
 
 static int linux_set_leap(void *ctx, int leap)
@@ -203,6 +228,7 @@ const struct ntk_clk_ops *ntk_clk_linux(void)
         .set_freq = linux_set_freq,
         .set_leap = linux_set_leap,
         .set_sync_status = linux_set_sync_status,
+        .set_pps = linux_set_pps,
     };
     return &ops;
 }
@@ -229,6 +255,13 @@ static int null_leap(void *ctx, int leap)
     return 0;
 }
 
+static int null_pps(void *ctx, int on)
+{
+    (void)ctx;
+    (void)on;
+    return 0;
+}
+
 static int null_status(void *ctx, int synced, double maxerror_s, double esterror_s)
 {
     (void)ctx;
@@ -251,6 +284,7 @@ const struct ntk_clk_ops *ntk_clk_null(void)
         .set_freq = null_adjust,
         .set_leap = null_leap,
         .set_sync_status = null_status,
+        .set_pps = null_pps,
     };
     return &ops;
 }

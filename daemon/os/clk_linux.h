@@ -19,7 +19,9 @@
  *    split by ntk_clk_split_freq, with the kernel PLL/FLL switched off (STA_PLL, STA_FLL) so
  *    that the kernel does nothing on its own;
  *  - set_leap: STA_INS / STA_DEL;
- *  - set_sync_status: STA_UNSYNC, maxerror, esterror.
+ *  - set_sync_status: STA_UNSYNC, maxerror, esterror;
+ *  - set_pps: STA_PPSFREQ | STA_PPSTIME on or off, which set_freq then keeps (the kernel's
+ *    PPS discipline of a refclock pps with flag3; clk_linux_status computes the bits).
  * Static storage, never NULL. */
 const struct ntk_clk_ops *ntk_clk_linux(void);
 
@@ -35,5 +37,9 @@ const struct ntk_clk_ops *ntk_clk_null(void);
  * freq_ppm is not finite or beyond NTK_CLK_FREQ_MAX_PPM, or hz is not positive. Pure: no
  * system call. */
 bool ntk_clk_split_freq(double freq_ppm, long hz, long *tick_us, double *kernel_ppm);
+
+/* The status word set_freq writes, from the kernel's current one: the PLL and FLL off (ntpd
+ * disciplines), and the PPS bits (STA_PPSFREQ | STA_PPSTIME) on exactly when pps_on. Pure. */
+int clk_linux_status(int status, bool pps_on);
 
 #endif /* NTK_CLK_LINUX_H */

@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 #include <math.h>
+#include <sys/timex.h>
 #include <time.h>
 
 #include "../../daemon/os/clk_linux.h"
@@ -85,18 +86,37 @@ static void null_driver_changes_nothing(void **state)
     assert_int_equal(null->slew(null->ctx, 1), 0);
     assert_int_equal(null->set_leap(null->ctx, 1), 0);
     assert_int_equal(null->set_sync_status(null->ctx, 1, 0.1, 0.01), 0);
+    assert_int_equal(null->set_pps(null->ctx, 1), 0);
     assert_int_equal(null->read_freq(null->ctx, &after), 0);
     assert_true(before == after);
     assert_string_equal(null->name, "null");
 }
 
+/* The status word set_freq writes: PLL and FLL always off; the PPS bits on exactly with
+ * kernel PPS (set_pps), every other bit kept. */
+static void status_bits(void **state)
+{
+    (void)state;
+    assert_int_equal(clk_linux_status(STA_PLL | STA_FLL | STA_UNSYNC, false), STA_UNSYNC);
+    assert_int_equal(clk_linux_status(STA_PPSFREQ | STA_PPSTIME | STA_INS, false), STA_INS);
+    assert_int_equal(clk_linux_status(STA_PLL | STA_DEL, true),
+                     STA_DEL | STA_PPSFREQ | STA_PPSTIME);
+    for (int s = 0; s < 0x10000; s += 7) {
+        int off = clk_linux_status(s, false), on = clk_linux_status(s, true);
+        assert_int_equal(off & (STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME), 0);
+        assert_int_equal(on & (STA_PPSFREQ | STA_PPSTIME), STA_PPSFREQ | STA_PPSTIME);
+        assert_int_equal(on & ~(STA_PPSFREQ | STA_PPSTIME), off);
+        assert_int_equal(off & ~(STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME),
+                         s & ~(STA_PLL | STA_FLL | STA_PPSFREQ | STA_PPSTIME));
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(split_table),
-        cmocka_unit_test(split_refuses),
-        cmocka_unit_test(read_freq_is_a_read),
-        cmocka_unit_test(null_driver_changes_nothing),
+        cmocka_unit_test(split_table),         cmocka_unit_test(split_refuses),
+        cmocka_unit_test(read_freq_is_a_read), cmocka_unit_test(null_driver_changes_nothing),
+        cmocka_unit_test(status_bits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -55,6 +55,11 @@ struct ntk_clk_ops {
      * maxerror, esterror), so that other programs (and the kernel's 11-minute RTC sync) can
      * see it. */
     int (*set_sync_status)(void *ctx, int synced, double maxerror_s, double esterror_s);
+
+    /* Lets the kernel discipline frequency and phase from the PPS signal a PPS device bound
+     * to its hardpps consumer (on != 0: STA_PPSFREQ | STA_PPSTIME, RFC 1589; NTPsec's
+     * `refclock pps flag3 1`), or stops it (0). NULL when the driver has no kernel PPS. */
+    int (*set_pps)(void *ctx, int on);
 };
 
 /* The largest frequency correction set_freq takes: 10 % of the tick plus the kernel's
