@@ -3,13 +3,13 @@
 #include "exp_sandbox.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <seccomp.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include "ntk/sb.h"
+#include "scmp.h"
 
 #include "poison.h"
 
@@ -45,38 +45,24 @@ static const int allowed_domains[] = {AF_INET, AF_INET6, AF_UNIX, AF_NETLINK};
 
 bool exp_seccomp_parse(const char *text, enum exp_seccomp *out)
 {
-    if (strcmp(text, "kill") == 0 || strcmp(text, "on") == 0)
-        *out = EXP_SECCOMP_KILL;
-    else if (strcmp(text, "log") == 0)
-        *out = EXP_SECCOMP_LOG;
-    else if (strcmp(text, "off") == 0)
-        *out = EXP_SECCOMP_OFF;
-    else
+    enum ntk_scmp_mode m;
+    if (!ntk_scmp_parse(text, &m))
         return false;
+    *out = (enum exp_seccomp)m;
     return true;
 }
 
 static int add_rules(scmp_filter_ctx ctx)
 {
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof allowed[0]; i++) {
-        int nr = seccomp_syscall_resolve_name(allowed[i]);
-        if (nr >= 0)
-            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-    }
-    for (size_t i = 0; rc == 0 && i < sizeof allowed_ioctls / sizeof allowed_ioctls[0]; i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, allowed_ioctls[i]));
-    for (size_t i = 0; rc == 0 && i < sizeof allowed_domains / sizeof allowed_domains[0]; i++)
-        rc = seccomp_rule_add(
-            ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-            SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, (scmp_datum_t)allowed_domains[i]));
-    /* Threads, never a process; clone3 hides its flags: ENOSYS makes glibc use clone. */
+    int rc = ntk_scmp_allow_names(ctx, allowed, sizeof allowed / sizeof allowed[0]);
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+        rc = ntk_scmp_allow_ioctls(ctx, allowed_ioctls,
+                                   sizeof allowed_ioctls / sizeof allowed_ioctls[0]);
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+        rc = ntk_scmp_allow_sockets(ctx, allowed_domains,
+                                    sizeof allowed_domains / sizeof allowed_domains[0]);
+    if (rc == 0) /* libmicrohttpd's thread per connection */
+        rc = ntk_scmp_allow_threads(ctx);
     return rc;
 }
 
@@ -84,21 +70,15 @@ int exp_sandbox_apply(enum exp_seccomp mode, char *why, size_t cap)
 {
     if (mode == EXP_SECCOMP_OFF)
         return 0;
+    int rc;
     scmp_filter_ctx ctx =
-        seccomp_init(mode == EXP_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
-    int rc = ctx == NULL ? -ENOMEM : seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
-    /* A binary tree of the calls instead of a list: the per-call cost of the filter on the
-     * packet path stays a handful of comparisons. */
-    if (rc == 0)
-        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-#endif
-    if (rc == 0)
+        ntk_scmp_new(mode == EXP_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS, &rc);
+    if (ctx != NULL) {
         rc = add_rules(ctx);
-    if (rc == 0)
-        rc = seccomp_load(ctx);
-    if (ctx != NULL)
+        if (rc == 0)
+            rc = seccomp_load(ctx);
         seccomp_release(ctx);
+    }
     if (rc == 0)
         return 0;
     struct ntk_sb sb;

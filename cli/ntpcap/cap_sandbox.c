@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "ntk/sb.h"
+#include "scmp.h"
 
 #include "poison.h"
 
@@ -47,12 +48,10 @@ static const unsigned long allowed_ioctls[] = {TCGETS, FIONREAD};
 
 static int add_rules(scmp_filter_ctx ctx, bool live)
 {
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < sizeof allowed / sizeof allowed[0]; i++) {
-        int nr = seccomp_syscall_resolve_name(allowed[i]);
-        if (nr >= 0)
-            rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-    }
+    int rc = ntk_scmp_allow_names(ctx, allowed, sizeof allowed / sizeof allowed[0]);
+    if (rc == 0)
+        rc = ntk_scmp_allow_ioctls(ctx, allowed_ioctls,
+                                   sizeof allowed_ioctls / sizeof allowed_ioctls[0]);
     /* Memory that is never executable. */
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
@@ -60,9 +59,6 @@ static int add_rules(scmp_filter_ctx ctx, bool live)
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
                               SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-    for (size_t i = 0; rc == 0 && i < sizeof allowed_ioctls / sizeof allowed_ioctls[0]; i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, allowed_ioctls[i]));
     /* Live: pcap_stats reads the interface's drop counters from /sys/class/net (libpcap
      * opens them by name each time): opening for reading only, nothing else. */
     if (rc == 0 && live)
@@ -122,14 +118,15 @@ static int load(enum cap_seccomp mode, bool live)
         if (sigaction(SIGSYS, &sa, NULL) != 0)
             return -errno;
     }
-    scmp_filter_ctx ctx = seccomp_init(mode == CAP_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
-    int rc = ctx == NULL ? -ENOMEM : seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-    if (rc == 0)
-        rc = add_rules(ctx, live);
+    int rc;
+    scmp_filter_ctx ctx =
+        ntk_scmp_new(mode == CAP_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP, &rc);
+    if (ctx == NULL)
+        return rc;
+    rc = add_rules(ctx, live);
     if (rc == 0)
         rc = seccomp_load(ctx);
-    if (ctx != NULL)
-        seccomp_release(ctx);
+    seccomp_release(ctx);
     return rc;
 }
 
@@ -148,20 +145,16 @@ static void warm_crypto(void)
 
 bool cap_seccomp_parse(const char *text, enum cap_seccomp *out)
 {
-    if (strcmp(text, "kill") == 0 || strcmp(text, "on") == 0)
-        *out = CAP_SECCOMP_KILL;
-    else if (strcmp(text, "log") == 0)
-        *out = CAP_SECCOMP_LOG;
-    else if (strcmp(text, "off") == 0)
-        *out = CAP_SECCOMP_OFF;
-    else
+    enum ntk_scmp_mode m;
+    if (!ntk_scmp_parse(text, &m))
         return false;
+    *out = (enum cap_seccomp)m;
     return true;
 }
 
 const char *cap_seccomp_name(enum cap_seccomp m)
 {
-    return m == CAP_SECCOMP_LOG ? "log" : m == CAP_SECCOMP_OFF ? "off" : "kill";
+    return ntk_scmp_name((enum ntk_scmp_mode)m);
 }
 
 int cap_sandbox_apply(enum cap_seccomp mode, bool live, char *why, size_t cap)

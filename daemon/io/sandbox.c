@@ -6,7 +6,6 @@
 #include <fcntl.h>
 #include <linux/pps.h>
 #include <net/if.h>
-#include <sched.h>
 #include <seccomp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,6 +19,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "scmp.h"
 
 #include "poison.h"
 
@@ -140,25 +140,16 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 
 bool sandbox_parse_mode(const char *text, enum sandbox_mode *out)
 {
-    static const struct {
-        const char *name;
-        enum sandbox_mode m;
-    } modes[] = {{"kill", SANDBOX_KILL},
-                 {"on", SANDBOX_KILL},
-                 {"log", SANDBOX_LOG},
-                 {"off", SANDBOX_OFF}};
-    for (size_t i = 0; i < sizeof modes / sizeof modes[0]; i++) {
-        if (strcmp(text, modes[i].name) == 0) {
-            *out = modes[i].m;
-            return true;
-        }
-    }
-    return false;
+    enum ntk_scmp_mode m;
+    if (!ntk_scmp_parse(text, &m))
+        return false;
+    *out = (enum sandbox_mode)m;
+    return true;
 }
 
 const char *sandbox_mode_name(enum sandbox_mode m)
 {
-    return m == SANDBOX_LOG ? "log" : m == SANDBOX_OFF ? "off" : "kill";
+    return ntk_scmp_name((enum ntk_scmp_mode)m);
 }
 
 int sandbox_no_new_privs(void)
@@ -200,56 +191,27 @@ void sandbox_prepare(enum sandbox_mode m)
 
 /* ---- the filter ---- */
 
-static int add_plain(scmp_filter_ctx ctx)
+static int add_rules(scmp_filter_ctx ctx)
 {
-    for (size_t i = 0; i < sizeof allowed / sizeof allowed[0]; i++) {
-        int nr = seccomp_syscall_resolve_name(allowed[i]);
-        if (nr < 0) /* __NR_SCMP_ERROR or a call this architecture does not have */
-            continue;
-        int rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
-}
-
-static int add_conditional(scmp_filter_ctx ctx)
-{
-    int rc = 0;
-    for (size_t i = 0; rc == 0 && i < sizeof allowed_ioctls / sizeof allowed_ioctls[0]; i++)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-                              SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, allowed_ioctls[i]));
-    for (size_t i = 0; rc == 0 && i < sizeof allowed_domains / sizeof allowed_domains[0]; i++)
-        rc = seccomp_rule_add(
-            ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-            SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffUL, (scmp_datum_t)allowed_domains[i]));
-    /* Threads only, never a new process (fork is clone without CLONE_THREAD). clone3 passes
-     * its flags in memory, out of a filter's reach: it fails with ENOSYS, and glibc then
-     * falls back to clone. */
+    int rc = ntk_scmp_allow_names(ctx, allowed, sizeof allowed / sizeof allowed[0]);
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
-                              SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+        rc = ntk_scmp_allow_ioctls(ctx, allowed_ioctls,
+                                   sizeof allowed_ioctls / sizeof allowed_ioctls[0]);
     if (rc == 0)
-        rc = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+        rc = ntk_scmp_allow_sockets(ctx, allowed_domains,
+                                    sizeof allowed_domains / sizeof allowed_domains[0]);
+    if (rc == 0) /* threads only: the resolver's */
+        rc = ntk_scmp_allow_threads(ctx);
     return rc;
 }
 
 static int load(enum sandbox_mode m)
 {
-    scmp_filter_ctx ctx = seccomp_init(m == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP);
+    int rc;
+    scmp_filter_ctx ctx = ntk_scmp_new(m == SANDBOX_LOG ? SCMP_ACT_LOG : SCMP_ACT_TRAP, &rc);
     if (ctx == NULL)
-        return -ENOMEM;
-    int rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
-#if SCMP_VER_MAJOR > 2 || (SCMP_VER_MAJOR == 2 && SCMP_VER_MINOR >= 5)
-    /* A binary tree of the calls instead of a list: the per-call cost of the filter on the
-     * packet path stays a handful of comparisons. */
-    if (rc == 0)
-        rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
-#endif
-    if (rc == 0)
-        rc = add_plain(ctx);
-    if (rc == 0)
-        rc = add_conditional(ctx);
+        return rc;
+    rc = add_rules(ctx);
     if (rc == 0 && m == SANDBOX_KILL) {
         struct sigaction sa = {.sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO};
         sigemptyset(&sa.sa_mask);
