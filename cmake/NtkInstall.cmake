@@ -65,6 +65,10 @@ endforeach()
 install(FILES ${NTK_PKG_DIR}/bash-completion/ntpq ${NTK_PKG_DIR}/bash-completion/ntpdig
   ${NTK_PKG_DIR}/bash-completion/ntpmon ${NTK_PKG_DIR}/bash-completion/ntpcap
   DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions")
+if(TARGET ntpleapfetch)
+  install(FILES ${NTK_PKG_DIR}/bash-completion/ntpleapfetch
+    DESTINATION "${CMAKE_INSTALL_DATADIR}/bash-completion/completions")
+endif()
 
 # The ntpkit user, for systemd-sysusers (sysusers.d(5) lives in lib/, not the multiarch libdir).
 install(FILES ${NTK_PKG_DIR}/sysusers.d/ntpkit.conf DESTINATION lib/sysusers.d)

@@ -36,6 +36,7 @@ DESTDIR=$dest cmake --install "$build" --prefix /$p >"$tmp/install.log" ||
     echo "755 $p/libexec/ntpkit/ntpkit-wait"
     echo "644 $p/lib/sysusers.d/ntpkit.conf"
     for c in ntpq ntpdig ntpmon ntpcap; do echo "644 $p/share/bash-completion/completions/$c"; done
+    case " $sbin " in *" ntpleapfetch "*) echo "644 $p/share/bash-completion/completions/ntpleapfetch" ;; esac
 } | sort -k2 >"$tmp/want"
 (
     cd "$dest"
