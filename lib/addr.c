@@ -343,9 +343,28 @@ static bool bytes_v4mapped(const uint8_t ip[V6_LEN])
     return memcmp(ip, prefix, sizeof prefix) == 0;
 }
 
+/* v in decimal (or in lowercase hex without leading zeros when hex). Written out instead of
+ * printf: ntpcap and the MRU list format addresses by the million. */
+static void put_num(struct ntk_sb *sb, unsigned v, bool hex)
+{
+    char d[12];
+    size_t n = 0;
+    unsigned base = hex ? 16 : 10;
+    do {
+        d[sizeof d - 1 - n++] = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v != 0);
+    ntk_sb_putn(sb, d + sizeof d - n, n);
+}
+
 static void format_v4(const uint8_t ip[V4_LEN], struct ntk_sb *sb)
 {
-    ntk_sb_printf(sb, "%u.%u.%u.%u", ip[0], ip[1], ip[2], ip[3]);
+    for (size_t i = 0; i < V4_LEN; i++) {
+        if (i > 0) {
+            ntk_sb_putc(sb, '.');
+        }
+        put_num(sb, ip[i], false);
+    }
 }
 
 /* The run of zero groups RFC 5952 §4.2 shortens: the longest of length >= 2 (§4.2.2), the
@@ -392,7 +411,7 @@ static void format_v6(const uint8_t ip[V6_LEN], struct ntk_sb *sb)
         if (i > 0 && !(len > 0 && i == base + len)) {
             ntk_sb_putc(sb, ':');
         }
-        ntk_sb_printf(sb, "%x", (unsigned)w[i]);
+        put_num(sb, w[i], true);
         i++;
     }
 }
@@ -418,7 +437,8 @@ void ntk_addr_format_sb(const struct ntk_addr *a, struct ntk_sb *sb)
     case NTK_ADDR_V4:
         format_v4(a->ip, sb);
         if (a->port != 0) {
-            ntk_sb_printf(sb, ":%u", (unsigned)a->port);
+            ntk_sb_putc(sb, ':');
+            put_num(sb, a->port, false);
         }
         return;
     case NTK_ADDR_V6:
@@ -428,7 +448,8 @@ void ntk_addr_format_sb(const struct ntk_addr *a, struct ntk_sb *sb)
         format_v6(a->ip, sb);
         format_scope(a, sb);
         if (a->port != 0) {
-            ntk_sb_printf(sb, "]:%u", (unsigned)a->port);
+            ntk_sb_puts(sb, "]:");
+            put_num(sb, a->port, false);
         }
         return;
     case NTK_ADDR_NONE:

@@ -41,33 +41,11 @@ static const uint8_t *take(struct ntk_rd *r, size_t n)
     return q;
 }
 
-uint8_t ntk_rd_u8(struct ntk_rd *r)
-{
-    const uint8_t *q = take(r, 1);
-    return q ? q[0] : 0;
-}
-
-uint16_t ntk_rd_be16(struct ntk_rd *r)
-{
-    const uint8_t *q = take(r, 2);
-    return q ? (uint16_t)((unsigned)q[0] << 8 | q[1]) : 0;
-}
-
-uint32_t ntk_rd_be32(struct ntk_rd *r)
-{
-    const uint8_t *q = take(r, 4);
-    if (!q) {
-        return 0;
-    }
-    return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
-}
-
-uint64_t ntk_rd_be64(struct ntk_rd *r)
-{
-    uint64_t hi = ntk_rd_be32(r);
-    uint64_t lo = ntk_rd_be32(r);
-    return r->err ? 0 : hi << 32 | lo;
-}
+/* The external definitions of buf.h's inline readers. */
+extern inline uint8_t ntk_rd_u8(struct ntk_rd *r);
+extern inline uint16_t ntk_rd_be16(struct ntk_rd *r);
+extern inline uint32_t ntk_rd_be32(struct ntk_rd *r);
+extern inline uint64_t ntk_rd_be64(struct ntk_rd *r);
 
 void ntk_rd_bytes(struct ntk_rd *r, void *dst, size_t n)
 {

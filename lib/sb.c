@@ -19,7 +19,7 @@ void ntk_sb_init(struct ntk_sb *sb, char *buf, size_t cap)
     }
 }
 
-void ntk_sb_putn(struct ntk_sb *sb, const char *s, size_t n)
+void ntk_sb_putn_slow(struct ntk_sb *sb, const char *s, size_t n)
 {
     /* n == 0 returns first: an empty span may carry a NULL pointer, and memcpy(dst, NULL, 0)
      * is undefined behaviour (UBSan nonnull-attribute). */
@@ -36,15 +36,10 @@ void ntk_sb_putn(struct ntk_sb *sb, const char *s, size_t n)
     sb->p[sb->len] = '\0';
 }
 
-void ntk_sb_puts(struct ntk_sb *sb, const char *s)
-{
-    ntk_sb_putn(sb, s, strlen(s));
-}
-
-void ntk_sb_putc(struct ntk_sb *sb, char c)
-{
-    ntk_sb_putn(sb, &c, 1);
-}
+/* The external definitions of sb.h's inline appenders. */
+extern inline void ntk_sb_putn(struct ntk_sb *sb, const char *s, size_t n);
+extern inline void ntk_sb_putc(struct ntk_sb *sb, char c);
+extern inline void ntk_sb_puts(struct ntk_sb *sb, const char *s);
 
 void ntk_sb_vprintf(struct ntk_sb *sb, const char *fmt, va_list ap)
 {

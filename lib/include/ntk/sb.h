@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Builder state; fields are public only so builders live on the stack. */
 struct ntk_sb {
@@ -25,14 +26,48 @@ struct ntk_sb {
 /* Starts an empty builder over buf[cap] (cap >= 1; cap == 0 marks it overflowed at once). */
 void ntk_sb_init(struct ntk_sb *sb, char *buf, size_t cap);
 
-/* Appends the NUL-terminated string s. */
-void ntk_sb_puts(struct ntk_sb *sb, const char *s);
+/* What ntk_sb_putn does when n bytes do not fit (or the builder already overflowed):
+ * writes what fits and sets the overflow flag. Internal to the inline functions below. */
+void ntk_sb_putn_slow(struct ntk_sb *sb, const char *s, size_t n);
 
-/* Appends exactly n bytes from s (which need not be NUL-terminated). */
-void ntk_sb_putn(struct ntk_sb *sb, const char *s, size_t n);
+/* Appends exactly n bytes from s (which need not be NUL-terminated).
+ * This and ntk_sb_putc are C99 inline definitions (sb.c holds the external ones): report
+ * writers call them for every field of every line. */
+inline void ntk_sb_putn(struct ntk_sb *sb, const char *s, size_t n)
+{
+    if (!sb->overflow && n < sb->cap - sb->len) {
+        char *d = sb->p + sb->len;
+        if (n <= 16) {
+            for (size_t i = 0; i < n; i++) {
+                d[i] = s[i];
+            }
+        } else {
+            memcpy(d, s, n);
+        }
+        sb->len += n;
+        sb->p[sb->len] = '\0';
+        return;
+    }
+    ntk_sb_putn_slow(sb, s, n);
+}
+
+/* Appends the NUL-terminated string s (inline too: a literal's length is then known when
+ * compiling). */
+inline void ntk_sb_puts(struct ntk_sb *sb, const char *s)
+{
+    ntk_sb_putn(sb, s, strlen(s));
+}
 
 /* Appends one character. */
-void ntk_sb_putc(struct ntk_sb *sb, char c);
+inline void ntk_sb_putc(struct ntk_sb *sb, char c)
+{
+    if (!sb->overflow && sb->cap - sb->len > 1) {
+        sb->p[sb->len++] = c;
+        sb->p[sb->len] = '\0';
+        return;
+    }
+    ntk_sb_putn_slow(sb, &c, 1);
+}
 
 /* Appends printf-formatted text (vsnprintf underneath, bounded by the room left). */
 void ntk_sb_printf(struct ntk_sb *sb, const char *fmt, ...)
