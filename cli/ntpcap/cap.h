@@ -250,6 +250,13 @@ void cap_destroy(struct cap *c);
 enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t caplen,
                        size_t wire_len, int64_t ts_sec, uint32_t ts_nsec);
 
+/* cap_feed in two halves, for a reader that decodes frames on another thread (cap_pipe.h):
+ * p and d come from cap_decode_frame (cap_decode.h) on the frame, whose bytes must stay valid
+ * during the call; frames must come in capture order. */
+struct cap_dec;
+enum cap_what cap_feed_decoded(struct cap *c, struct cap_pkt *p, const struct cap_dec *d,
+                               size_t wire_len, int64_t ts_sec, uint32_t ts_nsec);
+
 /* End of capture: reports the requests still waiting (unmatched), every flow, and the
  * flow-level anomalies (amplification, ...). */
 void cap_finish(struct cap *c);

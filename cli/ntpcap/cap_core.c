@@ -794,17 +794,24 @@ enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t cap
 {
     struct cap_pkt p;
     struct cap_dec d;
-    enum cap_what w = cap_decode_frame(link, frame, caplen, wire_len, &p, &d);
+    (void)cap_decode_frame(link, frame, caplen, wire_len, &p, &d);
+    return cap_feed_decoded(c, &p, &d, wire_len, ts_sec, ts_nsec);
+}
+
+enum cap_what cap_feed_decoded(struct cap *c, struct cap_pkt *p, const struct cap_dec *d,
+                               size_t wire_len, int64_t ts_sec, uint32_t ts_nsec)
+{
+    enum cap_what w = p->what;
     c->st.frames++;
-    p.frame = c->st.frames;
-    p.ts_sec = ts_sec;
-    p.ts_nsec = ts_nsec;
-    p.frame_len = wire_len;
+    p->frame = c->st.frames;
+    p->ts_sec = ts_sec;
+    p->ts_nsec = ts_nsec;
+    p->frame_len = wire_len;
     switch (w) {
     case CAP_NTP:
         c->st.ntp++;
-        c->st.by_mode[p.mode & 7]++;
-        c->st.undecoded += !p.decoded;
+        c->st.by_mode[p->mode & 7]++;
+        c->st.undecoded += !p->decoded;
         break;
     case CAP_NTSKE:
         c->st.ntske++;
@@ -820,12 +827,12 @@ enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t cap
         return w;
     }
     if (c->sink.packet) {
-        c->sink.packet(c->sink.ctx, &p);
+        c->sink.packet(c->sink.ctx, p);
     }
     if (w == CAP_NTP) {
-        handle_ntp(c, &p, &d);
+        handle_ntp(c, p, d);
     } else if (c->tls != NULL) {
-        cap_tls_feed(c->tls, &p, d.payload, d.payload_len);
+        cap_tls_feed(c->tls, p, d->payload, d->payload_len);
     }
     return w;
 }

@@ -38,85 +38,102 @@ int cap_flows_init(struct cap_flows *t, size_t max)
 void cap_flows_free(struct cap_flows *t)
 {
     free(t->ent);
+    free(t->lk);
     free(t->bucket);
     memset(t, 0, sizeof *t);
 }
 
-static struct cap_flow_ent *at(struct cap_flows *t, uint32_t i1)
+static void lru_unlink(struct cap_flows *t, uint32_t me)
 {
-    return i1 ? &t->ent[i1 - 1] : NULL;
-}
-
-static uint32_t idx1(const struct cap_flows *t, const struct cap_flow_ent *e)
-{
-    return (uint32_t)(e - t->ent) + 1;
-}
-
-static void lru_unlink(struct cap_flows *t, struct cap_flow_ent *e)
-{
-    if (e->newer) {
-        t->ent[e->newer - 1].older = e->older;
+    struct cap_flow_link *l = &t->lk[me - 1];
+    if (l->newer) {
+        t->lk[l->newer - 1].older = l->older;
     } else {
-        t->newest = e->older;
+        t->newest = l->older;
     }
-    if (e->older) {
-        t->ent[e->older - 1].newer = e->newer;
+    if (l->older) {
+        t->lk[l->older - 1].newer = l->newer;
     } else {
-        t->oldest = e->newer;
+        t->oldest = l->newer;
     }
-    e->newer = e->older = 0;
+    l->newer = l->older = 0;
 }
 
-static void lru_front(struct cap_flows *t, struct cap_flow_ent *e)
+static void lru_front(struct cap_flows *t, uint32_t me)
 {
-    uint32_t me = idx1(t, e);
-    e->older = t->newest;
-    e->newer = 0;
+    struct cap_flow_link *l = &t->lk[me - 1];
+    l->older = t->newest;
+    l->newer = 0;
     if (t->newest) {
-        t->ent[t->newest - 1].newer = me;
+        t->lk[t->newest - 1].newer = me;
     } else {
         t->oldest = me;
     }
     t->newest = me;
 }
 
-static void unhash(struct cap_flows *t, struct cap_flow_ent *e)
+static void unhash(struct cap_flows *t, uint32_t me)
 {
-    uint32_t me = idx1(t, e);
-    uint32_t *pp = &t->bucket[e->hash & (t->nbucket - 1)];
+    uint32_t *pp = &t->bucket[t->lk[me - 1].hash & (t->nbucket - 1)];
     while (*pp && *pp != me) {
-        pp = &t->ent[*pp - 1].hnext;
+        pp = &t->lk[*pp - 1].hnext;
     }
     if (*pp) {
-        *pp = e->hnext;
+        *pp = t->lk[me - 1].hnext;
     }
 }
 
-/* A free entry: grown pool, or NULL when the table is at its bound. */
-static struct cap_flow_ent *take(struct cap_flows *t)
+/* Grows the pool (entries and links together) toward max. Returns false when it cannot. */
+static bool grow(struct cap_flows *t)
 {
-    if (t->free_head) {
-        struct cap_flow_ent *e = at(t, t->free_head);
-        t->free_head = e->hnext;
-        return e;
-    }
     if (t->alloc == t->max) {
-        return NULL;
+        return false;
     }
     size_t na = t->alloc ? t->alloc * 2 : 64;
     na = na > t->max ? t->max : na;
     struct cap_flow_ent *ne = realloc(t->ent, na * sizeof *ne);
     if (!ne) {
-        return NULL;
+        return false;
     }
     t->ent = ne;
-    for (size_t i = na; i > t->alloc + 1; i--) {
-        ne[i - 1].hnext = t->free_head;
+    struct cap_flow_link *nl = realloc(t->lk, na * sizeof *nl);
+    if (!nl) {
+        return false; /* ent is larger but alloc unchanged: consistent */
+    }
+    t->lk = nl;
+    for (size_t i = na; i > t->alloc; i--) {
+        nl[i - 1].hnext = t->free_head;
         t->free_head = (uint32_t)i;
     }
-    struct cap_flow_ent *e = &ne[t->alloc];
     t->alloc = na;
-    return e;
+    return true;
+}
+
+/* A free entry's index + 1 (the pool grown when needed), or 0 when the table is at its
+ * bound or out of memory. */
+static uint32_t take(struct cap_flows *t)
+{
+    if (!t->free_head && !grow(t)) {
+        return 0;
+    }
+    uint32_t i = t->free_head;
+    t->free_head = t->lk[i - 1].hnext;
+    return i;
+}
+
+/* The index + 1 of the flow of c (port 0) and server with hash h, or 0. */
+static uint32_t lookup(const struct cap_flows *t, const struct ntk_addr *c,
+                       const struct ntk_addr *server, uint32_t h)
+{
+    for (uint32_t i = t->bucket[h & (t->nbucket - 1)]; i; i = t->lk[i - 1].hnext) {
+        if (t->lk[i - 1].hash == h) {
+            const struct cap_flow_ent *e = &t->ent[i - 1];
+            if (cap_addr_same(&e->f.client, c) && cap_addr_same(&e->f.server, server)) {
+                return i;
+            }
+        }
+    }
+    return 0;
 }
 
 struct cap_flow_ent *cap_flows_get(struct cap_flows *t, const struct ntk_addr *client,
@@ -126,42 +143,40 @@ struct cap_flow_ent *cap_flows_get(struct cap_flows *t, const struct ntk_addr *c
     struct ntk_addr c = *client;
     c.port = 0;
     uint32_t h = key_hash(&c, server);
-    for (uint32_t i = t->bucket[h & (t->nbucket - 1)]; i;) {
-        struct cap_flow_ent *e = at(t, i);
-        if (e->hash == h && cap_addr_same(&e->f.client, &c) &&
-            cap_addr_same(&e->f.server, server)) {
-            if (t->newest != i) {
-                lru_unlink(t, e);
-                lru_front(t, e);
-            }
-            *created = false;
-            return e;
+    uint32_t i = lookup(t, &c, server, h);
+    if (i) {
+        if (t->newest != i) {
+            lru_unlink(t, i);
+            lru_front(t, i);
         }
-        i = e->hnext;
+        *created = false;
+        return &t->ent[i - 1];
     }
-    struct cap_flow_ent *e = NULL;
     if (t->n == t->max) {
-        e = &t->ent[t->oldest - 1];
-        e->f.evicted = true;
-        evict(ctx, e);
+        i = t->oldest;
+        struct cap_flow_ent *old = &t->ent[i - 1];
+        old->f.evicted = true;
+        evict(ctx, old);
         (*evicted)++;
-        unhash(t, e);
-        lru_unlink(t, e);
+        unhash(t, i);
+        lru_unlink(t, i);
         t->n--;
     } else {
-        e = take(t);
-        if (!e) {
+        i = take(t);
+        if (!i) {
             return NULL;
         }
     }
+    struct cap_flow_ent *e = &t->ent[i - 1];
     memset(e, 0, sizeof *e);
     e->f.client = c;
     e->f.server = *server;
-    e->hash = h;
+    struct cap_flow_link *l = &t->lk[i - 1];
+    l->hash = h;
     uint32_t *b = &t->bucket[h & (t->nbucket - 1)];
-    e->hnext = *b;
-    *b = idx1(t, e);
-    lru_front(t, e);
+    l->hnext = *b;
+    *b = i;
+    lru_front(t, i);
     t->n++;
     *created = true;
     return e;
@@ -172,23 +187,15 @@ struct cap_flow_ent *cap_flows_find(struct cap_flows *t, const struct ntk_addr *
 {
     struct ntk_addr c = *client;
     c.port = 0;
-    uint32_t h = key_hash(&c, server);
-    for (uint32_t i = t->bucket[h & (t->nbucket - 1)]; i;) {
-        struct cap_flow_ent *e = &t->ent[i - 1];
-        if (e->hash == h && cap_addr_same(&e->f.client, &c) &&
-            cap_addr_same(&e->f.server, server)) {
-            return e;
-        }
-        i = e->hnext;
-    }
-    return NULL;
+    uint32_t i = lookup(t, &c, server, key_hash(&c, server));
+    return i ? &t->ent[i - 1] : NULL;
 }
 
 void cap_flows_each(struct cap_flows *t, cap_flow_cb cb, void *ctx)
 {
     for (uint32_t i = t->oldest; i;) {
-        struct cap_flow_ent *e = at(t, i);
-        i = e->newer;
+        struct cap_flow_ent *e = &t->ent[i - 1];
+        i = t->lk[i - 1].newer;
         cb(ctx, e);
     }
 }
@@ -199,10 +206,39 @@ void cap_ring_push(struct cap_ring *r, double v)
     r->n++;
 }
 
-static int cmp_float(const void *a, const void *b)
+/* The k-th smallest (0-based) of v[0..n), n > k, partially reordering v: Hoare's selection,
+ * linear on average; the medians of 20,000 flows' rings took 5 % of a capture's analysis
+ * with qsort. The values are finite (the callers push only finite numbers). */
+static float select_kth(float *v, size_t n, size_t k)
 {
-    float x = *(const float *)a, y = *(const float *)b;
-    return (x > y) - (x < y);
+    size_t lo = 0, hi = n - 1;
+    while (lo < hi) {
+        float pivot = v[lo + (hi - lo) / 2];
+        size_t i = lo, j = hi;
+        for (;;) {
+            while (v[i] < pivot) {
+                i++;
+            }
+            while (v[j] > pivot) {
+                j--;
+            }
+            if (i >= j) {
+                break;
+            }
+            float t = v[i];
+            v[i] = v[j];
+            v[j] = t;
+            i++;
+            j--;
+        }
+        /* v[lo..j] <= pivot <= v[j+1..hi] (Hoare's partition, j < hi). */
+        if (k <= j) {
+            hi = j;
+        } else {
+            lo = j + 1;
+        }
+    }
+    return v[k];
 }
 
 double cap_ring_median(const struct cap_ring *r)
@@ -213,8 +249,16 @@ double cap_ring_median(const struct cap_ring *r)
     }
     float v[CAP_FLOW_RING];
     memcpy(v, r->v, n * sizeof v[0]);
-    qsort(v, n, sizeof v[0], cmp_float);
-    return n % 2 ? (double)v[n / 2] : ((double)v[n / 2 - 1] + (double)v[n / 2]) / 2;
+    float hi = select_kth(v, n, n / 2);
+    if (n % 2) {
+        return (double)hi;
+    }
+    /* The lower middle is the largest of what selection left below n / 2. */
+    float lo = v[0];
+    for (size_t i = 1; i < n / 2; i++) {
+        lo = v[i] > lo ? v[i] : lo;
+    }
+    return ((double)lo + (double)hi) / 2;
 }
 
 void cap_flow_finalize(struct cap_flow_ent *e)

@@ -6,8 +6,10 @@
 #include <errno.h>
 #include <grp.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
@@ -15,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cap_decode.h"
+#include "cap_pipe.h"
 #include "cap_sandbox.h"
 #include "cli_log.h"
 
@@ -89,13 +93,30 @@ static int core_link(int dlt)
     }
 }
 
-/* Opens o->read_file with nanosecond time stamps. */
+/* stdio buffer of the capture file: libpcap reads each record with two freads, and with
+ * the default 4 KiB buffer the read system calls were a tenth of a file's analysis. */
+#define CAP_FILE_BUF (1U << 20)
+
+/* Opens o->read_file ("-": standard input) with nanosecond time stamps. The FILE is ours so
+ * that it gets a large buffer; libpcap closes it. */
 static pcap_t *open_file(const struct cap_opts *o)
 {
     char err[PCAP_ERRBUF_SIZE] = "";
-    pcap_t *p =
-        pcap_open_offline_with_tstamp_precision(o->read_file, PCAP_TSTAMP_PRECISION_NANO, err);
+    bool std_in = strcmp(o->read_file, "-") == 0;
+    FILE *f = std_in ? stdin : fopen(o->read_file, "rb");
+    if (f == NULL) {
+        cli_err("%s: %s", o->read_file, strerror(errno));
+        return NULL;
+    }
+    (void)setvbuf(f, NULL, _IOFBF, CAP_FILE_BUF);
+    /* Only the reader thread reads it: no lock per fread (glibc takes one per call once a
+     * process has a second thread, and libpcap makes two calls per frame). */
+    (void)__fsetlocking(f, FSETLOCKING_BYCALLER);
+    pcap_t *p = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_NANO, err);
     if (p == NULL) {
+        if (!std_in) {
+            fclose(f);
+        }
         /* libpcap names the file and the cause, and says when pcapng has several link
          * types or byte orders it cannot express (ntpcap(1), PCAPNG LIMITS). */
         cli_err("%s", err);
@@ -422,16 +443,173 @@ static int open_input(struct run *r, struct cap_io_info *info)
             return 1;
         }
     }
-    if (open_dump(r) != 0) {
-        return 1;
-    }
-    /* Everything is open and root is gone: from here only reading frames and writing. */
+    return open_dump(r);
+}
+
+/* Everything is open and root is gone: from here only reading frames and writing. Returns
+ * 0 or 1 (printed). */
+static int sandbox(const struct run *r)
+{
     char why[160];
-    if (cap_sandbox_apply(o->seccomp, o->iface != NULL, why, sizeof why) != 0) {
+    if (cap_sandbox_apply(r->o->seccomp, r->o->iface != NULL, why, sizeof why) != 0) {
         cli_err("%s", why);
         return 1;
     }
     return 0;
+}
+
+/* ---- files: reading and decoding on a second thread ---- */
+
+/* The reader thread's state. It is created before the sandbox and waits for go: the filter
+ * is loaded on every thread (TSYNC), so no thread is ever created under it and the reader
+ * parses no byte before it is in place. */
+struct reader {
+    struct run *r;
+    struct cap_pipe q;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool ready; /* the thread runs reader_main: glibc's start-up calls (rseq,
+                   set_robust_list) are behind it, and the filter may be loaded */
+    int go;     /* 0: wait, 1: read, -1: quit at once */
+};
+
+/* The batch that takes a frame of len bytes, with *copy its copy there: b, or the next one
+ * after publishing b. NULL when the consumer aborted. */
+static struct cap_pipe_batch *room_for(struct cap_pipe *q, struct cap_pipe_batch *b,
+                                       const uint8_t *data, size_t len, const uint8_t **copy)
+{
+    if (b->n < CAP_PIPE_FRAMES && (*copy = cap_pipe_copy(b, data, len)) != NULL) {
+        return b;
+    }
+    cap_pipe_put(q, b);
+    b = cap_pipe_take(q);
+    if (b != NULL) {
+        *copy = cap_pipe_copy(b, data, len); /* an empty arena takes any frame */
+    }
+    return b;
+}
+
+/* Reads frames as read_loop does (end of file, -c, --duration, a stop), copies each into
+ * the current batch and decodes it there. Returns 0 or 1 (printed). */
+static int reader_loop(struct run *r, struct cap_pipe *q)
+{
+    struct cap_pipe_batch *b = cap_pipe_take(q);
+    int status = 0;
+    while (b != NULL) {
+        if (stop_requested || (r->o->count > 0 && r->frames >= r->o->count)) {
+            break;
+        }
+        struct pcap_pkthdr *h;
+        const u_char *data;
+        int rc = pcap_next_ex(r->p, &h, &data);
+        if (rc == PCAP_ERROR_BREAK) {
+            break;
+        }
+        if (rc < 0) {
+            cli_err("%s: %s", r->o->read_file, pcap_geterr(r->p));
+            status = 1;
+            break;
+        }
+        if (rc == 0) {
+            continue; /* live only */
+        }
+        int64_t sec = (int64_t)h->ts.tv_sec;
+        uint32_t nsec = (uint32_t)h->ts.tv_usec * (r->nano ? 1U : 1000U);
+        if (duration_over(r, sec, nsec)) {
+            break;
+        }
+        if (r->dump != NULL) {
+            pcap_dump((u_char *)r->dump, h, data);
+        }
+        size_t len = h->caplen < CAP_PIPE_ARENA ? h->caplen : CAP_PIPE_ARENA;
+        const uint8_t *copy = NULL;
+        b = room_for(q, b, data, len, &copy);
+        if (b == NULL) {
+            break;
+        }
+        struct cap_pipe_frame *f = &b->f[b->n++];
+        f->what = cap_decode_frame(r->link, copy, len, h->len, &f->p, &f->d);
+        f->wire_len = h->len;
+        f->sec = sec;
+        f->nsec = nsec;
+        r->frames++;
+    }
+    if (b != NULL) {
+        if (b->n > 0) {
+            cap_pipe_put(q, b);
+        } else {
+            cap_pipe_give(q, b);
+        }
+    }
+    return status;
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader *rd = arg;
+    pthread_mutex_lock(&rd->mu);
+    rd->ready = true;
+    pthread_cond_broadcast(&rd->cv);
+    while (rd->go == 0) {
+        pthread_cond_wait(&rd->cv, &rd->mu);
+    }
+    int go = rd->go;
+    pthread_mutex_unlock(&rd->mu);
+    cap_pipe_close(&rd->q, go > 0 ? reader_loop(rd->r, &rd->q) : 0);
+    return NULL;
+}
+
+/* Waits until the thread is in reader_main. */
+static void reader_wait_ready(struct reader *rd)
+{
+    pthread_mutex_lock(&rd->mu);
+    while (!rd->ready) {
+        pthread_cond_wait(&rd->cv, &rd->mu);
+    }
+    pthread_mutex_unlock(&rd->mu);
+}
+
+static void reader_start(struct reader *rd, int go)
+{
+    pthread_mutex_lock(&rd->mu);
+    rd->go = go;
+    pthread_cond_broadcast(&rd->cv);
+    pthread_mutex_unlock(&rd->mu);
+}
+
+/* Analyses a file with the reader thread; *threaded is false when it could not be set up
+ * (then nothing happened and the caller reads on this thread). Returns 0 or 1 (printed). */
+static int run_threaded(struct run *r, bool *threaded)
+{
+    struct reader rd = {.r = r};
+    *threaded = false;
+    if (cap_pipe_init(&rd.q) != 0) {
+        return 0;
+    }
+    pthread_mutex_init(&rd.mu, NULL);
+    pthread_cond_init(&rd.cv, NULL);
+    pthread_t t;
+    int rc = 0;
+    if (pthread_create(&t, NULL, reader_main, &rd) == 0) {
+        *threaded = true;
+        reader_wait_ready(&rd);
+        rc = sandbox(r);
+        reader_start(&rd, rc == 0 ? 1 : -1);
+        struct cap_pipe_batch *b;
+        while ((b = cap_pipe_next(&rd.q)) != NULL) {
+            for (size_t i = 0; i < b->n; i++) {
+                struct cap_pipe_frame *f = &b->f[i];
+                cap_feed_decoded(r->c, &f->p, &f->d, f->wire_len, f->sec, f->nsec);
+            }
+            cap_pipe_give(&rd.q, b);
+        }
+        pthread_join(t, NULL);
+        rc = rc != 0 ? rc : cap_pipe_status(&rd.q);
+    }
+    pthread_cond_destroy(&rd.cv);
+    pthread_mutex_destroy(&rd.mu);
+    cap_pipe_free(&rd.q);
+    return rc;
 }
 
 int cap_io_run(const struct cap_opts *o, struct cap *c, struct cap_io_info *info)
@@ -443,7 +621,16 @@ int cap_io_run(const struct cap_opts *o, struct cap *c, struct cap_io_info *info
     int rc = open_input(&r, info);
     if (rc == 0) {
         active = r.p;
-        rc = stop_requested ? 0 : read_loop(&r);
+        bool threaded = false;
+        if (o->iface == NULL) {
+            rc = run_threaded(&r, &threaded);
+        }
+        if (!threaded) {
+            rc = sandbox(&r);
+            if (rc == 0 && !stop_requested) {
+                rc = read_loop(&r);
+            }
+        }
         active = NULL;
     }
     info->frames = r.frames;

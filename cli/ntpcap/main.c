@@ -3,6 +3,7 @@
 #include <errno.h> /* sandbox */
 #include <signal.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <string.h>
 #include <sys/prctl.h> /* sandbox */
 
@@ -39,6 +40,9 @@ static int run(const struct cap_opts *opts)
     /* Live: every line as soon as it is complete; files: large blocks. */
     setvbuf(stdout, opts->iface != NULL ? NULL : outbuf, opts->iface != NULL ? _IOLBF : _IOFBF,
             opts->iface != NULL ? 0 : sizeof outbuf);
+    /* Only this thread writes the report (a file's reader thread never prints to stdout):
+     * no lock per write. */
+    (void)__fsetlocking(stdout, FSETLOCKING_BYCALLER);
     struct cap_out_cfg ocfg = {
         .f = stdout,
         .fmt = opts->fmt,
