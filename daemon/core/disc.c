@@ -797,7 +797,7 @@ static double step_threshold(const struct disc *d)
     return d->updates < DISC_STARTUP_UPDATES ? DISC_STEP_DEFAULT_S : (double)INFINITY;
 }
 
-static bool panics(const struct disc *d, double offset_s)
+bool disc_panics(const struct disc *d, double offset_s)
 {
     bool allowed = d->cfg.panic_once && d->updates == 0;
     return d->cfg.panic_s > 0 && fabs(offset_s) > d->cfg.panic_s && !allowed;
@@ -890,7 +890,7 @@ enum disc_verdict disc_feed(struct disc *d, int64_t now_mono_ns, const struct di
         d->jitter_s = s->jitter_s; /* the first noise estimate, until the history has one */
         d->kf.r = s->jitter_s * s->jitter_s;
     }
-    if (panics(d, s->offset_s)) {
+    if (disc_panics(d, s->offset_s)) {
         return DISC_PANIC;
     }
     d->last_offset_s = s->offset_s;

@@ -171,6 +171,10 @@ struct disc_sample {
  * system peer, not only the clock filter's choice: the estimator weighs them by delay. */
 enum disc_verdict disc_feed(struct disc *d, int64_t now_mono_ns, const struct disc_sample *s);
 
+/* Whether disc_feed would answer DISC_PANIC to offset_s now: beyond the panic threshold, and
+ * not the first update of a -g (panic_once) start. */
+bool disc_panics(const struct disc *d, double offset_s);
+
 /* Ends a slew that is due (sets the frequency back to base). */
 void disc_on_timer(struct disc *d, int64_t now_mono_ns);
 

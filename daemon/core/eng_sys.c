@@ -231,6 +231,19 @@ void eng_clock_select(struct eng *e, const struct eng_now *now, uint32_t from)
     struct assoc *p = eng_assoc_by_id(e, peer_id);
     if (p == NULL)
         return;
+    /* An offset beyond the panic threshold never synchronises the system: NTPsec reports
+     * clock_sync only once its discipline took an update, and exits on a panic. Observe
+     * mode, which keeps serving, stays unsynchronised and says why at each new sample. */
+    if (disc_panics(&e->disc, e->sel.offset_s)) {
+        if (from == peer_id) {
+            eng_event(e, ENG_EV_PANIC, peer_id, e->sel.offset_s,
+                      "offset beyond the panic threshold");
+            if (!e->cfg.observe)
+                eng_exit(e, 1);
+        }
+        lose_sync(e, now);
+        return;
+    }
     if (peer_id != e->sys.sys_peer)
         eng_event(e, ENG_EV_SYNC, peer_id, e->sel.offset_s, NULL);
     e->sys.sys_peer = peer_id;

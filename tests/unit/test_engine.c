@@ -466,6 +466,27 @@ static void panic_is_not_corrected(void **state)
     eng_free(w.e);
 }
 
+/* Observe mode keeps serving past a panic, but never as synchronised: no clock_sync event,
+ * no system peer, stratum 16 (it used to log "synchronised" just before the panic). */
+static void observe_panic_stays_unsynchronised(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, true);
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 2000);
+    run(&w, 120);
+    assert_true(w.events[ENG_EV_PANIC] >= 2); /* at each new sample */
+    assert_int_equal(w.events[ENG_EV_SYNC], 0);
+    assert_int_equal(w.exits, 0);
+    assert_int_equal(w.clk.steps, 0);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 0);
+    assert_int_equal(sys.stratum, 16);
+    eng_free(w.e);
+}
+
 static void panic_once_allows_a_step(void **state)
 {
     (void)state;
@@ -870,6 +891,7 @@ int main(void)
         cmocka_unit_test(pool_resolves_and_retries),
         cmocka_unit_test(once_exits_after_the_first_update),
         cmocka_unit_test(panic_is_not_corrected),
+        cmocka_unit_test(observe_panic_stays_unsynchronised),
         cmocka_unit_test(panic_once_allows_a_step),
         cmocka_unit_test(orphan_mode),
         cmocka_unit_test(kod_deny_stops_polling),
