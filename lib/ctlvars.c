@@ -192,6 +192,8 @@ int ntk_cvar_find(const char *p, size_t len, const char *name, struct ntk_cvar_i
     int rc;
     ntk_cvar_init(&it, p, len);
     while ((rc = ntk_cvar_next(&it, &item)) == 1) {
+        /* ntk_cvar_next returns 1 only after filling item (parse_item's last step). */
+        /* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
         if (ntk_span_eq(item.name, name)) {
             *out = item;
             return NTK_OK;

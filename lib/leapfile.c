@@ -508,6 +508,8 @@ static void finish(struct parser *p, const char *text, size_t len)
 /* Where the text ends: after a final '\n', the start of the next line. */
 static void note_end(struct parser *p, const char *text, size_t len)
 {
+    /* A line was read (p->line > 0) only from a non-empty text, so len >= 1 here. */
+    /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
     if (p->line == 0 || text[len - 1] == '\n') {
         p->end_line = p->line < UINT32_MAX ? p->line + 1 : p->line;
         p->end_col = 1;

@@ -265,8 +265,11 @@ int ntk_span_hex(struct ntk_span s, uint8_t *dst, size_t cap)
         }
     }
     for (size_t i = 0; i < n; i++) {
-        dst[i] =
-            (uint8_t)(ntk_tok_hexdigit(s.p[2 * i]) << 4 | ntk_tok_hexdigit(s.p[2 * i + 1]));
+        int hi = ntk_tok_hexdigit(s.p[2 * i]), lo = ntk_tok_hexdigit(s.p[2 * i + 1]);
+        /* Every digit passed the loop above, so hi is not negative (the analyzer does not
+         * carry that from one loop to the other). */
+        /* NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
+        dst[i] = (uint8_t)(hi << 4 | lo);
     }
     return (int)n;
 }

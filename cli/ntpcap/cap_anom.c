@@ -135,13 +135,19 @@ void cap_anom_flush(const struct cap_anom_out *o, struct cap_anom_lim *lim,
     }
 }
 
+/* An IPv4 address outside loopback, RFC 1918, link-local, CGNAT (RFC 6598) and 0/8. */
+static bool offnet_v4(const uint8_t ip[4])
+{
+    return !(ip[0] == 127 || ip[0] == 10 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
+             (ip[0] == 192 && ip[1] == 168) || (ip[0] == 169 && ip[1] == 254) ||
+             (ip[0] == 100 && (ip[1] & 0xc0) == 64) || ip[0] == 0);
+}
+
 bool cap_anom_offnet(const struct ntk_addr *a)
 {
     const uint8_t *ip = a->ip;
     if (a->family == NTK_ADDR_V4) {
-        return !(ip[0] == 127 || ip[0] == 10 || (ip[0] == 172 && (ip[1] & 0xf0) == 16) ||
-                 (ip[0] == 192 && ip[1] == 168) || (ip[0] == 169 && ip[1] == 254) ||
-                 (ip[0] == 100 && (ip[1] & 0xc0) == 64) || ip[0] == 0);
+        return offnet_v4(ip);
     }
     if (a->family == NTK_ADDR_V6) {
         static const uint8_t loop[16] = {[15] = 1};
@@ -151,9 +157,7 @@ bool cap_anom_offnet(const struct ntk_addr *a)
         }
         static const uint8_t mapped[12] = {[10] = 0xff, [11] = 0xff};
         if (memcmp(ip, mapped, 12) == 0) {
-            struct ntk_addr v4 = {.family = NTK_ADDR_V4};
-            memcpy(v4.ip, ip + 12, 4);
-            return cap_anom_offnet(&v4);
+            return offnet_v4(ip + 12);
         }
         return true;
     }

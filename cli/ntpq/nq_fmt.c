@@ -343,10 +343,9 @@ static void gather_one(struct peer_sum *p, const struct nq_var *v, enum nq_peers
         p->delay = v;
         size_t l = strlen(v->raw);
         p->saw6 = l > 6 && v->raw[l - 7] == '.';
-    } else if (strcmp(n, "dstadr") == 0 && m == NQ_OPEERS)
-        p->refid = v->raw;
-    else if (strcmp(n, "refid") == 0 && m != NQ_OPEERS && m != NQ_RPEERS)
-        p->refid = v->raw;
+    } else if ((strcmp(n, "dstadr") == 0 && m == NQ_OPEERS) ||
+               (strcmp(n, "refid") == 0 && m != NQ_OPEERS && m != NQ_RPEERS))
+        p->refid = v->raw; /* opeers shows the local address where the others show refid */
     else if (strcmp(n, "hmode") == 0)
         p->hmode = ival(v);
     else if (strcmp(n, "hpoll") == 0)
@@ -808,10 +807,9 @@ void nq_mru_line(struct ntk_sb *sb, const struct nq_style *st, const struct nq_m
     char ip[64], port[16] = "";
     const char *colon = strrchr(e->addr, ':');
     size_t ipl = strlen(e->addr);
-    if (colon && strchr(e->addr, ':') == colon) {
-        ipl = (size_t)(colon - e->addr);
-        snprintf(port, sizeof port, "%s", colon + 1);
-    } else if (colon && strchr(e->addr, ']') && colon > strrchr(e->addr, ']')) {
+    /* "a.b.c.d:port" (one colon) or "[v6]:port" (a colon after the bracket). */
+    if (colon && (strchr(e->addr, ':') == colon ||
+                  (strchr(e->addr, ']') && colon > strrchr(e->addr, ']')))) {
         ipl = (size_t)(colon - e->addr);
         snprintf(port, sizeof port, "%s", colon + 1);
     }
