@@ -303,16 +303,45 @@ static void relink(const struct stats_gen *g, const char *name, long pid)
 /* Opens the element name and makes it current. Returns 0 or errno. */
 static int switch_to(struct stats_gen *g, const char *name, long pid)
 {
-    int fd =
-        open(name, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
+    /* Read-write only to look at the last byte: every write still appends. */
+    int fd = open(name, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0644);
     if (fd < 0) {
         return errno;
     }
     stats_gen_close(g);
     g->fd = fd;
+    struct stat st;
+    char last = '\n';
+    g->torn = fstat(fd, &st) == 0 && st.st_size > 0 &&
+              pread(fd, &last, 1, st.st_size - 1) == 1 && last != '\n';
     memcpy(g->current, name, strlen(name) + 1);
     if (g->link) {
         relink(g, name, pid);
+    }
+    return 0;
+}
+
+/* Writes all of text to the current element; *done says how much went in. Returns 0 or
+ * errno (named in err). */
+static int write_all(struct stats_gen *g, const char *text, size_t len, struct ntk_sb *err,
+                     size_t *done)
+{
+    *done = 0;
+    while (len > 0) {
+        ssize_t n = write(g->fd, text, len);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            int e = errno;
+            if (err) {
+                ntk_sb_printf(err, "%s: %s", g->current, strerror(e));
+            }
+            return e;
+        }
+        text += n;
+        len -= (size_t)n;
+        *done += (size_t)n;
     }
     return 0;
 }
@@ -339,20 +368,17 @@ int stats_gen_append(struct stats_gen *g, const struct stats_gen_clock *c, const
             return e;
         }
     }
-    while (len > 0) {
-        ssize_t n = write(g->fd, line, len);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            int e = errno;
-            if (err) {
-                ntk_sb_printf(err, "%s: %s", g->current, strerror(e));
-            }
+    size_t done;
+    if (g->torn) {
+        int e = write_all(g, "\n", 1, err, &done);
+        if (e != 0) {
             return e;
         }
-        line += n;
-        len -= (size_t)n;
+        g->torn = false;
     }
-    return 0;
+    int e = write_all(g, line, len, err, &done);
+    if (e != 0 && done > 0) {
+        g->torn = true; /* part of the line is in the file: end it before the next one */
+    }
+    return e;
 }

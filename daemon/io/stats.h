@@ -156,6 +156,7 @@ struct stats_gen {
     bool enabled;                 /* "enable"; a disabled set writes nothing */
     int fd;                       /* current element, or -1 */
     char current[STATS_PATH_MAX]; /* its name ("" when none is open) */
+    bool torn;                    /* its last line is incomplete (a write failed part way) */
 };
 
 /* Sets up a closed set. Returns 0, or NTK_EFORMAT when base is empty, too long or holds a
@@ -164,11 +165,14 @@ int stats_gen_init(struct stats_gen *g, const char *base, enum stats_gen_type ty
                    bool enabled);
 
 /* Appends len bytes (one or more whole lines) to the current element, first switching to a
- * new one if the name for time c differs from the open one: O_WRONLY | O_APPEND | O_CREAT,
+ * new one if the name for time c differs from the open one: O_RDWR | O_APPEND | O_CREAT,
  * mode 0644, and with link the hard link base -> element (an existing base with one link is
  * kept as "base.<pid>C<n>", as NTPsec does). Returns 0 (also when disabled), or the errno of
  * the failing open/write with "name: reason" appended to err (may be NULL). A failed open
- * keeps writing to the previous element, as NTPsec does (the error is still put in err). */
+ * keeps writing to the previous element, as NTPsec does (the error is still put in err).
+ * A torn last line (an element found not ending in a newline, as a crash or a full disk
+ * leaves it, or a write of ours that failed part way) is ended with a newline before the
+ * next line, so it stays one damaged line and never merges with a good one. */
 int stats_gen_append(struct stats_gen *g, const struct stats_gen_clock *c, const char *line,
                      size_t len, struct ntk_sb *err);
 

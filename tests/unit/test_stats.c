@@ -2,6 +2,8 @@
 /* Unit tests for daemon/io/stats.c: every statistics line against NTPsec's documented
  * examples, filegen names across day/week/month/year boundaries, and the appender. */
 #include <setjmp.h>
+#include <sys/resource.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -476,6 +478,60 @@ static void appender_rotates_and_links(void **state)
     assert_file_is(base, "3\n4\n");
 }
 
+/* A torn last line (a crash or a full disk in the middle of a write) is ended before the next
+ * line, which would otherwise merge with it. */
+static void appender_ends_a_torn_line(void **state)
+{
+    (void)state;
+    char base[128], a[160];
+    snprintf(base, sizeof base, "%s/peerstats", dir);
+    snprintf(a, sizeof a, "%s.20261126", base);
+    FILE *f = fopen(a, "w");
+    assert_non_null(f);
+    fputs("61000 1.5 good\n61000 2.5 tor", f);
+    fclose(f);
+    struct stats_gen g;
+    struct stats_gen_clock c = {.unix_s = 1795737598, .up_s = 10, .pid = 1};
+    assert_int_equal(stats_gen_init(&g, base, STATS_GEN_DAY, false, true), 0);
+    assert_int_equal(stats_gen_append(&g, &c, "61000 3.5 next\n", 15, NULL), 0);
+    assert_int_equal(stats_gen_append(&g, &c, "61000 4.5 after\n", 16, NULL), 0);
+    stats_gen_close(&g);
+    assert_file_is(a, "61000 1.5 good\n61000 2.5 tor\n61000 3.5 next\n61000 4.5 after\n");
+    /* A whole file and an empty one get nothing added. */
+    assert_int_equal(stats_gen_init(&g, base, STATS_GEN_DAY, false, true), 0);
+    assert_int_equal(stats_gen_append(&g, &c, "x\n", 2, NULL), 0);
+    stats_gen_close(&g);
+    assert_file_is(a, "61000 1.5 good\n61000 2.5 tor\n61000 3.5 next\n61000 4.5 after\nx\n");
+    char e[160];
+    snprintf(e, sizeof e, "%s.20261127", base);
+    c.unix_s += 86400;
+    f = fopen(e, "w");
+    assert_non_null(f);
+    fclose(f);
+    assert_int_equal(stats_gen_init(&g, base, STATS_GEN_DAY, false, true), 0);
+    assert_int_equal(stats_gen_append(&g, &c, "y\n", 2, NULL), 0);
+    stats_gen_close(&g);
+    assert_file_is(e, "y\n");
+
+    /* A write of ours that fails part way (RLIMIT_FSIZE: the kernel writes what fits, then
+     * EFBIG) leaves a torn line too; the next line starts on a line of its own. */
+    struct rlimit old, lim;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    void (*was)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(stats_gen_init(&g, base, STATS_GEN_DAY, false, true), 0);
+    assert_int_equal(stats_gen_append(&g, &c, "z\n", 2, NULL), 0); /* "y\nz\n": 4 bytes */
+    lim = old;
+    lim.rlim_cur = 7;
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    int rc = stats_gen_append(&g, &c, "61000 5.5\n", 10, NULL);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, was);
+    assert_int_equal(rc, EFBIG);
+    assert_int_equal(stats_gen_append(&g, &c, "61000 6.5\n", 10, NULL), 0);
+    stats_gen_close(&g);
+    assert_file_is(e, "y\nz\n610\n61000 6.5\n");
+}
+
 static void appender_none_disabled_and_errors(void **state)
 {
     (void)state;
@@ -521,6 +577,7 @@ int main(void)
         cmocka_unit_test(filegen_names),
         cmocka_unit_test(filegen_names_property),
         cmocka_unit_test_setup_teardown(appender_rotates_and_links, make_dir, remove_dir),
+        cmocka_unit_test_setup_teardown(appender_ends_a_torn_line, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(appender_none_disabled_and_errors, make_dir,
                                         remove_dir),
     };
