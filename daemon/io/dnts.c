@@ -25,6 +25,8 @@
 
 /* NTPsec's default place for the cookie keys. */
 #define COOKIE_FILE_DEFAULT "/var/lib/ntp/nts-keys"
+/* How often a cookie key file that could not be written is tried again. */
+#define COOKIE_SAVE_RETRY_S 60
 
 /* Client contexts kept: one per (ca, noval) pair of the server lines. */
 #define CLI_CTX_MAX 8
@@ -43,6 +45,8 @@ struct dnts {
     struct ntss *ntss;
     struct ke_srv *ke;
     int64_t rotate_timer;
+    int64_t save_timer; /* a retry of the key file's write, or 0 */
+    bool save_failed;   /* the file on disk lacks a key in use (logged once per streak) */
     struct {
         char ca[CONF_PATH_MAX];
         bool noval;
@@ -86,17 +90,46 @@ static int load_cookie_keys(struct ntpd *d)
     return 1;
 }
 
-/* Writes the key file atomically, mode 0600 (it holds the master keys). */
+static void save_cookie_keys(struct ntpd *d);
+
+static void on_save_retry(void *ctx, int64_t now_mono_ns)
+{
+    (void)now_mono_ns;
+    struct ntpd *d = ctx;
+    d->nts->save_timer = 0;
+    save_cookie_keys(d);
+}
+
+/* Writes the key file atomically, mode 0600 (it holds the master keys). A failure (a full
+ * disk, a directory not writable) would lose the newest key at the next restart, and with it
+ * every cookie made since: it is logged once and retried every COOKIE_SAVE_RETRY_S (and at
+ * each SIGHUP) until the file is written. */
 static void save_cookie_keys(struct ntpd *d)
 {
     static char text[NTSS_FILE_MAX];
     char errb[256];
     struct ntk_sb sb, err;
+    struct dnts *n = d->nts;
     ntk_sb_init(&sb, text, sizeof text);
     ntk_sb_init(&err, errb, sizeof errb);
-    ntss_format(d->nts->ntss, &sb);
-    if (files_write_atomic(cookie_path(d), text, ntk_sb_len(&sb), 0600, &err) != 0)
-        log_msg(LOG_ERR, "nts cookie %s: %s", cookie_path(d), errb);
+    ntss_format(n->ntss, &sb);
+    if (files_write_atomic(cookie_path(d), text, ntk_sb_len(&sb), 0600, &err) == 0) {
+        if (n->save_failed)
+            log_msg(LOG_NOTICE, "nts cookie %s: written", cookie_path(d));
+        n->save_failed = false;
+        return;
+    }
+    if (!n->save_failed)
+        log_msg(LOG_ERR,
+                "nts cookie %s: %s (the newest key is only in memory: cookies made with it "
+                "would not survive a restart; retrying every %d s)",
+                cookie_path(d), errb, COOKIE_SAVE_RETRY_S);
+    n->save_failed = true;
+    if (n->save_timer == 0) {
+        int64_t id = loop_timer(d->loop, loop_now_mono_ns() + COOKIE_SAVE_RETRY_S * NS_PER_S,
+                                on_save_retry, d);
+        n->save_timer = id > 0 ? id : 0;
+    }
 }
 
 static void arm_rotation(struct ntpd *d);
@@ -246,6 +279,8 @@ int dnts_setup(struct ntpd *d)
 
 void dnts_reload(struct ntpd *d)
 {
+    if (d->nts != NULL && d->nts->save_failed)
+        save_cookie_keys(d);
     if (d->nts == NULL || d->nts->ke == NULL)
         return;
     char err[256];
@@ -485,6 +520,8 @@ void dnts_free(struct ntpd *d)
         SSL_CTX_free(n->cctx[i].ctx);
     if (n->rotate_timer != 0)
         loop_cancel(d->loop, n->rotate_timer);
+    if (n->save_timer != 0)
+        loop_cancel(d->loop, n->save_timer);
     d->srv.nts = NULL;
     ntss_free(n->ntss);
     free(n);

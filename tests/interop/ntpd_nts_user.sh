@@ -7,7 +7,10 @@
 # a directory owned by nobody: the first start makes the key file (owner nobody, mode
 # 0600) and serves NTS to our ntpdig --nts; a second start loads the same key (the log says
 # 1 key, the file is unchanged: cookies made before the restart stay valid) and serves NTS
-# again; a key file of root's mode 0600 is refused at start with a line naming it.
+# again; a key file of root's mode 0600 is refused at start with a line naming it; with the
+# directory not writable by the user, ntpd serves NTS anyway, logs once that the newest key
+# is only in memory, and writes the file at the SIGHUP after the directory is fixed (a
+# restart then loads that key).
 # Usage: ntpd_nts_user.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -80,4 +83,32 @@ RC=$?
 check_rc "ntpd exits 1" 1
 check_match "the log names the file and the reason" "nts cookie $d/nts-keys: Permission denied" \
   "$(cat "$W/ntpd3.log")"
+
+echo "== a directory the user cannot write: served anyway, said once, written after SIGHUP"
+rm -f "$d/nts-keys"
+chown root "$d" # nobody can no longer create the file (nor the temporary one)
+run_ntpd "$W/ntpd4.log"
+ntk_wait_log "$W/ntpd4.log" "NTS-KE server on TCP port" 10 || ntk_fail "no NTS-KE server"
+check_match "the log: the write failed, the key is only in memory, retried" \
+  "nts cookie $d/nts-keys: .*Permission denied.*only in memory.*retrying every 60 s" \
+  "$(cat "$W/ntpd4.log")"
+if dig_nts; then ntk_pass "ntpdig --nts while the file cannot be written"; else
+  ntk_fail "ntpdig --nts failed: $(tail -n 3 "$W/dig.out")"
+fi
+check_eq "no key file yet" "absent" "$([ -e "$d/nts-keys" ] && echo present || echo absent)"
+chown nobody "$d"
+kill -HUP "$PID"
+if ntk_wait_log "$W/ntpd4.log" "nts cookie $d/nts-keys: written" 10; then
+  ntk_pass "after SIGHUP the log says the key file is written"
+else
+  ntk_fail "no 'written' line after SIGHUP: $(tail -n 3 "$W/ntpd4.log")"
+fi
+check_eq "the key file now exists, nobody's, mode 600" "nobody 600" \
+  "$(stat -c '%U %a' "$d/nts-keys" 2>&1)"
+stop_ntpd
+run_ntpd "$W/ntpd5.log"
+ntk_wait_log "$W/ntpd5.log" "NTS-KE server on TCP port" 10 || ntk_fail "no NTS-KE server"
+check_match "a restart loads the key that was in memory (1 key)" "nts cookie $d/nts-keys: 1 key" \
+  "$(cat "$W/ntpd5.log")"
+stop_ntpd
 ntk_done
