@@ -20,16 +20,18 @@
 #include "cap.h"
 #include "cap_decode.h"
 
+/* Frames per batch: about a thousand hand-overs per million frames. */
 #define CAP_PIPE_FRAMES 1024
-#define CAP_PIPE_ARENA                                                                        \
-    (1U << 19) /* frame bytes per batch: more than libpcap's largest                          \
-                  snapshot length (262144), so any frame fits */
+/* Frame bytes per batch: more than libpcap's largest snapshot length (262144), so any frame
+ * fits an empty batch. */
+#define CAP_PIPE_ARENA (1U << 19)
+/* Batches in all: the memory bound (4 MiB: 1024 decoded frames and the arena each). */
 #define CAP_PIPE_DEPTH 4
 
 /* One frame as the reader decoded it. */
 struct cap_pipe_frame {
-    struct cap_pkt
-        p; /* from cap_decode_frame (frame number and times set by cap_feed_decoded) */
+    /* From cap_decode_frame; the frame number and times are set by cap_feed_decoded. */
+    struct cap_pkt p;
     struct cap_dec d; /* payload view into the batch's arena */
     enum cap_what what;
     size_t wire_len;
