@@ -4,7 +4,7 @@
 # client/server exchanges from 20,000 clients, NTS and MAC clients, mode-6 readvar, a few
 # anomalies) against tshark's NTP field extraction and tcpdump's plain decoding of the same
 # file, side by side in one run. Each command runs RUNS times in turn (output to /dev/null);
-# the fastest run gives packets/s, /usr/bin/time -v its peak RSS. Prints a Markdown table
+# the fastest run gives packets/s, /usr/bin/time -v its CPU time and peak RSS. Prints a Markdown table
 # with the ratios and issue 10's targets (ntpcap >= 50x tshark, >= 10x tcpdump).
 # Needs tshark, tcpdump and /usr/bin/time; no root, no network.
 # Usage: bench/ntpcap.sh [BUILD_DIR]     (default: build/ in the source tree)
@@ -47,7 +47,7 @@ cmd[ntpcap_json]="$ntpcap -r $cap --json"
 cmd[tshark]="tshark -r $cap -Y ntp -T fields -e frame.number -e ntp.flags.mode -e ntp.stratum -e ntp.org -e ntp.rec -e ntp.xmt"
 cmd[tcpdump]="tcpdump -nr $cap"
 
-declare -A best rss
+declare -A best rss cpus
 # One timed run of NAME: wall time from the monotonic clock, peak RSS from time -v.
 run_once() {
   local name=$1 t0 t1 kb
@@ -59,10 +59,15 @@ run_once() {
   fi
   t1=$(date +%s%N)
   kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tmp/time.$name")
+  # CPU seconds (user + system) of the same run: ntpcap reads a file on two threads, so its
+  # CPU time exceeds its wall time; the others use one.
+  cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "%.3f", u + s}' \
+    "$tmp/time.$name")
   local ns=$((t1 - t0))
   if [ -z "${best[$name]:-}" ] || [ "$ns" -lt "${best[$name]}" ]; then
     best[$name]=$ns
     rss[$name]=$kb
+    cpus[$name]=$cpu
   fi
 }
 for ((r = 0; r < runs; r++)); do
@@ -74,11 +79,11 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b / a }'; }
 echo "ntpcap benchmark: $packets packets ($(du -h "$cap" | cut -f1)), best of $runs runs," \
   "$(nproc) CPUs, $(date -u +%Y-%m-%dT%H:%MZ)"
 echo
-echo "| Command | Time (s) | Packets/s | Peak RSS (MiB) |"
-echo "|---|---:|---:|---:|"
+echo "| Command | Time (s) | Packets/s | CPU (s) | Peak RSS (MiB) |"
+echo "|---|---:|---:|---:|---:|"
 for n in "${names[@]}"; do
   awk -v l="${label[$n]}" -v ns="${best[$n]}" -v p="$(pps "${best[$n]}")" -v kb="${rss[$n]}" \
-    'BEGIN { printf "| %s | %.3f | %s | %.1f |\n", l, ns / 1e9, p, kb / 1024 }'
+    -v c="${cpus[$n]}" 'BEGIN { printf "| %s | %.3f | %s | %.3f | %.1f |\n", l, ns / 1e9, p, c, kb / 1024 }'
 done
 vs_tshark=$(ratio "${best[ntpcap]}" "${best[tshark]}")
 vs_tcpdump=$(ratio "${best[ntpcap]}" "${best[tcpdump]}")
@@ -89,3 +94,5 @@ echo "|---|---:|---:|---|"
 echo "| ntpcap vs tshark | ${vs_tshark}x | 50x | $(ok "$vs_tshark" 50) |"
 echo "| ntpcap vs tcpdump | ${vs_tcpdump}x | 10x | $(ok "$vs_tcpdump" 10) |"
 echo "| ntpcap --json vs tshark | $(ratio "${best[ntpcap_json]}" "${best[tshark]}")x | - | |"
+cratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", (a > 0 ? b / a : 0) }'; }
+echo "| ntpcap vs tshark, CPU seconds | $(cratio "${cpus[ntpcap]}" "${cpus[tshark]}")x | - | |"
