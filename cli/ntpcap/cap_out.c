@@ -136,14 +136,14 @@ static const char *m7_req_name(unsigned code)
 
 /* ---- text helpers ---- */
 
-/* Appends v in decimal, at least width digits (zero-padded). The report and CSV print
- * millions of numbers: these helpers avoid printf's cost on that path. */
 /* "00".."99": numbers are written two digits at a time. */
 static const char pairs[201] = "00010203040506070809101112131415161718192021222324"
                                "25262728293031323334353637383940414243444546474849"
                                "50515253545556575859606162636465666768697071727374"
                                "75767778798081828384858687888990919293949596979899";
 
+/* Appends v in decimal, at least width digits (zero-padded). The report and CSV print
+ * millions of numbers: these helpers avoid printf's cost on that path. */
 static void put_u_pad(struct ntk_sb *sb, uint64_t v, size_t width)
 {
     char d[24];
