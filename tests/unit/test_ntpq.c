@@ -488,6 +488,29 @@ static void test_peers(void **state)
                                          "                 .GPS.            1 u    -   16    "
                                          "1    0.123    1.000    0.500\n");
     nq_vars_free(&vs);
+    /* The t column of an NTS association is its cookie count, one character: a count from
+     * the wire beyond 9 (a jar holds 8) is '+', and the largest int64 no longer overflows
+     * '0' + n (found by the fuzz campaign: UBSan, signed integer overflow). */
+    st.wide = false;
+    const char *counts[] = {
+        "0", "8", "9", "10", "9223372036854775807", "-1", "-9223372036854775808"};
+    const char want[] = {'0', '8', '9', '+', '+', 'u', 'u'};
+    for (size_t i = 0; i < sizeof want; i++) {
+        char text[256];
+        struct ntk_sb t;
+        ntk_sb_init(&t, text, sizeof text);
+        ntk_sb_printf(&t, "srcadr=192.0.2.9, hmode=3, stratum=2, ntscookies=%s", counts[i]);
+        vs = parse(ntk_sb_str(&t));
+        nq_peers_line(fresh(&sb), &st, NQ_PEERS, 0x9614, &vs, 1);
+        const char *line = ntk_sb_str(&sb);
+        const char *st2 = strstr(line, "  2 "); /* the st column, then t */
+        assert_non_null(st2);
+        if (st2[4] != want[i]) {
+            fail_msg("ntscookies=%s: t column '%c', want '%c' in \"%s\"", counts[i], st2[4],
+                     want[i], line);
+        }
+        nq_vars_free(&vs);
+    }
 }
 
 static void test_cook(void **state)
