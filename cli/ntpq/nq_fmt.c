@@ -390,11 +390,10 @@ static char peer_type(const struct peer_sum *p)
             return 'p';
         if (strncmp(src, "224.", 4) == 0)
             return 'a';
-        /* One column: a count beyond 9 (a jar holds 8) from a strange daemon is '+'. */
-        if (p->ntscookies > 9)
-            return '+';
+        /* One column: a count beyond 9 (a jar holds 8) from a strange daemon shows as 9,
+         * as ntpmon shows it. */
         if (p->ntscookies > -1)
-            return (char)('0' + p->ntscookies);
+            return (char)('0' + (p->ntscookies > 9 ? 9 : p->ntscookies));
         return 'u';
     case 1:
         return 's';
