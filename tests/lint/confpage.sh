@@ -155,18 +155,7 @@ done <"$tmp/optdirs"
 echo "confpage: $(wc -l <"$tmp/directives") directives, $(wc -l <"$tmp/refused") refused" \
   "words, options of $(tr '\n' ' ' <"$tmp/optdirs")checked against $page"
 
-# (d) The roff is clean (as tests/lint/manpage.sh checks the programs' pages).
-lint=$(mandoc -Tlint "$page" 2>&1 || true)
-if [ -n "$lint" ]; then
-  echo "mandoc -Tlint $page:"; echo "$lint"; bad=$((bad + 1))
-fi
-if command -v man >/dev/null; then
-  warn=$(MANPAGER=cat MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null || true)
-  if [ -n "$warn" ]; then
-    echo "man --warnings -l $page:"; echo "$warn"; bad=$((bad + 1))
-  fi
-else
-  echo "man not installed: groff warnings not checked"
-fi
+# (d) The roff is clean: roffpage.sh's checks (mandoc -Tlint, man --warnings).
+"$(dirname "$0")/roffpage.sh" "$page" || bad=$((bad + 1))
 echo "confpage: $bad problem(s)"
 [ "$bad" -eq 0 ]

@@ -60,18 +60,7 @@ done < <(comm -23 "$tmp/hidden" "$tmp/page.opts")
 echo "$name: $(wc -l <"$tmp/help.opts") options in --help, $(wc -l <"$tmp/page.opts") in the" \
   "page's OPTIONS, page-only: ${page_only[*]:-none}"
 
-# (b) The roff is clean.
-lint=$(mandoc -Tlint "$page" 2>&1 || true)
-if [ -n "$lint" ]; then
-  echo "mandoc -Tlint $page:"; echo "$lint"; bad=$((bad + 1))
-fi
-if command -v man >/dev/null; then
-  warn=$(MANPAGER=cat MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null || true)
-  if [ -n "$warn" ]; then
-    echo "man --warnings -l $page:"; echo "$warn"; bad=$((bad + 1))
-  fi
-else
-  echo "man not installed: groff warnings not checked"
-fi
+# (b) The roff is clean: roffpage.sh's checks (mandoc -Tlint, man --warnings).
+"$(dirname "$0")/roffpage.sh" "$page" || bad=$((bad + 1))
 echo "manpage: $bad problem(s)"
 [ "$bad" -eq 0 ]

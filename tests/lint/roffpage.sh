@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Lint: pages that document no program's options (ntp.keys(5), libntk(3)) are clean roff:
 # `mandoc -Tlint` prints nothing about them, and neither does groff through `man --warnings`
-# (skipped, and said so, when man-db is not installed). Program pages get the same checks in
-# manpage.sh, with their --help.
+# (skipped, and said so, when man-db is not installed). manpage.sh (program pages, with their
+# --help) and confpage.sh (ntp.conf(5)) call it for the roff part.
 # Usage: roffpage.sh PAGE...
 set -euo pipefail
 command -v mandoc >/dev/null || { echo "mandoc not found: apt-get install mandoc"; exit 1; }
