@@ -47,6 +47,7 @@ struct cur {
     struct cap_flow_ent *fl; /* its flow (NULL when out of memory) */
     double t;                /* capture time, Unix seconds */
     bool dup;                /* a server packet repeating the previous one's transmit time */
+    uint32_t flow_hash;      /* cap_flow_hash(p) */
 };
 
 void cap_cfg_default(struct cap_cfg *c)
@@ -229,7 +230,8 @@ static void flow_lookup(struct cap *c, struct cur *k)
     const struct ntk_addr *cl = k->c2s ? &p->src : &p->dst;
     const struct ntk_addr *sv = k->c2s ? &p->dst : &p->src;
     bool created;
-    k->fl = cap_flows_get(&c->flows, cl, sv, &created, report_flow, c, &c->st.flow_evictions);
+    k->fl = cap_flows_get(&c->flows, cl, sv, k->flow_hash, &created, report_flow, c,
+                          &c->st.flow_evictions);
     if (k->fl && created) {
         c->st.flows++;
         flow_init(k->fl, p);
@@ -304,7 +306,7 @@ static void flow_count(struct cap *c, struct cur *k)
         }
         if (p->mode == NTK_MODE_CLIENT || p->mode == NTK_MODE_SYM_ACTIVE) {
             if (e->last_req_s > 0) {
-                cap_ring_push(&e->poll, k->t - e->last_req_s);
+                cap_flow_push_poll(e, k->t - e->last_req_s);
             }
             e->last_req_s = k->t;
         }
@@ -577,9 +579,8 @@ static void exchange(struct cap *c, struct cap_pend *e, const struct cap_pkt *r,
             cap_flow_offset(fl, x.offset_cap_s);
         }
         if (!isnan(x.delay_cap_s)) {
-            cap_ring_push(&fl->delay, x.delay_cap_s);
+            cap_flow_push_exchange(fl, x.delay_cap_s, x.offset_cap_s);
             minmax(x.delay_cap_s, &fl->f.delay_min_s, &fl->f.delay_max_s, &fl->f.delay_last_s);
-            cap_ring_push(&fl->offset, x.offset_cap_s);
             minmax(x.offset_cap_s, &fl->f.offset_min_s, &fl->f.offset_max_s,
                    &fl->f.offset_last_s);
         }
@@ -765,9 +766,10 @@ static void symmetric(struct cap *c, struct cur *k)
     add_request(c, p, CAP_X_SYMMETRIC, p->hdr.xmt.v);
 }
 
-static void handle_ntp(struct cap *c, const struct cap_pkt *p, const struct cap_dec *d)
+static void handle_ntp(struct cap *c, const struct cap_pkt *p, const struct cap_dec *d,
+                       uint32_t flow_hash)
 {
-    struct cur k = {.p = p, .d = d, .role = role_of(p), .t = pkt_time(p)};
+    struct cur k = {.p = p, .d = d, .role = role_of(p), .t = pkt_time(p), .flow_hash = flow_hash};
     expire(c, k.t);
     flow_lookup(c, &k);
     if (k.fl) {
@@ -794,12 +796,25 @@ enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t cap
 {
     struct cap_pkt p;
     struct cap_dec d;
-    (void)cap_decode_frame(link, frame, caplen, wire_len, &p, &d);
-    return cap_feed_decoded(c, &p, &d, wire_len, ts_sec, ts_nsec);
+    enum cap_what w = cap_decode_frame(link, frame, caplen, wire_len, &p, &d);
+    uint32_t h = w == CAP_NTP ? cap_flow_hash(&p) : 0;
+    return cap_feed_decoded(c, &p, &d, h, wire_len, ts_sec, ts_nsec);
+}
+
+uint32_t cap_flow_hash(const struct cap_pkt *p)
+{
+    bool c2s = src_is_client(p, role_of(p));
+    return cap_flows_hash(c2s ? &p->src : &p->dst, c2s ? &p->dst : &p->src);
+}
+
+void cap_prefetch(const struct cap *c, uint32_t flow_hash, int stage)
+{
+    cap_flows_prefetch(&c->flows, flow_hash, stage);
 }
 
 enum cap_what cap_feed_decoded(struct cap *c, struct cap_pkt *p, const struct cap_dec *d,
-                               size_t wire_len, int64_t ts_sec, uint32_t ts_nsec)
+                               uint32_t flow_hash, size_t wire_len, int64_t ts_sec,
+                               uint32_t ts_nsec)
 {
     enum cap_what w = p->what;
     c->st.frames++;
@@ -830,7 +845,7 @@ enum cap_what cap_feed_decoded(struct cap *c, struct cap_pkt *p, const struct ca
         c->sink.packet(c->sink.ctx, p);
     }
     if (w == CAP_NTP) {
-        handle_ntp(c, p, d);
+        handle_ntp(c, p, d, flow_hash);
     } else if (c->tls != NULL) {
         cap_tls_feed(c->tls, p, d->payload, d->payload_len);
     }

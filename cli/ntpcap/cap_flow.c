@@ -136,13 +136,37 @@ static uint32_t lookup(const struct cap_flows *t, const struct ntk_addr *c,
     return 0;
 }
 
+uint32_t cap_flows_hash(const struct ntk_addr *client, const struct ntk_addr *server)
+{
+    struct ntk_addr c = *client;
+    c.port = 0;
+    return key_hash(&c, server);
+}
+
+void cap_flows_prefetch(const struct cap_flows *t, uint32_t h, int stage)
+{
+    const uint32_t *b = &t->bucket[h & (t->nbucket - 1)];
+    if (stage == 0) {
+        __builtin_prefetch(b);
+        return;
+    }
+    uint32_t i = *b;
+    if (i == 0) {
+        return;
+    }
+    __builtin_prefetch(&t->lk[i - 1]);
+    const char *e = (const char *)&t->ent[i - 1];
+    for (size_t off = 0; off < offsetof(struct cap_flow_ent, lim); off += 64) {
+        __builtin_prefetch(e + off, 1);
+    }
+}
+
 struct cap_flow_ent *cap_flows_get(struct cap_flows *t, const struct ntk_addr *client,
-                                   const struct ntk_addr *server, bool *created,
+                                   const struct ntk_addr *server, uint32_t h, bool *created,
                                    cap_flow_cb evict, void *ctx, uint64_t *evicted)
 {
     struct ntk_addr c = *client;
     c.port = 0;
-    uint32_t h = key_hash(&c, server);
     uint32_t i = lookup(t, &c, server, h);
     if (i) {
         if (t->newest != i) {
@@ -200,10 +224,18 @@ void cap_flows_each(struct cap_flows *t, cap_flow_cb cb, void *ctx)
     }
 }
 
-void cap_ring_push(struct cap_ring *r, double v)
+void cap_flow_push_exchange(struct cap_flow_ent *e, double delay_s, double offset_s)
 {
-    r->v[r->n % CAP_FLOW_RING] = (float)v;
-    r->n++;
+    float *slot = e->exch[e->n_exch % CAP_FLOW_RING];
+    slot[0] = (float)delay_s;
+    slot[1] = (float)offset_s;
+    e->n_exch++;
+}
+
+void cap_flow_push_poll(struct cap_flow_ent *e, double interval_s)
+{
+    e->poll[e->n_poll % CAP_FLOW_RING] = (float)interval_s;
+    e->n_poll++;
 }
 
 /* The k-th smallest (0-based) of v[0..n), n > k, partially reordering v: Hoare's selection,
@@ -241,14 +273,16 @@ static float select_kth(float *v, size_t n, size_t k)
     return v[k];
 }
 
-double cap_ring_median(const struct cap_ring *r)
+double cap_ring_median(const float *ring, size_t stride, uint32_t pushed)
 {
-    size_t n = r->n < CAP_FLOW_RING ? r->n : CAP_FLOW_RING;
+    size_t n = pushed < CAP_FLOW_RING ? pushed : CAP_FLOW_RING;
     if (n == 0) {
         return NAN;
     }
     float v[CAP_FLOW_RING];
-    memcpy(v, r->v, n * sizeof v[0]);
+    for (size_t i = 0; i < n; i++) {
+        v[i] = ring[i * stride];
+    }
     float hi = select_kth(v, n, n / 2);
     if (n % 2) {
         return (double)hi;
@@ -265,10 +299,10 @@ void cap_flow_finalize(struct cap_flow_ent *e)
 {
     static const char *const auth[] = {"none", "none",  "mac",   "mixed",
                                        "nts",  "mixed", "mixed", "mixed"};
-    e->f.delay_med_s = cap_ring_median(&e->delay);
-    e->f.offset_med_s = cap_ring_median(&e->offset);
+    e->f.delay_med_s = cap_ring_median(&e->exch[0][0], 2, e->n_exch);
+    e->f.offset_med_s = cap_ring_median(&e->exch[0][1], 2, e->n_exch);
     /* The poll interval needs at least 2 intervals (3 requests) to mean anything. */
-    e->f.poll_s = e->poll.n >= 2 ? cap_ring_median(&e->poll) : NAN;
+    e->f.poll_s = e->n_poll >= 2 ? cap_ring_median(e->poll, 1, e->n_poll) : NAN;
     e->f.amplification =
         e->f.bytes_c2s ? (double)e->f.bytes_s2c / (double)e->f.bytes_c2s : NAN;
     e->f.auth = auth[e->auth_seen & 7];

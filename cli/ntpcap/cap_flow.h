@@ -16,18 +16,14 @@
 /* Values kept per series for the medians. */
 #define CAP_FLOW_RING 64
 
-/* A ring of the last CAP_FLOW_RING values. */
-struct cap_ring {
-    uint32_t n;             /* values pushed so far (the ring holds min(n, RING)) */
-    float v[CAP_FLOW_RING]; /* seconds */
-};
-
 /* One flow: its public statistics and the state the checks need. */
 struct cap_flow_ent {
     struct cap_flow f; /* client (no port) and server (with port) are the key */
     /* What every packet reads or writes comes first, the rings last: each packet then
      * touches a few adjacent cache lines of its flow, not lines scattered over 1.4 KB. */
     double last_req_s;       /* capture time of the last request (Unix s; 0 = none) */
+    uint32_t n_exch, n_poll; /* values pushed so far to exch and poll (each holds the last
+                                CAP_FLOW_RING) */
     bool have_state;         /* stratum / refid / leap below are set */
     uint8_t stratum, leap;   /* last seen from the server (KoD excluded) */
     bool have_resp;          /* last_xmt is set */
@@ -48,9 +44,10 @@ struct cap_flow_ent {
     double jit_sum2;         /* sum of squared differences, s^2 */
     uint64_t jit_n;          /* differences summed */
     struct cap_anom_lim lim; /* rate limit of this flow's anomalies */
-    struct cap_ring delay;   /* delay_cap of exchanges */
-    struct cap_ring offset;  /* offset_cap of exchanges */
-    struct cap_ring poll;    /* intervals between requests */
+    /* Rings, in seconds; an exchange's delay and offset side by side, so that its push
+     * writes one cache line. */
+    float exch[CAP_FLOW_RING][2]; /* delay_cap [0] and offset_cap [1] of exchanges */
+    float poll[CAP_FLOW_RING];    /* intervals between requests */
 };
 
 /* Called for a flow leaving the table (eviction) or reported at the end. */
@@ -83,13 +80,21 @@ int cap_flows_init(struct cap_flows *t, size_t max);
 /* Frees the table (not the callbacks' state). */
 void cap_flows_free(struct cap_flows *t);
 
-/* The flow of client and server (the ports of client are ignored), made most recently used;
- * created when absent, after evicting the least recently used one through evict (which sees
- * it still filled; *evicted is incremented) when the table is full. NULL when out of memory.
- * *created tells whether it is new. */
+/* The hash of the key client (its port ignored) and server. */
+uint32_t cap_flows_hash(const struct ntk_addr *client, const struct ntk_addr *server);
+
+/* The flow of client and server (the ports of client are ignored; h is
+ * cap_flows_hash(client, server)), made most recently used; created when absent, after
+ * evicting the least recently used one through evict (which sees it still filled; *evicted
+ * is incremented) when the table is full. NULL when out of memory. *created tells whether it
+ * is new. */
 struct cap_flow_ent *cap_flows_get(struct cap_flows *t, const struct ntk_addr *client,
-                                   const struct ntk_addr *server, bool *created,
+                                   const struct ntk_addr *server, uint32_t h, bool *created,
                                    cap_flow_cb evict, void *ctx, uint64_t *evicted);
+
+/* Cache hints for a cap_flows_get of hash h soon: stage 0 the hash bucket, stage 1 (once the
+ * bucket is in cache) the first flow of its chain, links and the fields every packet uses. */
+void cap_flows_prefetch(const struct cap_flows *t, uint32_t h, int stage);
 
 /* The flow of client and server if present (not made most recently used), else NULL. */
 struct cap_flow_ent *cap_flows_find(struct cap_flows *t, const struct ntk_addr *client,
@@ -98,12 +103,16 @@ struct cap_flow_ent *cap_flows_find(struct cap_flows *t, const struct ntk_addr *
 /* Calls cb on every flow, oldest first. */
 void cap_flows_each(struct cap_flows *t, cap_flow_cb cb, void *ctx);
 
-/* Pushes v to a ring. */
-void cap_ring_push(struct cap_ring *r, double v);
+/* Adds an exchange's delay_cap and offset_cap (s) to e's rings. */
+void cap_flow_push_exchange(struct cap_flow_ent *e, double delay_s, double offset_s);
 
-/* The median of what a ring holds (NAN when empty; the mean of the middle two for an even
+/* Adds an interval between two requests (s) to e's ring. */
+void cap_flow_push_poll(struct cap_flow_ent *e, double interval_s);
+
+/* The median of what a ring holds after n pushes: the min(n, CAP_FLOW_RING) values v[0],
+ * v[stride], v[2 * stride] ... (NAN when n is 0; the mean of the middle two for an even
  * count). */
-double cap_ring_median(const struct cap_ring *r);
+double cap_ring_median(const float *v, size_t stride, uint32_t n);
 
 /* Adds an exchange's offset_cap (s) to e's jitter: the RMS of the differences between
  * successive values, over the whole flow. */

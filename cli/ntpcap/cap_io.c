@@ -529,6 +529,7 @@ static int reader_loop(struct run *r, struct cap_pipe *q)
         }
         struct cap_pipe_frame *f = &b->f[b->n++];
         f->what = cap_decode_frame(r->link, copy, len, h->len, &f->p, &f->d);
+        f->flow_hash = f->what == CAP_NTP ? cap_flow_hash(&f->p) : 0;
         f->wire_len = h->len;
         f->sec = sec;
         f->nsec = nsec;
@@ -577,6 +578,21 @@ static void reader_start(struct reader *rd, int go)
     pthread_mutex_unlock(&rd->mu);
 }
 
+/* How far ahead of the frame being analysed cap_prefetch's stages run, in frames: far
+ * enough for a memory load to finish meanwhile (a frame's analysis takes about 0.2 us), near
+ * enough that what was loaded is still in cache. */
+enum { PREFETCH_BUCKET = 16, PREFETCH_FLOW = 8 };
+
+static void prefetch_ahead(const struct cap *c, const struct cap_pipe_batch *b, size_t i)
+{
+    if (i + PREFETCH_BUCKET < b->n && b->f[i + PREFETCH_BUCKET].what == CAP_NTP) {
+        cap_prefetch(c, b->f[i + PREFETCH_BUCKET].flow_hash, 0);
+    }
+    if (i + PREFETCH_FLOW < b->n && b->f[i + PREFETCH_FLOW].what == CAP_NTP) {
+        cap_prefetch(c, b->f[i + PREFETCH_FLOW].flow_hash, 1);
+    }
+}
+
 /* Analyses a file with the reader thread; *threaded is false when it could not be set up
  * (then nothing happened and the caller reads on this thread). Returns 0 or 1 (printed). */
 static int run_threaded(struct run *r, bool *threaded)
@@ -598,8 +614,10 @@ static int run_threaded(struct run *r, bool *threaded)
         struct cap_pipe_batch *b;
         while ((b = cap_pipe_next(&rd.q)) != NULL) {
             for (size_t i = 0; i < b->n; i++) {
+                prefetch_ahead(r->c, b, i);
                 struct cap_pipe_frame *f = &b->f[i];
-                cap_feed_decoded(r->c, &f->p, &f->d, f->wire_len, f->sec, f->nsec);
+                cap_feed_decoded(r->c, &f->p, &f->d, f->flow_hash, f->wire_len, f->sec,
+                                 f->nsec);
             }
             cap_pipe_give(&rd.q, b);
         }

@@ -175,30 +175,44 @@ static int cmp_f(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Against a sort, for every fill level, with duplicates, sorted and reversed input. */
+/* The median of the last min(n, CAP_FLOW_RING) of vals, by a sort. */
+static double median_by_sort(const double *vals, size_t pushes)
+{
+    size_t n = pushes < CAP_FLOW_RING ? pushes : CAP_FLOW_RING;
+    float s[CAP_FLOW_RING];
+    for (size_t i = 0; i < n; i++) {
+        s[i] = (float)vals[pushes - n + i];
+    }
+    qsort(s, n, sizeof s[0], cmp_f);
+    return n % 2 ? (double)s[n / 2] : ((double)s[n / 2 - 1] + (double)s[n / 2]) / 2;
+}
+
+/* The rings' medians against a sort, for every fill level, with duplicates, sorted and
+ * reversed input: the exchange ring (delay and offset side by side) and the poll ring. */
 static void ring_median(void **state)
 {
     (void)state;
-    struct cap_ring r;
-    assert_true(isnan(cap_ring_median(&(struct cap_ring){0})));
+    static struct cap_flow_ent e;
+    assert_true(isnan(cap_ring_median(e.poll, 1, 0)));
     srand(1);
     for (int trial = 0; trial < 3000; trial++) {
-        memset(&r, 0, sizeof r);
+        memset(&e, 0, sizeof e);
         size_t pushes = 1 + (size_t)rand() % (2 * CAP_FLOW_RING);
         int shape = trial % 4;
+        double d[2 * CAP_FLOW_RING], o[2 * CAP_FLOW_RING];
         for (size_t i = 0; i < pushes; i++) {
-            double v = shape == 0   ? (double)(rand() % 1000) * 1e-6
-                       : shape == 1 ? (double)i
-                       : shape == 2 ? -(double)i
-                                    : (double)(rand() % 3);
-            cap_ring_push(&r, v);
+            d[i] = shape == 0   ? (double)(rand() % 1000) * 1e-6
+                   : shape == 1 ? (double)i
+                   : shape == 2 ? -(double)i
+                                : (double)(rand() % 3);
+            o[i] = (double)(rand() % 1000) - 500;
+            cap_flow_push_exchange(&e, d[i], o[i]);
+            cap_flow_push_poll(&e, o[i]);
         }
-        size_t n = pushes < CAP_FLOW_RING ? pushes : CAP_FLOW_RING;
-        float s[CAP_FLOW_RING];
-        memcpy(s, r.v, n * sizeof s[0]);
-        qsort(s, n, sizeof s[0], cmp_f);
-        double want = n % 2 ? (double)s[n / 2] : ((double)s[n / 2 - 1] + (double)s[n / 2]) / 2;
-        assert_true(cap_ring_median(&r) == want);
+        assert_int_equal(e.n_exch, pushes);
+        assert_true(cap_ring_median(&e.exch[0][0], 2, e.n_exch) == median_by_sort(d, pushes));
+        assert_true(cap_ring_median(&e.exch[0][1], 2, e.n_exch) == median_by_sort(o, pushes));
+        assert_true(cap_ring_median(e.poll, 1, e.n_poll) == median_by_sort(o, pushes));
     }
 }
 
@@ -265,7 +279,10 @@ static void flow_table(void **state)
         unsigned k = (unsigned)rand() % KEYS;
         struct ntk_addr c = cl(k);
         bool created;
-        struct cap_flow_ent *e = cap_flows_get(&t, &c, &sv, &created, on_evict, &ev, &evicted);
+        uint32_t h = cap_flows_hash(&c, &sv);
+        cap_flows_prefetch(&t, h, step & 1); /* a hint: must change nothing */
+        struct cap_flow_ent *e =
+            cap_flows_get(&t, &c, &sv, h, &created, on_evict, &ev, &evicted);
         assert_non_null(e);
         size_t at = n;
         for (size_t i = 0; i < n; i++) {
