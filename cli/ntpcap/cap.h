@@ -162,6 +162,9 @@ struct cap_exch {
                          capture times of that request and response, T2 its receive (the
                          request's origin), T3 this response's transmit */
     const struct cap_ntske *ntske; /* CAP_X_NTSKE: what the records said; NULL otherwise */
+    const char *req_line;          /* the text the input attached to the request (cap_dec.line),
+                                      passed through untouched; NULL when none */
+    size_t req_line_len;           /* its bytes */
 };
 
 /* Severity of an anomaly (--fail-on). */
@@ -249,6 +252,14 @@ void cap_destroy(struct cap *c);
  * reports the packet, pairs it, updates its flow, reports anomalies. Returns what it was. */
 enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t caplen,
                        size_t wire_len, int64_t ts_sec, uint32_t ts_nsec);
+
+/* The longest text attached to a request (cap_dec.line) that the core keeps. */
+#define CAP_REQ_LINE_MAX 160
+
+/* Whether p starts an exchange the core pairs (it then waits for its answer), and *kind:
+ * mode 3 (decoded), a mode-6 request (a whole header) or mode-7 request (decoded), mode 1
+ * or 2 (decoded). */
+bool cap_request_kind(const struct cap_pkt *p, enum cap_xkind *kind);
 
 /* The hash of the flow key of a decoded NTP packet p (client address, server address and
  * port): a pure function, so the thread that decodes computes it (cap_feed_decoded). */

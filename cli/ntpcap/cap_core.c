@@ -563,6 +563,8 @@ static void exchange(struct cap *c, struct cap_pend *e, const struct cap_pkt *r,
     x.rtt_cap_s = (double)(r->ts_sec - e->req.ts_sec) +
                   ((double)r->ts_nsec - (double)e->req.ts_nsec) * 1e-9;
     x.interleaved = il;
+    x.req_line = e->line_len > 0 ? e->line : NULL;
+    x.req_line_len = e->line_len;
     if (il) {
         exch_times_il(&x, &e->req, r, fl);
     } else {
@@ -629,21 +631,61 @@ static uint64_t control_id(const struct cap_pkt *p)
     return (uint64_t)p->m6_seq << 24 | (uint64_t)p->m6_associd << 8 | p->m6_opcode;
 }
 
-static void add_request(struct cap *c, const struct cap_pkt *p, enum cap_xkind kind,
-                        uint64_t id)
+bool cap_request_kind(const struct cap_pkt *p, enum cap_xkind *kind)
 {
-    (void)cap_pairs_add(&c->pairs, p, kind, id, on_drop, c);
+    switch (role_of(p)) {
+    case ROLE_REQ:
+        if (p->mode == NTK_MODE_CLIENT && p->decoded) {
+            *kind = CAP_X_CLIENT;
+        } else if (p->mode == NTK_MODE_CONTROL && p->payload_len >= NTK_CTL_HEADER_LEN) {
+            *kind = CAP_X_CONTROL;
+        } else if (p->mode == NTK_MODE_PRIVATE && p->decoded) {
+            *kind = CAP_X_PRIVATE;
+        } else {
+            return false;
+        }
+        return true;
+    case ROLE_SYM:
+        *kind = CAP_X_SYMMETRIC;
+        return p->decoded;
+    default:
+        return false;
+    }
+}
+
+/* The identifier a request of kind waits with (cap_pair.h). */
+static uint64_t request_id(const struct cap_pkt *p, enum cap_xkind kind)
+{
+    switch (kind) {
+    case CAP_X_CONTROL:
+        return control_id(p);
+    case CAP_X_PRIVATE:
+        return (uint64_t)p->m7_impl << 8 | p->m7_reqcode;
+    default:
+        return p->hdr.xmt.v; /* modes 3 and 1/2: the answer's origin */
+    }
+}
+
+/* Makes the packet of k wait for its answer, with the text attached to it. */
+static void add_request(struct cap *c, const struct cur *k, enum cap_xkind kind)
+{
+    struct cap_pend *e =
+        cap_pairs_add(&c->pairs, k->p, kind, request_id(k->p, kind), on_drop, c);
+    if (e == NULL) {
+        return;
+    }
+    e->line_len = 0;
+    if (k->d->line != NULL && k->d->line_len <= sizeof e->line) {
+        memcpy(e->line, k->d->line, k->d->line_len);
+        e->line_len = k->d->line_len;
+    }
 }
 
 static void request(struct cap *c, struct cur *k)
 {
-    const struct cap_pkt *p = k->p;
-    if (p->mode == NTK_MODE_CLIENT && p->decoded) {
-        add_request(c, p, CAP_X_CLIENT, p->hdr.xmt.v);
-    } else if (p->mode == NTK_MODE_CONTROL && p->payload_len >= NTK_CTL_HEADER_LEN) {
-        add_request(c, p, CAP_X_CONTROL, control_id(p));
-    } else if (p->mode == NTK_MODE_PRIVATE && p->decoded) {
-        add_request(c, p, CAP_X_PRIVATE, (uint64_t)p->m7_impl << 8 | p->m7_reqcode);
+    enum cap_xkind kind;
+    if (cap_request_kind(k->p, &kind)) {
+        add_request(c, k, kind);
     }
 }
 
@@ -763,7 +805,7 @@ static void symmetric(struct cap *c, struct cur *k)
         exchange(c, e, p, k->fl, false);
         cap_pairs_remove(&c->pairs, e);
     }
-    add_request(c, p, CAP_X_SYMMETRIC, p->hdr.xmt.v);
+    add_request(c, k, CAP_X_SYMMETRIC);
 }
 
 static void handle_ntp(struct cap *c, const struct cap_pkt *p, const struct cap_dec *d,

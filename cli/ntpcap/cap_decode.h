@@ -23,6 +23,12 @@
 struct cap_dec {
     const uint8_t *payload; /* the UDP payload / TCP data captured, or NULL */
     size_t payload_len;     /* its bytes (== cap_pkt.payload_len) */
+    /* Left NULL by cap_decode_frame: text the caller attaches to a request frame (at most
+     * CAP_REQ_LINE_MAX bytes), which the core keeps while the request waits and hands back
+     * with its exchange (cap_exch.req_line). ntpcap's reading thread puts the start of the
+     * report's line there, so that the analyzer thread only copies it. */
+    const char *line;
+    size_t line_len;
 };
 
 /* Decodes one frame of link type link (enum cap_link) into *p (zeroed first; frame, ts and

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cap_decode.h"
+#include "cap_out.h"
 #include "cap_pipe.h"
 #include "cap_sandbox.h"
 #include "cli_log.h"
@@ -323,6 +324,8 @@ struct run {
     int64_t first_sec; /* files: capture time of the first frame (--duration) */
     uint32_t first_nsec;
     struct timespec start; /* live: CLOCK_MONOTONIC at the start (--duration) */
+    bool lines;            /* the reading thread makes the report's line starts */
+    struct cap_tod tod;    /* its cache for them */
 };
 
 /* True when --duration has passed for this frame time (files) or the wall clock (live). */
@@ -489,6 +492,26 @@ static struct cap_pipe_batch *room_for(struct cap_pipe *q, struct cap_pipe_batch
     return b;
 }
 
+/* Attaches to a request frame the start of its exchange's line in the report, made here
+ * so that the analyzer thread only copies it: formatting it there was a tenth of that
+ * thread's time, the one that bounds a file's analysis. Nothing is attached (the analyzer
+ * then formats it itself, the same text) when the batch's arena is full. */
+static void attach_line(struct run *r, struct cap_pipe_batch *b, struct cap_pipe_frame *f,
+                        int64_t sec, uint32_t nsec)
+{
+    enum cap_xkind kind;
+    if (!cap_request_kind(&f->p, &kind)) {
+        return;
+    }
+    char text[CAP_REQ_LINE_MAX];
+    size_t n = cap_out_line_start(&r->tod, &f->p, kind, sec, nsec, text, sizeof text);
+    const uint8_t *copy = n > 0 ? cap_pipe_copy(b, (const uint8_t *)text, n) : NULL;
+    if (copy != NULL) {
+        f->d.line = (const char *)copy;
+        f->d.line_len = n;
+    }
+}
+
 /* Reads frames as read_loop does (end of file, -c, --duration, a stop), copies each into
  * the current batch and decodes it there. Returns 0 or 1 (printed). */
 static int reader_loop(struct run *r, struct cap_pipe *q)
@@ -530,6 +553,9 @@ static int reader_loop(struct run *r, struct cap_pipe *q)
         struct cap_pipe_frame *f = &b->f[b->n++];
         f->what = cap_decode_frame(r->link, copy, len, h->len, &f->p, &f->d);
         f->flow_hash = f->what == CAP_NTP ? cap_flow_hash(&f->p) : 0;
+        if (r->lines && f->what == CAP_NTP) {
+            attach_line(r, b, f, sec, nsec);
+        }
         f->wire_len = h->len;
         f->sec = sec;
         f->nsec = nsec;
@@ -599,6 +625,7 @@ static int run_threaded(struct run *r, bool *threaded)
 {
     struct reader rd = {.r = r};
     *threaded = false;
+    r->lines = cap_out_exchange_lines(r->o->fmt, r->o->quiet);
     if (cap_pipe_init(&rd.q) != 0) {
         return 0;
     }

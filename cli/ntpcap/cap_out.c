@@ -46,9 +46,7 @@ struct cap_out {
     struct talker *clients, *servers; /* --summary */
     size_t n_clients, n_servers, cap_clients, cap_servers;
     bool oom;        /* a talker record could not be kept (the tables are then partial) */
-    bool tod_valid;  /* tod holds the time of day of tod_sec */
-    int64_t tod_sec; /* capture second of the last exchange line */
-    char tod[20];    /* its "HH:MM:SS.000000000" */
+    struct cap_tod tod; /* of the last exchange line */
 };
 
 /* ---- names ---- */
@@ -361,16 +359,16 @@ static void put_tod(struct ntk_sb *sb, int64_t sec, uint32_t nsec)
 
 /* put_tod for the per-exchange lines: "HH:MM:SS." is kept from the last line, since
  * consecutive frames mostly fall in the same second. */
-static void put_tod_line(struct cap_out *o, struct ntk_sb *sb, int64_t sec, uint32_t nsec)
+static void put_tod_line(struct cap_tod *tod, struct ntk_sb *sb, int64_t sec, uint32_t nsec)
 {
-    if (!o->tod_valid || o->tod_sec != sec) {
+    if (!tod->valid || tod->sec != sec) {
         struct ntk_sb t;
-        ntk_sb_init(&t, o->tod, sizeof o->tod);
+        ntk_sb_init(&t, tod->text, sizeof tod->text);
         put_tod(&t, sec, 0);
-        o->tod_sec = sec;
-        o->tod_valid = ntk_sb_err(&t) == 0;
+        tod->sec = sec;
+        tod->valid = ntk_sb_err(&t) == 0;
     }
-    ntk_sb_putn(sb, o->tod, 9); /* "HH:MM:SS." */
+    ntk_sb_putn(sb, tod->text, 9); /* "HH:MM:SS." */
     if (nsec < 1000000000U) {
         put_nano9(sb, nsec);
     } else {
@@ -911,6 +909,35 @@ static void json_exchange(struct cap_out *o, const struct cap_exch *x)
     jemit(o, j);
 }
 
+/* cap_out_line_start's text. */
+static void put_line_start(struct cap_tod *tod, struct ntk_sb *sb, const struct cap_pkt *q,
+                           enum cap_xkind kind, int64_t sec, uint32_t nsec)
+{
+    put_tod_line(tod, sb, sec, nsec);
+    ntk_sb_putc(sb, ' ');
+    put_endpoint(sb, &q->src);
+    ntk_sb_puts(sb, " > ");
+    put_endpoint(sb, &q->dst);
+    ntk_sb_puts(sb, ": NTPv");
+    put_u(sb, q->version);
+    ntk_sb_putc(sb, ' ');
+    ntk_sb_puts(sb, kind_name(kind));
+}
+
+size_t cap_out_line_start(struct cap_tod *tod, const struct cap_pkt *p, enum cap_xkind kind,
+                          int64_t sec, uint32_t nsec, char *buf, size_t size)
+{
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, buf, size);
+    put_line_start(tod, &sb, p, kind, sec, nsec);
+    return ntk_sb_err(&sb) == 0 ? ntk_sb_len(&sb) : 0;
+}
+
+bool cap_out_exchange_lines(enum cap_fmt fmt, bool quiet)
+{
+    return fmt == CAP_FMT_HUMAN && !quiet;
+}
+
 static void human_exchange(struct cap_out *o, const struct cap_exch *x)
 {
     if (x->ntske != NULL) {
@@ -921,15 +948,11 @@ static void human_exchange(struct cap_out *o, const struct cap_exch *x)
     char text[768], buf[16];
     struct ntk_sb sb;
     ntk_sb_init(&sb, text, sizeof text);
-    put_tod_line(o, &sb, q->ts_sec, q->ts_nsec);
-    ntk_sb_putc(&sb, ' ');
-    put_endpoint(&sb, &q->src);
-    ntk_sb_puts(&sb, " > ");
-    put_endpoint(&sb, &q->dst);
-    ntk_sb_puts(&sb, ": NTPv");
-    put_u(&sb, q->version);
-    ntk_sb_putc(&sb, ' ');
-    ntk_sb_puts(&sb, kind_name(x->kind));
+    if (x->req_line != NULL) {
+        ntk_sb_putn(&sb, x->req_line, x->req_line_len); /* made by the reading thread */
+    } else {
+        put_line_start(&o->tod, &sb, q, x->kind, q->ts_sec, q->ts_nsec);
+    }
     if (x->kind == CAP_X_CONTROL) {
         ntk_sb_printf(&sb, " %s assoc %u seq %u%s", m6_op_name(q->m6_opcode), q->m6_associd,
                       q->m6_seq, r->m6_error ? " error" : "");
@@ -1081,7 +1104,7 @@ static void on_exchange(void *ctx, const struct cap_exch *x)
         csv_exchange(o, x);
         break;
     case CAP_FMT_HUMAN:
-        if (!o->cfg.quiet) {
+        if (cap_out_exchange_lines(o->cfg.fmt, o->cfg.quiet)) {
             human_exchange(o, x);
         }
         break;

@@ -51,6 +51,25 @@ void cap_out_sink(struct cap_out *o, struct cap_sink *sink);
 void cap_out_finish(struct cap_out *o, const struct cap_stats *st,
                     const struct cap_io_info *info);
 
+/* Whether the output prints a line per exchange: the report without -q. */
+bool cap_out_exchange_lines(enum cap_fmt fmt, bool quiet);
+
+/* The time of day of the last line's capture second, kept by whoever writes lines: the
+ * seconds change rarely from one line to the next. Zero it before the first use. */
+struct cap_tod {
+    bool valid;   /* text holds the time of day of sec */
+    int64_t sec;  /* a capture second */
+    char text[20]; /* its "HH:MM:SS." */
+};
+
+/* Writes to buf (size bytes) the start of the report's line for the exchange that request p
+ * (cap_request_kind: kind), captured at sec.nsec, starts: "HH:MM:SS.nnnnnnnnn SRC > DST:
+ * NTPvV KIND", exactly what the report would print there. Touches nothing but *tod, so a
+ * reading thread makes these lines for the analyzer (cap_dec.line), which prints them as
+ * they are. Returns the length, or 0 when it does not fit. */
+size_t cap_out_line_start(struct cap_tod *tod, const struct cap_pkt *p, enum cap_xkind kind,
+                          int64_t sec, uint32_t nsec, char *buf, size_t size);
+
 /* The exit status the anomalies seen so far call for: CAP_EXIT_ANOMALIES when one at or above
  * fail_on was reported through the sink, else CAP_EXIT_OK. */
 int cap_out_status(const struct cap_out *o);

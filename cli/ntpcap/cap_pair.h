@@ -33,6 +33,8 @@ struct cap_pend {
     uint32_t hash, hnext;     /* hash chain (index + 1) */
     uint32_t newer, older;    /* arrival order (index + 1) */
     bool used;                /* the entry holds a request */
+    size_t line_len;          /* bytes of line (0: none) */
+    char line[CAP_REQ_LINE_MAX]; /* the text attached to the request (cap_dec.line) */
 };
 
 /* The table. Fields are private. */

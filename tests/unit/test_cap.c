@@ -228,6 +228,7 @@ struct rec {
     struct cap_pkt last_req, last_resp;
     struct cap_flow last_flow;
     char last_detail[192];
+    char last_line[CAP_REQ_LINE_MAX + 1]; /* the last exchange's req_line ("" when NULL) */
 };
 
 static int code_index(const char *code)
@@ -256,6 +257,10 @@ static void r_exchange(void *ctx, const struct cap_exch *x)
     r->last_req = *x->req;
     r->last_resp = *x->resp;
     r->last.req = r->last.resp = NULL;
+    r->last.req_line = NULL;
+    assert_true(x->req_line_len <= CAP_REQ_LINE_MAX);
+    memcpy(r->last_line, x->req_line ? x->req_line : "", x->req_line ? x->req_line_len : 0);
+    r->last_line[x->req_line ? x->req_line_len : 0] = '\0';
 }
 
 static void r_anomaly(void *ctx, const struct cap_anom *a)
@@ -310,6 +315,27 @@ static enum cap_what feed_at(struct t *t, const struct ntk_addr *s, const struct
     t->now = now;
     return cap_feed(t->c, CAP_LINK_RAW, f, len, len, BASE_S + whole,
                     (uint32_t)((now - (double)whole) * 1e9 + 0.5));
+}
+
+/* feed_at through cap_feed_decoded, with line attached to the frame (cap_dec.line). */
+static void feed_with_line(struct t *t, const struct ntk_addr *s, const struct ntk_addr *d,
+                           const uint8_t *pl, size_t n, double now, const char *line,
+                           size_t line_len)
+{
+    uint8_t f[FRAME_MAX];
+    size_t hdr;
+    struct opt o = {.link = CAP_LINK_RAW};
+    size_t len = build(f, &o, s, d, pl, n, &hdr);
+    struct cap_pkt p;
+    struct cap_dec dec;
+    assert_int_equal(cap_decode_frame(CAP_LINK_RAW, f, len, len, &p, &dec), CAP_NTP);
+    assert_null(dec.line); /* the decoder attaches nothing */
+    dec.line = line;
+    dec.line_len = line_len;
+    int64_t whole = (int64_t)floor(now);
+    t->now = now;
+    cap_feed_decoded(t->c, &p, &dec, cap_flow_hash(&p), len, BASE_S + whole,
+                     (uint32_t)((now - (double)whole) * 1e9 + 0.5));
 }
 
 static const struct cap_stats *t_end(struct t *t)
@@ -652,6 +678,80 @@ static void ntske_tls(void **state)
 }
 
 /* ---- pairing and times ---- */
+
+/* Which packets wait for an answer, and of what kind. */
+static void request_kinds(void **state)
+{
+    (void)state;
+    struct cap_pkt p;
+    memset(&p, 0, sizeof p);
+    enum cap_xkind k;
+    p.decoded = true;
+    const struct {
+        uint8_t mode;
+        bool waits;
+        enum cap_xkind kind;
+    } want[] = {{0, false, 0},
+                {1, true, CAP_X_SYMMETRIC},
+                {2, true, CAP_X_SYMMETRIC},
+                {3, true, CAP_X_CLIENT},
+                {4, false, 0},
+                {5, false, 0},
+                {7, true, CAP_X_PRIVATE}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        p.mode = want[i].mode;
+        assert_int_equal(cap_request_kind(&p, &k), want[i].waits);
+        if (want[i].waits) {
+            assert_int_equal(k, want[i].kind);
+        }
+    }
+    p.mode = 3;
+    p.decoded = false; /* nothing to pair it by */
+    assert_false(cap_request_kind(&p, &k));
+    p.mode = 6;
+    p.payload_len = NTK_CTL_HEADER_LEN;
+    assert_true(cap_request_kind(&p, &k));
+    assert_int_equal(k, CAP_X_CONTROL);
+    p.m6_response = true;
+    assert_false(cap_request_kind(&p, &k));
+    p.m6_response = false;
+    p.payload_len = NTK_CTL_HEADER_LEN - 1;
+    assert_false(cap_request_kind(&p, &k));
+}
+
+/* The text attached to a request comes back with its exchange, as it was; one too long to
+ * keep does not (the output then formats the line itself). */
+static void request_line_passed_through(void **state)
+{
+    (void)state;
+    struct t t;
+    t_init(&t, 16, 16);
+    struct ntk_addr cl = v4(10, 0, 0, 1, 40000), sv = v4(10, 0, 0, 2, 123);
+    uint8_t b[FRAME_MAX];
+    char long_line[CAP_REQ_LINE_MAX + 1];
+    memset(long_line, 'x', sizeof long_line);
+    const struct {
+        const char *line;
+        size_t len;
+        const char *want;
+    } cases[] = {{"12:00:00.000000000 a > b: NTPv4 client", 38,
+                  "12:00:00.000000000 a > b: NTPv4 client"},
+                 {"prefix-not-all", 6, "prefix"},
+                 {long_line, CAP_REQ_LINE_MAX + 1, ""},
+                 {NULL, 0, ""}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        double now = (double)i;
+        struct ntp q = {.mode = 3, .xmt = at(now + 0.25)};
+        feed_with_line(&t, &cl, &sv, b, ntp(b, &q), now, cases[i].line, cases[i].len);
+        struct ntp r = {.mode = 4, .stratum = 2, .org = q.xmt, .rec = at(now + 0.3),
+                        .xmt = at(now + 0.31)};
+        feed_at(&t, &sv, &cl, b, ntp(b, &r), now + 0.5);
+        assert_int_equal(t.r.exchanges, i + 1);
+        assert_string_equal(t.r.last_line, cases[i].want);
+    }
+    t_end(&t);
+    t_free(&t);
+}
 
 static void offsets_exact(void **state)
 {
@@ -1548,6 +1648,8 @@ int main(void)
         cmocka_unit_test(normal_traffic_is_quiet),
         cmocka_unit_test(anomaly_codes),
         cmocka_unit_test(rate_limit),
+        cmocka_unit_test(request_kinds),
+        cmocka_unit_test(request_line_passed_through),
         cmocka_unit_test(flow_eviction),
         cmocka_unit_test(throughput),
     };

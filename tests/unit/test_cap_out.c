@@ -432,6 +432,70 @@ static void human_exchange_line(void **state)
     mem_free(&m);
 }
 
+/* The start of an exchange line made apart (by the reading thread) is the report's own, and
+ * the report prints one handed to it as it is. */
+static void human_line_start(void **state)
+{
+    (void)state;
+    struct cap_pkt q, r;
+    struct cap_exch x;
+    script_exchange(&q, &r, &x);
+    const enum cap_xkind kinds[] = {CAP_X_CLIENT, CAP_X_SYMMETRIC, CAP_X_CONTROL,
+                                    CAP_X_PRIVATE};
+    for (int v6 = 0; v6 < 2; v6++) {
+        if (v6) { /* the longest addresses */
+            uint8_t a[16];
+            memset(a, 0xff, sizeof a);
+            ntk_addr_set_v6(&q.src, a, 65535, 0);
+            a[15] = 0xfe;
+            ntk_addr_set_v6(&q.dst, a, 123, 0);
+        }
+        for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
+            x.kind = kinds[k];
+            struct mem m;
+            mem_open(&m, CAP_FMT_HUMAN, false, -1, 0);
+            m.sink.exchange(m.sink.ctx, &x);
+            mem_close(&m);
+            struct cap_tod tod;
+            memset(&tod, 0, sizeof tod);
+            char start[CAP_REQ_LINE_MAX];
+            size_t n = cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, start,
+                                          sizeof start);
+            assert_true(n > 20 && n < sizeof start);
+            assert_true(m.len > n);
+            assert_memory_equal(m.buf, start, n);
+            assert_true(m.buf[n] == ',' || m.buf[n] == ' ');
+            /* Made again with the cache filled, the same text. */
+            char again[CAP_REQ_LINE_MAX];
+            assert_int_equal(cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, again,
+                                                sizeof again),
+                             n);
+            assert_memory_equal(again, start, n);
+            /* What does not fit is not made. */
+            assert_int_equal(cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, again,
+                                                n - 1),
+                             0);
+            mem_free(&m);
+        }
+    }
+    script_exchange(&q, &r, &x);
+    x.req_line = "HANDED-OVER";
+    x.req_line_len = 6;
+    struct mem m;
+    mem_open(&m, CAP_FMT_HUMAN, false, -1, 0);
+    m.sink.exchange(m.sink.ctx, &x);
+    mem_close(&m);
+    char line[1024];
+    assert_true(nth_line(m.buf, 0, line, sizeof line));
+    assert_string_equal(line, "HANDED, stratum 2 refid 10.0.0.1, 48/48 B, rtt 0.000100000, "
+                              "offset_cap -0.000012345 delay_cap 0.000100000");
+    mem_free(&m);
+    assert_true(cap_out_exchange_lines(CAP_FMT_HUMAN, false));
+    assert_false(cap_out_exchange_lines(CAP_FMT_HUMAN, true));
+    assert_false(cap_out_exchange_lines(CAP_FMT_JSON, false));
+    assert_false(cap_out_exchange_lines(CAP_FMT_CSV, false));
+}
+
 /* The reference rule: any anomaly at fail_on or above. */
 static bool fails_ref(int fail_on, const uint64_t by[3])
 {
@@ -636,6 +700,7 @@ int main(void)
         cmocka_unit_test(man_page_lists_every_code),
         cmocka_unit_test(json_control_and_refids),
         cmocka_unit_test(csv_numbers_match_printf),
+        cmocka_unit_test(human_line_start),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
