@@ -162,9 +162,9 @@ struct cap_exch {
                          capture times of that request and response, T2 its receive (the
                          request's origin), T3 this response's transmit */
     const struct cap_ntske *ntske; /* CAP_X_NTSKE: what the records said; NULL otherwise */
-    const char *req_line;          /* the text the input attached to the request (cap_dec.line),
-                                      passed through untouched; NULL when none */
-    size_t req_line_len;           /* its bytes */
+    const char *req_line; /* the text the input attached to the request (cap_dec.line),
+                             passed through untouched; NULL when none */
+    size_t req_line_len;  /* its bytes */
 };
 
 /* Severity of an anomaly (--fail-on). */

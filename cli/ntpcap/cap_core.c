@@ -811,7 +811,8 @@ static void symmetric(struct cap *c, struct cur *k)
 static void handle_ntp(struct cap *c, const struct cap_pkt *p, const struct cap_dec *d,
                        uint32_t flow_hash)
 {
-    struct cur k = {.p = p, .d = d, .role = role_of(p), .t = pkt_time(p), .flow_hash = flow_hash};
+    struct cur k = {
+        .p = p, .d = d, .role = role_of(p), .t = pkt_time(p), .flow_hash = flow_hash};
     expire(c, k.t);
     flow_lookup(c, &k);
     if (k.fl) {

@@ -45,7 +45,7 @@ struct cap_out {
     bool csv_header;                  /* CSV: the header row printed */
     struct talker *clients, *servers; /* --summary */
     size_t n_clients, n_servers, cap_clients, cap_servers;
-    bool oom;        /* a talker record could not be kept (the tables are then partial) */
+    bool oom;           /* a talker record could not be kept (the tables are then partial) */
     struct cap_tod tod; /* of the last exchange line */
 };
 

@@ -57,8 +57,8 @@ bool cap_out_exchange_lines(enum cap_fmt fmt, bool quiet);
 /* The time of day of the last line's capture second, kept by whoever writes lines: the
  * seconds change rarely from one line to the next. Zero it before the first use. */
 struct cap_tod {
-    bool valid;   /* text holds the time of day of sec */
-    int64_t sec;  /* a capture second */
+    bool valid;    /* text holds the time of day of sec */
+    int64_t sec;   /* a capture second */
     char text[20]; /* its "HH:MM:SS." */
 };
 

@@ -21,19 +21,19 @@
 
 /* One waiting request, and for modes 6 and 7 the response fragments seen so far. */
 struct cap_pend {
-    struct cap_pkt req;       /* the request */
-    struct cap_pkt resp;      /* the last response fragment (when resp_frags > 0) */
-    enum cap_xkind kind;      /* what it waits for */
-    uint64_t id;              /* the identifier (see the top of this file) */
-    size_t req_bytes;         /* request UDP payload bytes */
-    size_t resp_bytes;        /* response payload bytes so far */
-    unsigned resp_frags;      /* response datagrams so far */
-    struct ntk_ctl_reasm *ra; /* mode 6 reassembly (owned), or NULL */
-    uint8_t *ra_buf;          /* its buffer (owned) */
-    uint32_t hash, hnext;     /* hash chain (index + 1) */
-    uint32_t newer, older;    /* arrival order (index + 1) */
-    bool used;                /* the entry holds a request */
-    size_t line_len;          /* bytes of line (0: none) */
+    struct cap_pkt req;          /* the request */
+    struct cap_pkt resp;         /* the last response fragment (when resp_frags > 0) */
+    enum cap_xkind kind;         /* what it waits for */
+    uint64_t id;                 /* the identifier (see the top of this file) */
+    size_t req_bytes;            /* request UDP payload bytes */
+    size_t resp_bytes;           /* response payload bytes so far */
+    unsigned resp_frags;         /* response datagrams so far */
+    struct ntk_ctl_reasm *ra;    /* mode 6 reassembly (owned), or NULL */
+    uint8_t *ra_buf;             /* its buffer (owned) */
+    uint32_t hash, hnext;        /* hash chain (index + 1) */
+    uint32_t newer, older;       /* arrival order (index + 1) */
+    bool used;                   /* the entry holds a request */
+    size_t line_len;             /* bytes of line (0: none) */
     char line[CAP_REQ_LINE_MAX]; /* the text attached to the request (cap_dec.line) */
 };
 

@@ -743,7 +743,10 @@ static void request_line_passed_through(void **state)
         double now = (double)i;
         struct ntp q = {.mode = 3, .xmt = at(now + 0.25)};
         feed_with_line(&t, &cl, &sv, b, ntp(b, &q), now, cases[i].line, cases[i].len);
-        struct ntp r = {.mode = 4, .stratum = 2, .org = q.xmt, .rec = at(now + 0.3),
+        struct ntp r = {.mode = 4,
+                        .stratum = 2,
+                        .org = q.xmt,
+                        .rec = at(now + 0.3),
                         .xmt = at(now + 0.31)};
         feed_at(&t, &sv, &cl, b, ntp(b, &r), now + 0.5);
         assert_int_equal(t.r.exchanges, i + 1);

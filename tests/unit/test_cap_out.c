@@ -459,22 +459,21 @@ static void human_line_start(void **state)
             struct cap_tod tod;
             memset(&tod, 0, sizeof tod);
             char start[CAP_REQ_LINE_MAX];
-            size_t n = cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, start,
-                                          sizeof start);
+            size_t n =
+                cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, start, sizeof start);
             assert_true(n > 20 && n < sizeof start);
             assert_true(m.len > n);
             assert_memory_equal(m.buf, start, n);
             assert_true(m.buf[n] == ',' || m.buf[n] == ' ');
             /* Made again with the cache filled, the same text. */
             char again[CAP_REQ_LINE_MAX];
-            assert_int_equal(cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, again,
-                                                sizeof again),
-                             n);
+            assert_int_equal(
+                cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, again, sizeof again),
+                n);
             assert_memory_equal(again, start, n);
             /* What does not fit is not made. */
-            assert_int_equal(cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, again,
-                                                n - 1),
-                             0);
+            assert_int_equal(
+                cap_out_line_start(&tod, &q, x.kind, q.ts_sec, q.ts_nsec, again, n - 1), 0);
             mem_free(&m);
         }
     }
