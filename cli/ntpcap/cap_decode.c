@@ -230,6 +230,9 @@ static void set_ports(struct cap_pkt *p, const struct l4 *o, uint16_t sp, uint16
 }
 
 /* UDP (RFC 768): the payload, then NTP on port 123 or anything that decodes as NTP. */
+static void decode_ntp_zeroed(const uint8_t *pl, size_t len, struct cap_pkt *p);
+
+/* p was zeroed by cap_decode_frame: its NTP fields need no second clearing. */
 static int decode_udp(struct ntk_rd *r, const struct l4 *o, struct cap_pkt *p,
                       struct cap_dec *d)
 {
@@ -259,11 +262,11 @@ static int decode_udp(struct ntk_rd *r, const struct l4 *o, struct cap_pkt *p,
     p->payload_truncated = have < data;
     p->ip_fragment = o->frag_first;
     if (sp == CAP_PORT_NTP || dp == CAP_PORT_NTP) {
-        cap_decode_ntp(d->payload, have, p);
+        decode_ntp_zeroed(d->payload, have, p);
         return CAP_NTP;
     }
     struct cap_pkt t = *p;
-    cap_decode_ntp(d->payload, have, &t);
+    decode_ntp_zeroed(d->payload, have, &t);
     if (t.decoded && t.mode >= NTK_MODE_SYM_ACTIVE && t.mode <= NTK_MODE_BROADCAST) {
         *p = t;
         return CAP_NTP;
@@ -460,14 +463,12 @@ static void decode_m7(const uint8_t *pl, size_t len, struct cap_pkt *p)
     p->m7_itemsize = size & 0x0fff;
 }
 
-void cap_decode_ntp(const uint8_t *pl, size_t len, struct cap_pkt *p)
+/* cap_decode_ntp on a packet whose NTP fields are zero. */
+static void decode_ntp_zeroed(const uint8_t *pl, size_t len, struct cap_pkt *p)
 {
     enum ntk_leap leap;
     uint8_t version;
     enum ntk_mode mode;
-    /* The NTP fields are the last ones of struct cap_pkt, from decoded on. */
-    memset((char *)p + offsetof(struct cap_pkt, decoded), 0,
-           sizeof *p - offsetof(struct cap_pkt, decoded));
     if (ntk_pkt_peek(pl, len, &leap, &version, &mode) < 0) {
         p->reject = NTK_PKT_TOO_SHORT;
         return;
@@ -486,6 +487,14 @@ void cap_decode_ntp(const uint8_t *pl, size_t len, struct cap_pkt *p)
         p->stratum = ntk_rd_u8(&r); /* 0 when absent */
         decode_std(pl, len, p);
     }
+}
+
+void cap_decode_ntp(const uint8_t *pl, size_t len, struct cap_pkt *p)
+{
+    /* The NTP fields are the last ones of struct cap_pkt, from decoded on. */
+    memset((char *)p + offsetof(struct cap_pkt, decoded), 0,
+           sizeof *p - offsetof(struct cap_pkt, decoded));
+    decode_ntp_zeroed(pl, len, p);
 }
 
 /* The server_name extension (RFC 6066 §3): the first host_name. */

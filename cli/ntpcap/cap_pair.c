@@ -40,6 +40,9 @@ int cap_pairs_init(struct cap_pairs *t, size_t max)
 
 static void drop_reasm(struct cap_pairs *t, struct cap_pend *e)
 {
+    if (e->ra == NULL && e->ra_buf == NULL) {
+        return; /* all but mode 6: no call to free on every answer */
+    }
     if (e->ra) {
         t->n_reasm--;
     }
@@ -90,7 +93,9 @@ void cap_pairs_remove(struct cap_pairs *t, struct cap_pend *e)
         t->oldest = e->newer;
     }
     drop_reasm(t, e);
-    memset(e, 0, sizeof *e);
+    /* Not the whole entry cleared (a kilobyte, on every answer): cap_pairs_add sets every
+     * field but the response copy, which is read only once resp_frags says it is there. */
+    e->used = false;
     e->hnext = t->free_head;
     t->free_head = me;
     t->n--;
@@ -148,6 +153,11 @@ struct cap_pend *cap_pairs_add(struct cap_pairs *t, const struct cap_pkt *req,
     e->kind = kind;
     e->id = id;
     e->req_bytes = req->payload_len;
+    e->resp_bytes = 0;
+    e->resp_frags = 0;
+    e->ra = NULL; /* drop_reasm left it so; a new entry is zeroed */
+    e->ra_buf = NULL;
+    e->line_len = 0;
     e->used = true;
     e->hash = key_hash(&req->src, &req->dst, kind, id);
     uint32_t me = idx1(t, e);
