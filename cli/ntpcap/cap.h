@@ -261,24 +261,24 @@ enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t cap
  * or 2 (decoded). */
 bool cap_request_kind(const struct cap_pkt *p, enum cap_xkind *kind);
 
-/* The hash of the flow key of a decoded NTP packet p (client address, server address and
- * port): a pure function, so the thread that decodes computes it (cap_feed_decoded). */
-uint32_t cap_flow_hash(const struct cap_pkt *p);
-
 /* cap_feed in two halves, for a reader that decodes frames on another thread (cap_pipe.h):
  * p and d come from cap_decode_frame (cap_decode.h) on the frame, whose bytes must stay valid
- * during the call, and flow_hash from cap_flow_hash(p) when p is CAP_NTP (else anything);
- * frames must come in capture order. */
+ * during the call (and d optionally from cap_hash_frame); frames must come in capture
+ * order. */
 struct cap_dec;
 enum cap_what cap_feed_decoded(struct cap *c, struct cap_pkt *p, const struct cap_dec *d,
-                               uint32_t flow_hash, size_t wire_len, int64_t ts_sec,
-                               uint32_t ts_nsec);
+                               size_t wire_len, int64_t ts_sec, uint32_t ts_nsec);
 
-/* A hint for an NTP frame that cap_feed_decoded will see a few frames later (flow_hash as
- * there), so that its flow is in cache by then: a large capture's flows do not fit in it,
- * and waiting for them was a quarter of the analysis. Stage 0 loads the flow's hash bucket;
- * stage 1, a few frames after stage 0, the flow's entry. Changes nothing else. */
-void cap_prefetch(const struct cap *c, uint32_t flow_hash, int stage);
+/* Sets the hashes of d (cap_decode.h) by which the core will look the decoded frame p up:
+ * pure functions of the packet, so the thread that decodes computes them and the analyzer
+ * does not. Nothing for a frame that is not CAP_NTP. */
+void cap_hash_frame(const struct cap_pkt *p, struct cap_dec *d);
+
+/* A hint for a hashed NTP frame (cap_hash_frame) that cap_feed_decoded will see a few frames
+ * later, so that its flow and pending request are in cache by then: a large capture's flows
+ * do not fit in it, and waiting for them was a quarter of the analysis. Stage 0 loads the
+ * hash buckets; stage 1, a few frames after stage 0, the entries. Changes nothing else. */
+void cap_prefetch(const struct cap *c, const struct cap_dec *d, int stage);
 
 /* End of capture: reports the requests still waiting (unmatched), every flow, and the
  * flow-level anomalies (amplification, ...). */

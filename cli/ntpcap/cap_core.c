@@ -47,7 +47,6 @@ struct cur {
     struct cap_flow_ent *fl; /* its flow (NULL when out of memory) */
     double t;                /* capture time, Unix seconds */
     bool dup;                /* a server packet repeating the previous one's transmit time */
-    uint32_t flow_hash;      /* cap_flow_hash(p) */
 };
 
 void cap_cfg_default(struct cap_cfg *c)
@@ -230,8 +229,9 @@ static void flow_lookup(struct cap *c, struct cur *k)
     const struct ntk_addr *cl = k->c2s ? &p->src : &p->dst;
     const struct ntk_addr *sv = k->c2s ? &p->dst : &p->src;
     bool created;
-    k->fl = cap_flows_get(&c->flows, cl, sv, k->flow_hash, &created, report_flow, c,
-                          &c->st.flow_evictions);
+    uint32_t h = k->d->hashed ? k->d->flow_hash : cap_flows_hash(cl, sv);
+    k->fl =
+        cap_flows_get(&c->flows, cl, sv, h, &created, report_flow, c, &c->st.flow_evictions);
     if (k->fl && created) {
         c->st.flows++;
         flow_init(k->fl, p);
@@ -669,8 +669,11 @@ static uint64_t request_id(const struct cap_pkt *p, enum cap_xkind kind)
 /* Makes the packet of k wait for its answer, with the text attached to it. */
 static void add_request(struct cap *c, const struct cur *k, enum cap_xkind kind)
 {
-    struct cap_pend *e =
-        cap_pairs_add(&c->pairs, k->p, kind, request_id(k->p, kind), on_drop, c);
+    uint64_t id = request_id(k->p, kind);
+    uint32_t h = k->d->pair_hashed && kind == CAP_X_CLIENT
+                     ? k->d->pair_hash
+                     : cap_pairs_hash(&k->p->src, &k->p->dst, kind, id);
+    struct cap_pend *e = cap_pairs_add(&c->pairs, k->p, kind, id, h, on_drop, c);
     if (e == NULL) {
         return;
     }
@@ -744,21 +747,31 @@ static bool control_frag(struct cap *c, struct cap_pend *e, const struct cur *k)
     return !p->m6_more || p->m6_error;
 }
 
+/* The request that the packet of k answers as kind/id, or NULL. */
+static struct cap_pend *answered(struct cap *c, const struct cur *k, enum cap_xkind kind,
+                                 uint64_t id)
+{
+    const struct cap_pkt *p = k->p;
+    return cap_pairs_find(&c->pairs, &p->dst, &p->src, kind, id,
+                          cap_pairs_hash(&p->dst, &p->src, kind, id));
+}
+
 static void response(struct cap *c, struct cur *k)
 {
     const struct cap_pkt *p = k->p;
     struct cap_pend *e = NULL;
     if (p->mode == NTK_MODE_SERVER && p->decoded) {
-        e = cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_CLIENT, p->hdr.org.v);
+        e = k->d->pair_hashed ? cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_CLIENT,
+                                               p->hdr.org.v, k->d->pair_hash)
+                              : answered(c, k, CAP_X_CLIENT, p->hdr.org.v);
     } else if (p->mode == NTK_MODE_CONTROL && p->payload_len >= NTK_CTL_HEADER_LEN) {
-        e = cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_CONTROL, control_id(p));
+        e = answered(c, k, CAP_X_CONTROL, control_id(p));
     } else if (p->mode == NTK_MODE_PRIVATE && p->decoded) {
-        e = cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_PRIVATE,
-                           (uint64_t)p->m7_impl << 8 | p->m7_reqcode);
+        e = answered(c, k, CAP_X_PRIVATE, (uint64_t)p->m7_impl << 8 | p->m7_reqcode);
     }
     bool il = false;
     if (!e && looks_interleaved(k->fl, p) && !k->dup) {
-        e = cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_CLIENT, k->fl->req_xmt[0]);
+        e = answered(c, k, CAP_X_CLIENT, k->fl->req_xmt[0]);
         il = e != NULL;
     }
     if (!e) {
@@ -797,8 +810,7 @@ static void symmetric(struct cap *c, struct cur *k)
     if (!p->decoded) {
         return;
     }
-    struct cap_pend *e =
-        cap_pairs_find(&c->pairs, &p->dst, &p->src, CAP_X_SYMMETRIC, p->hdr.org.v);
+    struct cap_pend *e = answered(c, k, CAP_X_SYMMETRIC, p->hdr.org.v);
     if (e) {
         e->resp_frags = 1;
         e->resp_bytes = p->payload_len;
@@ -808,11 +820,9 @@ static void symmetric(struct cap *c, struct cur *k)
     add_request(c, k, CAP_X_SYMMETRIC);
 }
 
-static void handle_ntp(struct cap *c, const struct cap_pkt *p, const struct cap_dec *d,
-                       uint32_t flow_hash)
+static void handle_ntp(struct cap *c, const struct cap_pkt *p, const struct cap_dec *d)
 {
-    struct cur k = {
-        .p = p, .d = d, .role = role_of(p), .t = pkt_time(p), .flow_hash = flow_hash};
+    struct cur k = {.p = p, .d = d, .role = role_of(p), .t = pkt_time(p)};
     expire(c, k.t);
     flow_lookup(c, &k);
     if (k.fl) {
@@ -839,25 +849,51 @@ enum cap_what cap_feed(struct cap *c, int link, const uint8_t *frame, size_t cap
 {
     struct cap_pkt p;
     struct cap_dec d;
-    enum cap_what w = cap_decode_frame(link, frame, caplen, wire_len, &p, &d);
-    uint32_t h = w == CAP_NTP ? cap_flow_hash(&p) : 0;
-    return cap_feed_decoded(c, &p, &d, h, wire_len, ts_sec, ts_nsec);
+    (void)cap_decode_frame(link, frame, caplen, wire_len, &p, &d);
+    return cap_feed_decoded(c, &p, &d, wire_len, ts_sec, ts_nsec);
 }
 
-uint32_t cap_flow_hash(const struct cap_pkt *p)
+/* The pending-table key a decoded mode-3 request is added with, or a mode-4 response looks
+ * for (request() and response() use the same): the bulk of a capture's packets. */
+static bool pair_hash_of(const struct cap_pkt *p, uint32_t *h)
 {
+    if (!p->decoded) {
+        return false;
+    }
+    if (p->mode == NTK_MODE_CLIENT) {
+        *h = cap_pairs_hash(&p->src, &p->dst, CAP_X_CLIENT, p->hdr.xmt.v);
+        return true;
+    }
+    if (p->mode == NTK_MODE_SERVER) {
+        *h = cap_pairs_hash(&p->dst, &p->src, CAP_X_CLIENT, p->hdr.org.v);
+        return true;
+    }
+    return false;
+}
+
+void cap_hash_frame(const struct cap_pkt *p, struct cap_dec *d)
+{
+    if (p->what != CAP_NTP) {
+        return;
+    }
     bool c2s = src_is_client(p, role_of(p));
-    return cap_flows_hash(c2s ? &p->src : &p->dst, c2s ? &p->dst : &p->src);
+    d->flow_hash = cap_flows_hash(c2s ? &p->src : &p->dst, c2s ? &p->dst : &p->src);
+    d->hashed = true;
+    d->pair_hashed = pair_hash_of(p, &d->pair_hash);
 }
 
-void cap_prefetch(const struct cap *c, uint32_t flow_hash, int stage)
+void cap_prefetch(const struct cap *c, const struct cap_dec *d, int stage)
 {
-    cap_flows_prefetch(&c->flows, flow_hash, stage);
+    if (d->hashed) {
+        cap_flows_prefetch(&c->flows, d->flow_hash, stage);
+    }
+    if (d->pair_hashed) {
+        cap_pairs_prefetch(&c->pairs, d->pair_hash, stage);
+    }
 }
 
 enum cap_what cap_feed_decoded(struct cap *c, struct cap_pkt *p, const struct cap_dec *d,
-                               uint32_t flow_hash, size_t wire_len, int64_t ts_sec,
-                               uint32_t ts_nsec)
+                               size_t wire_len, int64_t ts_sec, uint32_t ts_nsec)
 {
     enum cap_what w = p->what;
     c->st.frames++;
@@ -888,7 +924,7 @@ enum cap_what cap_feed_decoded(struct cap *c, struct cap_pkt *p, const struct ca
         c->sink.packet(c->sink.ctx, p);
     }
     if (w == CAP_NTP) {
-        handle_ntp(c, p, d, flow_hash);
+        handle_ntp(c, p, d);
     } else if (c->tls != NULL) {
         cap_tls_feed(c->tls, p, d->payload, d->payload_len);
     }

@@ -29,6 +29,13 @@ struct cap_dec {
      * report's line there, so that the analyzer thread only copies it. */
     const char *line;
     size_t line_len;
+    /* Also left for the caller: cap_hash_frame (cap.h) sets them on the thread that decodes.
+     * Without them the core computes the same values itself. */
+    bool hashed;        /* flow_hash is set */
+    bool pair_hashed;   /* pair_hash is set (a decoded mode-3 or mode-4 packet) */
+    uint32_t flow_hash; /* the frame's flow in the flow table */
+    uint32_t pair_hash; /* the request's key in the pending table, or the key a response
+                           looks for */
 };
 
 /* Decodes one frame of link type link (enum cap_link) into *p (zeroed first; frame, ts and

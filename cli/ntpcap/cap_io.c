@@ -552,7 +552,7 @@ static int reader_loop(struct run *r, struct cap_pipe *q)
         }
         struct cap_pipe_frame *f = &b->f[b->n++];
         f->what = cap_decode_frame(r->link, copy, len, h->len, &f->p, &f->d);
-        f->flow_hash = f->what == CAP_NTP ? cap_flow_hash(&f->p) : 0;
+        cap_hash_frame(&f->p, &f->d);
         if (r->lines && f->what == CAP_NTP) {
             attach_line(r, b, f, sec, nsec);
         }
@@ -607,15 +607,15 @@ static void reader_start(struct reader *rd, int go)
 /* How far ahead of the frame being analysed cap_prefetch's stages run, in frames: far
  * enough for a memory load to finish meanwhile (a frame's analysis takes about 0.2 us), near
  * enough that what was loaded is still in cache. */
-enum { PREFETCH_BUCKET = 16, PREFETCH_FLOW = 8 };
+enum { PREFETCH_BUCKETS = 16, PREFETCH_ENTRIES = 8 };
 
 static void prefetch_ahead(const struct cap *c, const struct cap_pipe_batch *b, size_t i)
 {
-    if (i + PREFETCH_BUCKET < b->n && b->f[i + PREFETCH_BUCKET].what == CAP_NTP) {
-        cap_prefetch(c, b->f[i + PREFETCH_BUCKET].flow_hash, 0);
+    if (i + PREFETCH_BUCKETS < b->n) {
+        cap_prefetch(c, &b->f[i + PREFETCH_BUCKETS].d, 0);
     }
-    if (i + PREFETCH_FLOW < b->n && b->f[i + PREFETCH_FLOW].what == CAP_NTP) {
-        cap_prefetch(c, b->f[i + PREFETCH_FLOW].flow_hash, 1);
+    if (i + PREFETCH_ENTRIES < b->n) {
+        cap_prefetch(c, &b->f[i + PREFETCH_ENTRIES].d, 1);
     }
 }
 
@@ -643,8 +643,7 @@ static int run_threaded(struct run *r, bool *threaded)
             for (size_t i = 0; i < b->n; i++) {
                 prefetch_ahead(r->c, b, i);
                 struct cap_pipe_frame *f = &b->f[i];
-                cap_feed_decoded(r->c, &f->p, &f->d, f->flow_hash, f->wire_len, f->sec,
-                                 f->nsec);
+                cap_feed_decoded(r->c, &f->p, &f->d, f->wire_len, f->sec, f->nsec);
             }
             cap_pipe_give(&rd.q, b);
         }

@@ -19,8 +19,8 @@ static uint64_t addr_word(const struct ntk_addr *a)
     return cap_mix(w[0] ^ cap_mix(w[1] ^ ((uint64_t)a->port << 32 | (uint64_t)a->family)));
 }
 
-static uint32_t key_hash(const struct ntk_addr *c, const struct ntk_addr *s,
-                         enum cap_xkind kind, uint64_t id)
+uint32_t cap_pairs_hash(const struct ntk_addr *c, const struct ntk_addr *s,
+                        enum cap_xkind kind, uint64_t id)
 {
     return (uint32_t)cap_mix(addr_word(c) ^ cap_mix(addr_word(s) + (uint64_t)kind) ^
                              cap_mix(id));
@@ -101,6 +101,20 @@ void cap_pairs_remove(struct cap_pairs *t, struct cap_pend *e)
     t->n--;
 }
 
+void cap_pairs_prefetch(const struct cap_pairs *t, uint32_t h, int stage)
+{
+    const uint32_t *b = &t->bucket[h & (t->nbucket - 1)];
+    if (stage == 0) {
+        __builtin_prefetch(b);
+    } else if (*b != 0) {
+        /* What the lookup compares: the request's addresses, then kind, id and hash. */
+        const struct cap_pend *e = &t->ent[*b - 1];
+        __builtin_prefetch(&e->req.src);
+        __builtin_prefetch(&e->kind);
+        __builtin_prefetch(&e->hash);
+    }
+}
+
 /* A free entry: from the free list, or by growing the pool. */
 static struct cap_pend *take(struct cap_pairs *t)
 {
@@ -131,11 +145,11 @@ static struct cap_pend *take(struct cap_pairs *t)
 }
 
 struct cap_pend *cap_pairs_add(struct cap_pairs *t, const struct cap_pkt *req,
-                               enum cap_xkind kind, uint64_t id,
+                               enum cap_xkind kind, uint64_t id, uint32_t h,
                                void (*drop)(void *ctx, struct cap_pend *e, bool full),
                                void *ctx)
 {
-    struct cap_pend *old = cap_pairs_find(t, &req->src, &req->dst, kind, id);
+    struct cap_pend *old = cap_pairs_find(t, &req->src, &req->dst, kind, id, h);
     if (old) {
         drop(ctx, old, false);
         cap_pairs_remove(t, old);
@@ -159,7 +173,7 @@ struct cap_pend *cap_pairs_add(struct cap_pairs *t, const struct cap_pkt *req,
     e->ra_buf = NULL;
     e->line_len = 0;
     e->used = true;
-    e->hash = key_hash(&req->src, &req->dst, kind, id);
+    e->hash = h;
     uint32_t me = idx1(t, e);
     uint32_t *b = &t->bucket[e->hash & (t->nbucket - 1)];
     e->hnext = *b;
@@ -178,9 +192,8 @@ struct cap_pend *cap_pairs_add(struct cap_pairs *t, const struct cap_pkt *req,
 
 struct cap_pend *cap_pairs_find(struct cap_pairs *t, const struct ntk_addr *client,
                                 const struct ntk_addr *server, enum cap_xkind kind,
-                                uint64_t id)
+                                uint64_t id, uint32_t h)
 {
-    uint32_t h = key_hash(client, server, kind, id);
     for (uint32_t i = t->bucket[h & (t->nbucket - 1)]; i;) {
         struct cap_pend *e = at(t, i);
         if (e->hash == h && e->kind == kind && e->id == id &&

@@ -54,18 +54,28 @@ int cap_pairs_init(struct cap_pairs *t, size_t max);
 /* Frees everything. */
 void cap_pairs_free(struct cap_pairs *t);
 
-/* Adds req (whose src is the client) waiting for kind/id. When the table is full the oldest
- * entry is handed to drop first (then removed); an entry with the same key is replaced
- * (handed to drop too). Returns the entry, or NULL when out of memory. */
+/* The hash of a key: client and server (with ports), kind and id. */
+uint32_t cap_pairs_hash(const struct ntk_addr *client, const struct ntk_addr *server,
+                        enum cap_xkind kind, uint64_t id);
+
+/* Adds req (whose src is the client) waiting for kind/id (h: the key's cap_pairs_hash). When
+ * the table is full the oldest entry is handed to drop first (then removed); an entry with
+ * the same key is replaced (handed to drop too). Returns the entry, or NULL when out of
+ * memory. */
 struct cap_pend *cap_pairs_add(struct cap_pairs *t, const struct cap_pkt *req,
-                               enum cap_xkind kind, uint64_t id,
+                               enum cap_xkind kind, uint64_t id, uint32_t h,
                                void (*drop)(void *ctx, struct cap_pend *e, bool full),
                                void *ctx);
 
-/* The entry waiting for a response from server to client (with ports) of kind/id, or NULL. */
+/* The entry waiting for a response from server to client (with ports) of kind/id (h: the
+ * key's cap_pairs_hash), or NULL. */
 struct cap_pend *cap_pairs_find(struct cap_pairs *t, const struct ntk_addr *client,
                                 const struct ntk_addr *server, enum cap_xkind kind,
-                                uint64_t id);
+                                uint64_t id, uint32_t h);
+
+/* Cache hints for a lookup of hash h soon: stage 0 the bucket, stage 1 (once the bucket is in
+ * cache) the first entry of its chain. */
+void cap_pairs_prefetch(const struct cap_pairs *t, uint32_t h, int stage);
 
 /* The oldest entry, or NULL. */
 struct cap_pend *cap_pairs_oldest(struct cap_pairs *t);

@@ -34,7 +34,6 @@ struct cap_pipe_frame {
     struct cap_pkt p;
     struct cap_dec d; /* payload view into the batch's arena */
     enum cap_what what;
-    uint32_t flow_hash; /* cap_flow_hash(&p) when what is CAP_NTP */
     size_t wire_len;
     int64_t sec;
     uint32_t nsec;

@@ -334,7 +334,8 @@ static void feed_with_line(struct t *t, const struct ntk_addr *s, const struct n
     dec.line_len = line_len;
     int64_t whole = (int64_t)floor(now);
     t->now = now;
-    cap_feed_decoded(t->c, &p, &dec, cap_flow_hash(&p), len, BASE_S + whole,
+    cap_hash_frame(&p, &dec); /* as the reading thread does */
+    cap_feed_decoded(t->c, &p, &dec, len, BASE_S + whole,
                      (uint32_t)((now - (double)whole) * 1e9 + 0.5));
 }
 
