@@ -9,11 +9,14 @@
  * measured rate is at least COAL_RATE_MIN_PER_S and a read brought less than half a batch,
  * ntpd waits for about the time half a batch takes to arrive (at most max_ns) and reads again.
  *
- * What it costs: a request waits up to max_ns longer for its reply. Its receive timestamp
- * is the kernel's and its transmit timestamp is read just before the reply leaves, so the
- * wait is part of the server's stated processing time (T3 - T2) and never of the client's
- * offset or delay. Other sockets and timers wait at most SERVE_ROUNDS waits (dlisten.c).
- * Below the rate threshold (every ordinary server) nothing changes: no wait at all.
+ * What it costs: a request waits up to max_ns longer for its reply, plus the kernel's timer
+ * slack (50 us by default), which nanosleep may add to each wait: ntpd keeps the default,
+ * whose longer waits share a wake-up among more requests (BENCHMARKS.md has both measured,
+ * session 20). Its receive timestamp is the kernel's and its transmit timestamp is read
+ * just before the reply leaves, so the wait is part of the server's stated processing time
+ * (T3 - T2) and never of the client's offset or delay. Other sockets and timers wait at most
+ * SERVE_ROUNDS waits (dlisten.c). Below the rate threshold (every ordinary server) nothing
+ * changes: no wait at all.
  *
  * Pure: the caller passes the monotonic time and does the waiting. */
 #ifndef NTK_COALESCE_H
