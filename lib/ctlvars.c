@@ -185,6 +185,18 @@ int ntk_cvar_next(struct ntk_cvar_it *it, struct ntk_cvar_item *out)
     return rc;
 }
 
+void ntk_cvar_resync(struct ntk_cvar_it *it)
+{
+    while (!ntk_tok_eof(&it->t)) {
+        int c = ntk_tok_peek(&it->t);
+        ntk_tok_accept(&it->t, (char)c);
+        if (c == ',') {
+            break;
+        }
+    }
+    it->err = NTK_OK;
+}
+
 int ntk_cvar_find(const char *p, size_t len, const char *name, struct ntk_cvar_item *out)
 {
     struct ntk_cvar_it it;

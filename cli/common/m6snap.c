@@ -323,15 +323,27 @@ static void store(const struct field *f, const struct ntk_cvar_item *it, void *b
     }
 }
 
-/* Parses a list, storing the items named in fields[0..n). Returns 0 or the parse error. */
+/* Parses a list, storing the items named in fields[0..n); a malformed item is skipped.
+ * Returns 0, or the first parse error when no item at all could be read. */
 static int parse_list(const char *data, size_t len, const struct field *fields, size_t n,
                       void *base)
 {
     struct ntk_cvar_it it;
     struct ntk_cvar_item item;
-    int rc;
+    int rc, first_err = 0;
+    size_t good = 0;
     ntk_cvar_init(&it, data, data != NULL ? len : 0);
-    while ((rc = ntk_cvar_next(&it, &item)) == 1) {
+    while ((rc = ntk_cvar_next(&it, &item)) != 0) {
+        if (rc < 0) {
+            /* A malformed item is skipped and the rest kept, as NTPsec's ntpq does:
+             * NTPsec 1.2.2 itself sends stray bytes in its filter arrays for the first
+             * polls of an association (ntk_cvar_resync), and dropping the whole
+             * association for a variable no one here reads lost it from the display. */
+            first_err = first_err ? first_err : rc;
+            ntk_cvar_resync(&it);
+            continue;
+        }
+        good++;
         for (size_t i = 0; i < n; i++) {
             if (strlen(fields[i].name) == item.name.len &&
                 memcmp(fields[i].name, item.name.p, item.name.len) == 0) {
@@ -340,7 +352,7 @@ static int parse_list(const char *data, size_t len, const struct field *fields, 
             }
         }
     }
-    return rc;
+    return good == 0 && first_err != 0 ? first_err : 0;
 }
 
 /* ======================================================================================== */

@@ -144,10 +144,11 @@ struct m6_snap {
 /* Fills *s with "absent" everywhere (NAN, -1, UINT64_MAX, "") and up false. */
 void m6_snap_init(struct m6_snap *s);
 
-/* Parsing: data[0..len) is one response's data (as ntk_ctlc_data gives it). Each returns 0,
- * or a negative enum ntk_err for text that does not parse as a variable list (fields parsed
- * before the error are kept). Unknown variables are ignored; known ones with a bad value
- * are left absent. */
+/* Parsing: data[0..len) is one response's data (as ntk_ctlc_data gives it). A malformed
+ * item is skipped and the others kept (NTPsec's ntpq does the same; NTPsec 1.2.2 sends
+ * stray bytes in some variables, see ntk_cvar_resync). Each returns 0, or a negative enum
+ * ntk_err when not one item could be read from text that has some. Unknown variables are
+ * ignored; known ones with a bad value are left absent. */
 int m6_parse_sys(const char *data, size_t len, struct m6_sys *out);
 int m6_parse_peer(const char *data, size_t len, struct m6_peer *out);
 int m6_parse_counters(const char *data, size_t len, struct m6_counters *out);

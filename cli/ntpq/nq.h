@@ -25,6 +25,11 @@ enum { NQ_EXIT_OK = 0, NQ_EXIT_FAIL = 1 };
 
 /* ---- variable lists (nq_fmt.c) ---- */
 
+/* The bytes Python's str.split() splits on, of those ntpq's filter lets through: ASCII
+ * whitespace and the separators 0x1c-0x1f (NTPsec 1.2.2 sends such stray bytes in its
+ * filter arrays, and NTPsec's ntpq splits them away). */
+#define NQ_PY_SPACE " \t\n\v\f\r\x1c\x1d\x1e\x1f"
+
 /* What a value parsed as, like Python's int(v, 0) then float(v) in packet.py. */
 enum nq_kind {
     NQ_STR = 0, /* neither: str holds the text, quotes removed when it was quoted */
@@ -52,8 +57,10 @@ struct nq_vars {
     size_t nslots;    /* its size, a power of two above twice the items */
 };
 
-/* Parses len bytes of a response's data. Returns 0 (text that stops parsing ends the list
- * there), or -1 when out of memory. Free with nq_vars_free. */
+/* Parses len bytes of a response's data exactly as NTPsec's ntpq does (packet.py
+ * __parse_varlist: pairs split at commas outside '"' strings, NUL and bytes >= 127 dropped,
+ * every value kept however malformed). Returns 0, or -1 when out of memory. Free with
+ * nq_vars_free. */
 int nq_vars_parse(const char *text, size_t len, struct nq_vars *out);
 
 /* Frees a list (and zeroes it). */

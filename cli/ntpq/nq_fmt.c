@@ -500,14 +500,14 @@ static void put_flash(struct ntk_sb *sb, int64_t v)
             ntk_sb_printf(sb, " %s", names[i]);
 }
 
-/* Appends the whitespace-separated words of s joined by tabs. */
+/* Appends the words of s (split as Python's str.split() splits) joined by tabs. */
 static void put_tabbed(struct ntk_sb *sb, const char *s)
 {
     bool first = true;
     while (*s) {
-        size_t sp = strspn(s, " \t\r\n\v\f");
+        size_t sp = strspn(s, NQ_PY_SPACE);
         s += sp;
-        size_t w = strcspn(s, " \t\r\n\v\f");
+        size_t w = strcspn(s, NQ_PY_SPACE);
         if (w == 0)
             break;
         if (!first)

@@ -283,8 +283,8 @@ void nq_units_filt(struct ntk_sb *sb, const char *text)
     char parts[32][NUM_MAX];
     size_t n = 0;
     for (const char *p = text; *p && n < 32;) {
-        p += strspn(p, " \t\r\n");
-        size_t w = strcspn(p, " \t\r\n");
+        p += strspn(p, NQ_PY_SPACE);
+        size_t w = strcspn(p, NQ_PY_SPACE);
         if (w == 0)
             break;
         snprintf(parts[n++], NUM_MAX, "%.*s", (int)(w < NUM_MAX ? w : NUM_MAX - 1), p);

@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ntpq's variable lists: ctlvars items, cleaned and typed the way NTPsec's ntpq does it. */
+/* ntpq's variable lists: split, cleaned and typed the way NTPsec's ntpq (packet.py) does. */
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nq.h"
-#include "ntk/ctlvars.h"
 
 #include "poison.h"
 
@@ -16,21 +15,13 @@ static bool py_space(char c)
     return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
 }
 
-/* Copies span bytes into *dst, dropping NUL and bytes >= 127 (ntpq's filter) and surrounding
- * whitespace; returns the start of the copy, NUL-terminated. */
-static char *copy_clean(char **dst, const char *p, size_t n)
+/* Python's str.strip() in place: the start of s, its trailing whitespace cut. */
+static char *py_strip(char *s)
 {
-    char *start = *dst, *w = *dst;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c > 0 && c < 127)
-            *w++ = (char)c;
-    }
-    while (w > start && py_space(w[-1]))
-        w--;
-    *w++ = '\0';
-    *dst = w;
-    char *s = start;
+    size_t n = strlen(s);
+    while (n > 0 && py_space(s[n - 1]))
+        n--;
+    s[n] = '\0';
     while (py_space(*s))
         s++;
     return s;
@@ -198,22 +189,32 @@ int nq_vars_parse(const char *text, size_t len, struct nq_vars *out)
         return -1;
     }
     char *w = vs.arena;
-    struct ntk_cvar_it it;
-    struct ntk_cvar_item item;
-    ntk_cvar_init(&it, text, len);
-    while (vs.n < items && ntk_cvar_next(&it, &item) == 1) {
-        const char *name = copy_clean(&w, item.name.p, item.name.len);
-        char *raw = w;
-        if (item.quoted)
-            *w++ = '"';
-        char *body = copy_clean(&w, item.value.p, item.value.len);
-        if (item.quoted) {
-            memmove(raw + 1, body, strlen(body) + 1);
-            w = raw + strlen(raw);
-            *w++ = '"';
-            *w++ = '\0';
-        } else
-            raw = body;
+    for (size_t i = 0; i < len && vs.n < items;) {
+        /* One pair as packet.py's __parse_varlist cuts it: up to a ',' outside a string
+         * ('"' toggles, with no escapes), NUL and bytes >= 127 dropped. A stray '"' in a
+         * value (NTPsec 1.2.2's filter arrays of a new association) thus joins pairs as it
+         * does in NTPsec's ntpq. */
+        char *pair = w;
+        bool instring = false;
+        for (; i < len; i++) {
+            unsigned char c = (unsigned char)text[i];
+            if (c == '"') {
+                *w++ = '"';
+                instring = !instring;
+            } else if (!instring && c == ',') {
+                i++;
+                break;
+            } else if (c > 0 && c < 127) {
+                *w++ = (char)c;
+            }
+        }
+        *w++ = '\0';
+        char *eq = strchr(pair, '=');
+        char *value = eq != NULL ? eq + 1 : w - 1; /* no '=': the empty value */
+        if (eq != NULL)
+            *eq = '\0';
+        const char *name = py_strip(pair);
+        char *raw = py_strip(value);
         size_t rl = strlen(raw) + 1;
         char *raw2 = w; /* a second copy that type_value may cut */
         memcpy(raw2, raw, rl);

@@ -109,6 +109,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     FUZZ_CHECK(ntk_cvar_next(&b, &ib) == 0);
 
+    /* Skipping malformed items (ntk_cvar_resync) moves forward and ends, reading at least
+     * the items read before the first error. */
+    size_t steps = 0, items = 0;
+    ntk_cvar_init(&a, text, size);
+    while ((rc = ntk_cvar_next(&a, &ia)) != 0) {
+        if (rc < 0) {
+            ntk_cvar_resync(&a);
+        } else {
+            items++;
+        }
+        FUZZ_CHECK(++steps <= size + 1);
+    }
+    FUZZ_CHECK(items >= n);
+
     /* The whole input as one number of each kind. */
     struct ntk_span all = {text, size};
     double d;

@@ -566,6 +566,51 @@ static void ms_roundtrip(void **state)
     }
 }
 
+/* What NTPsec 1.2.2 sent for a new association (captured from its ntpd, 2026-11-26): stray
+ * bytes, a '"' among them, in its filter arrays. Resyncing skips exactly those items. */
+static const char ntpsec_stray[] =
+    "srcadr=127.0.0.1, srcport=123, stratum=2, reach=0x1,\r\n"
+    "keyid=0, filtdelay= 0.00 0.\"\x1e\xb3\xee 0.04 0.04 0.03 0.00,\r\n"
+    "filtoffset= 0.00 0.\"\x1e\xb3\xee 0.04 0.01 0.00,\r\npmode=4,\r\n"
+    "filtdisp= 0.00 0.\"\x1e\xb3\xee 0.04 0\x04 0.00 16000.00,\r\n"
+    "flash=0x400, headway=62, ntscookies=-1\r\n";
+
+static void resync_skips_bad_items(void **state)
+{
+    (void)state;
+    const char *want[] = {"srcadr", "srcport", "stratum", "reach",     "keyid",
+                          "pmode",  "flash",   "headway", "ntscookies"};
+    struct ntk_cvar_it it;
+    struct ntk_cvar_item item;
+    size_t n = 0, bad = 0;
+    int rc;
+    ntk_cvar_init(&it, ntpsec_stray, sizeof ntpsec_stray - 1);
+    while ((rc = ntk_cvar_next(&it, &item)) != 0) {
+        if (rc < 0) {
+            assert_int_equal(rc, NTK_EFORMAT);
+            bad++;
+            ntk_cvar_resync(&it);
+            continue;
+        }
+        assert_true(n < sizeof want / sizeof want[0]);
+        assert_true(ntk_span_eq(item.name, want[n]));
+        n++;
+    }
+    assert_int_equal(n, sizeof want / sizeof want[0]);
+    assert_int_equal(bad, 3);
+    /* Without resync the first error sticks, as before. */
+    ntk_cvar_init(&it, ntpsec_stray, sizeof ntpsec_stray - 1);
+    while ((rc = ntk_cvar_next(&it, &item)) == 1) {
+    }
+    assert_int_equal(rc, NTK_EFORMAT);
+    assert_int_equal(ntk_cvar_next(&it, &item), NTK_EFORMAT);
+    /* At the end, or on an error at the very end, resync stops and the list ends. */
+    ntk_cvar_init(&it, "a=\"open", 7);
+    assert_int_equal(ntk_cvar_next(&it, &item), NTK_ETRUNC);
+    ntk_cvar_resync(&it);
+    assert_int_equal(ntk_cvar_next(&it, &item), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -579,6 +624,7 @@ int main(void)
         cmocka_unit_test(format_rejects),
         cmocka_unit_test(format_parse_roundtrip),
         cmocka_unit_test(ms_roundtrip),
+        cmocka_unit_test(resync_skips_bad_items),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -526,6 +526,12 @@ static void test_cook(void **state)
                         "=0.01\t-0.02,\nbare=\"\", "
                         "clock=eeb22b9a.9ef41b6f 2026-11-26T03:52:58.620Z\n");
     nq_vars_free(&vs);
+    /* NTPsec 1.2.2's stray bytes in a filter array: 0x1c-0x1f split words as Python's
+     * str.split() splits them, other control bytes stay (as NTPsec's ntpq prints them). */
+    vs = parse("filtdelay= 0.03 0.\x1f 0.03 0\x04 0.00");
+    nq_cook(fresh(&sb), &st, &vs);
+    assert_string_equal(ntk_sb_str(&sb), " filtdelay =0.03\t0.\t0.03\t0\x04\t0.00\n");
+    nq_vars_free(&vs);
 }
 
 static void test_tables(void **state)
@@ -665,6 +671,18 @@ static void test_vars(void **state)
     assert_string_equal(vs.v[7].name, "h");
     assert_string_equal(vs.v[7].raw, "");
     assert_non_null(nq_vars_get(&vs, "i"));
+    nq_vars_free(&vs);
+    /* NTPsec 1.2.2's filter arrays of a new association carry stray bytes, '"' among them:
+     * split as packet.py splits, the text between two of them is one value (commas too). */
+    static const char stray[] = "keyid=0, filtdelay= 0.00 0.\"\x1e\xb3 0.04,\r\n"
+                                "filtoffset= 0.1 0.\"\x1e 0.2,\r\npmode=4, flash=0x400";
+    assert_int_equal(nq_vars_parse(stray, sizeof stray - 1, &vs), 0);
+    assert_int_equal(vs.n, 4);
+    assert_string_equal(nq_vars_get(&vs, "filtdelay")->raw,
+                        "0.00 0.\"\x1e 0.04,\r\nfiltoffset= 0.1 0.\"\x1e 0.2");
+    assert_null(nq_vars_get(&vs, "filtoffset"));
+    assert_int_equal(nq_vars_get(&vs, "pmode")->i, 4);
+    assert_int_equal(nq_vars_get(&vs, "flash")->i, 0x400);
     nq_vars_free(&vs);
     /* Every truncation parses without crashing and keeps only whole names. */
     for (size_t n = 0; n <= sizeof text - 1; n++) {

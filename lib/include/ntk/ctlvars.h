@@ -76,6 +76,14 @@ void ntk_cvar_init(struct ntk_cvar_it *it, const char *p, size_t len);
  * NTK_ERANGE for a name over NTK_CVAR_NAME_MAX or a value over NTK_CVAR_VALUE_MAX bytes. */
 int ntk_cvar_next(struct ntk_cvar_it *it, struct ntk_cvar_item *out);
 
+/* After ntk_cvar_next returned an error: skips the rest of the item that failed, up to and
+ * including the next ',' (or to the end), and clears the error, so that the next call reads
+ * the item after it. Always moves forward (at least one byte unless at the end), so a loop
+ * of ntk_cvar_next and ntk_cvar_resync ends. For readers that show what they can, as
+ * NTPsec's ntpq does: NTPsec 1.2.2 sends stray bytes, a '"' among them, in its filter
+ * arrays (filtdelay, filtoffset, filtdisp) until a new association's filter has filled. */
+void ntk_cvar_resync(struct ntk_cvar_it *it);
+
 /* Finds the first item called name (exact, case-sensitive) in the list. Returns 0 and
  * writes *out; NTK_ENOTFOUND when the whole list parses and has no such item; or the
  * parse error met before finding it. */
