@@ -41,6 +41,15 @@ compare() {
   ntk_run "${label}_n" ntpsec_ntpq "$@" 127.0.0.2
   local nrc=$RC
   ntk_run "${label}_o" "$NTK_NTPQ" "$@" 127.0.0.2
+  if grep -q '^Traceback' "$W/${label}_n.err"; then
+    # NTPsec 1.2.2's ntpd sends stray bytes in a new association's filter arrays (see
+    # ntk_cvar_resync), and with -u its ntpq can die on them (float('0.0,') in fitinfield):
+    # there is nothing to compare with then. Ours must still answer.
+    ntk_log "$label: NTPsec's ntpq crashed ($(tail -n 1 "$W/${label}_n.err")): not compared"
+    check_eq "$label: our exit code (NTPsec's ntpq crashed)" 0 "$RC"
+    check_ne "$label: our ntpq said something" "" "$(cat "$W/${label}_o.out")"
+    return
+  fi
   check_eq "$label: exit code (NTPsec's $nrc)" "$nrc" "$RC"
   check_eq "$label: stdout, numbers masked" "$(mask "$W/${label}_n.out")" \
     "$(mask "$W/${label}_o.out")"
