@@ -12,7 +12,7 @@
 /* Python's str.strip() whitespace among the bytes that survive the filter. */
 static bool py_space(char c)
 {
-    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1c && c <= 0x1f);
+    return c != '\0' && strchr(NQ_PY_SPACE, c) != NULL;
 }
 
 /* Python's str.strip() in place: the start of s, its trailing whitespace cut. */
