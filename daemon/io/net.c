@@ -61,6 +61,23 @@ static bool is_wildcard(const struct sockaddr_storage *ss)
     return IN6_IS_ADDR_UNSPECIFIED(&((const struct sockaddr_in6 *)ss)->sin6_addr);
 }
 
+/* Every datagram leaves with DF set and the path MTU the kernel learned ignored
+ * (IP_PMTUDISC_PROBE): nothing we send is ever fragmented, so a spoofed ICMP "fragmentation
+ * needed" cannot make us split a reply for an off-path attacker to overwrite one fragment of
+ * (Malhotra et al., "Attacking the Network Time Protocol", NDSS 2016, §V). NTP datagrams are
+ * far below any real path's MTU (an NTS reply with 8 cookies is about 1 KB, IPv6's minimum
+ * MTU 1280). The kernel's default (IP_PMTUDISC_WANT) sets DF too, but obeys those ICMP
+ * messages and draws a hashed IP ID for every datagram, which DF datagrams here skip (the
+ * ID is then 0, RFC 6864). */
+static void no_fragments(int fd, int family)
+{
+    int v = family == AF_INET ? IP_PMTUDISC_PROBE : IPV6_PMTUDISC_PROBE;
+    if (family == AF_INET)
+        (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v);
+    else
+        (void)setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
+}
+
 static int open_bound(int family, const struct sockaddr_storage *ss, size_t len,
                       struct net_tx *tx, unsigned flags)
 {
@@ -71,6 +88,7 @@ static int open_bound(int family, const struct sockaddr_storage *ss, size_t len,
     if (family == AF_INET6)
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &on, sizeof on);
     optional_opts(fd, family, tx, is_wildcard(ss));
+    no_fragments(fd, family);
     if (flags & NET_REUSE_BEFORE)
         (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     if (bind(fd, (const struct sockaddr *)ss, (socklen_t)len) != 0) {

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Unit tests of ntpd's sockets on loopback: batched receive with kernel timestamps and the
  * destination address, replies leaving from the address a request was sent to (127.0.0.2 on
- * a wildcard socket), IPv6, truncation, kernel transmit timestamps on the error queue. */
+ * a wildcard socket), IPv6, truncation, kernel transmit timestamps on the error queue, and
+ * datagrams that are never fragmented (DF set, the learned path MTU ignored). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +11,8 @@
 #include <cmocka.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/ip.h>
+#include <netinet/udp.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +342,79 @@ static void tx_stamps_none_unmatched_restart(void **state)
     close(cli);
 }
 
+/* ---- never fragmented ---- */
+
+static int pmtu_mode(int fd, int family)
+{
+    int v = -1;
+    socklen_t len = sizeof v;
+    int level = family == AF_INET ? IPPROTO_IP : IPPROTO_IPV6;
+    int name = family == AF_INET ? IP_MTU_DISCOVER : IPV6_MTU_DISCOVER;
+    assert_int_equal(getsockopt(fd, level, name, &v, &len), 0);
+    return v;
+}
+
+/* Looks on raw (a copy of every UDP datagram this host receives) for the one from port
+ * from_port to port to_port; copies its IP header. Bounded by 100 datagrams and 2 s. */
+static bool raw_find(int raw, uint16_t from_port, uint16_t to_port, struct iphdr *out)
+{
+    for (int i = 0; i < 100; i++) {
+        struct pollfd p = {.fd = raw, .events = POLLIN};
+        if (poll(&p, 1, 2000) != 1)
+            return false;
+        uint8_t b[2048];
+        ssize_t n = recv(raw, b, sizeof b, 0);
+        if (n < (ssize_t)sizeof(struct iphdr))
+            continue;
+        struct iphdr ip;
+        memcpy(&ip, b, sizeof ip);
+        size_t hl = (size_t)ip.ihl * 4;
+        struct udphdr u;
+        if ((size_t)n < hl + sizeof u)
+            continue;
+        memcpy(&u, b + hl, sizeof u);
+        if (ntohs(u.source) == from_port && ntohs(u.dest) == to_port) {
+            *out = ip;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void never_fragmented(void **state)
+{
+    (void)state;
+    struct ntk_addr lo = addr_of("127.0.0.1", 0);
+    int srv = net_open_server(&lo, 0, 0);
+    int cli = net_open_client(AF_INET);
+    assert_true(srv >= 0 && cli >= 0);
+    assert_int_equal(pmtu_mode(srv, AF_INET), IP_PMTUDISC_PROBE);
+    assert_int_equal(pmtu_mode(cli, AF_INET), IP_PMTUDISC_PROBE);
+    int cli6 = net_open_client(AF_INET6);
+    if (cli6 >= 0) {
+        assert_int_equal(pmtu_mode(cli6, AF_INET6), IPV6_PMTUDISC_PROBE);
+        close(cli6);
+    }
+    /* On the wire (where raw sockets are allowed: as root, as in CI): a reply as long as an
+     * NTS reply with 8 cookies leaves with DF set and IP ID 0. */
+    int raw = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_UDP);
+    if (raw < 0) {
+        print_message("never_fragmented: no raw socket (%s), the wire is not checked\n",
+                      strerror(errno));
+    } else {
+        static uint8_t reply[1100];
+        struct ntk_addr to = addr_of("127.0.0.1", bound_port(cli));
+        assert_int_equal(net_send(srv, reply, sizeof reply, &to), 0);
+        struct iphdr ip;
+        assert_true(raw_find(raw, bound_port(srv), bound_port(cli), &ip));
+        assert_int_equal(ntohs(ip.frag_off), IP_DF);
+        assert_int_equal(ip.id, 0);
+        close(raw);
+    }
+    close(srv);
+    close(cli);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +424,7 @@ int main(void)
         cmocka_unit_test(tx_stamps_ipv4),
         cmocka_unit_test(tx_stamps_ipv6),
         cmocka_unit_test(tx_stamps_none_unmatched_restart),
+        cmocka_unit_test(never_fragmented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
