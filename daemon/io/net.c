@@ -71,11 +71,13 @@ static bool is_wildcard(const struct sockaddr_storage *ss)
  * ID is then 0, RFC 6864). */
 static void no_fragments(int fd, int family)
 {
-    int v = family == AF_INET ? IP_PMTUDISC_PROBE : IPV6_PMTUDISC_PROBE;
-    if (family == AF_INET)
+    if (family == AF_INET) {
+        int v = IP_PMTUDISC_PROBE;
         (void)setsockopt(fd, IPPROTO_IP, IP_MTU_DISCOVER, &v, sizeof v);
-    else
+    } else {
+        int v = IPV6_PMTUDISC_PROBE;
         (void)setsockopt(fd, IPPROTO_IPV6, IPV6_MTU_DISCOVER, &v, sizeof v);
+    }
 }
 
 static int open_bound(int family, const struct sockaddr_storage *ss, size_t len,
