@@ -162,7 +162,7 @@ static bool slewing(const struct disc *d)
 
 static int8_t clamp_poll(const struct disc *d, int p)
 {
-    int lo = d->cfg.minpoll_log2, hi = d->cfg.maxpoll_log2;
+    int lo = d->poll_lo_log2, hi = d->poll_hi_log2;
     if (hi < lo) {
         hi = lo;
     }
@@ -622,6 +622,8 @@ int disc_init(struct disc *d, const struct disc_cfg *cfg, const struct ntk_clk_o
     d->cfg = *cfg;
     d->clk = clk;
     d->slew_end_mono_ns = INT64_MAX;
+    d->poll_lo_log2 = cfg->minpoll_log2;
+    d->poll_hi_log2 = cfg->maxpoll_log2;
     d->poll_log2 = clamp_poll(d, cfg->minpoll_log2);
     d->jitter_s = noise_floor_s(d);
     d->last_update_mono_ns = now_mono_ns;
@@ -809,7 +811,7 @@ static void restart_at(struct disc *d, const struct disc_sample *x, double y_s)
     d->nsamples = 0;
     d->outliers_in_row = 0;
     d->poll_score = 0;
-    d->poll_log2 = clamp_poll(d, d->cfg.minpoll_log2);
+    d->poll_log2 = clamp_poll(d, d->poll_lo_log2);
     d->kf_running = false;
     push_point(d, x->t_mono_ns, y_s, x->delay_s, false);
 }
@@ -942,6 +944,14 @@ int64_t disc_next_deadline(const struct disc *d)
 int8_t disc_poll_log2(const struct disc *d)
 {
     return clamp_poll(d, d->poll_log2);
+}
+
+void disc_poll_range(struct disc *d, int8_t lo, int8_t hi)
+{
+    int8_t cmin = d->cfg.minpoll_log2, cmax = d->cfg.maxpoll_log2;
+    d->poll_lo_log2 = lo < cmin ? cmin : (lo > cmax ? cmax : lo);
+    d->poll_hi_log2 = hi > cmax ? cmax : (hi < d->poll_lo_log2 ? d->poll_lo_log2 : hi);
+    d->poll_log2 = clamp_poll(d, d->poll_log2);
 }
 
 double disc_freq_ppm(const struct disc *d)

@@ -49,8 +49,8 @@ struct disc_cfg {
     double panic_s;        /* tinker panic (1000; 0 = off) */
     double phi_ppm;        /* frequency tolerance (15) */
     int8_t precision_log2; /* local clock precision */
-    int8_t minpoll_log2;   /* the shortest poll any association allows */
-    int8_t maxpoll_log2;   /* the longest */
+    int8_t minpoll_log2;   /* the shortest poll the engine knows (ENG_POLL_MIN) */
+    int8_t maxpoll_log2;   /* the longest (ENG_POLL_MAX) */
     bool observe;          /* never call the clock */
     bool panic_once;       /* -g */
     bool force_step_once;  /* -G: the first correction is a step, whatever its size */
@@ -121,6 +121,8 @@ struct disc {
     double fit_freq_ppm;         /* the last fit's residual frequency (observe: not applied) */
     int64_t last_update_mono_ns; /* when the last offset was accepted */
     int8_t poll_log2;            /* the poll it suggests */
+    int8_t poll_lo_log2;         /* its range now: the system peer's minpoll... */
+    int8_t poll_hi_log2;         /* ...and maxpoll (disc_poll_range), within cfg's */
     int poll_score;   /* good predictions (+) / bad ones (-) since the last change */
     unsigned updates; /* accepted updates (slews and steps) */
     bool spiking;     /* offsets beyond step_s in a row since spike_since */
@@ -181,8 +183,15 @@ void disc_on_timer(struct disc *d, int64_t now_mono_ns);
 /* When disc_on_timer is next needed (INT64_MAX: never). */
 int64_t disc_next_deadline(const struct disc *d);
 
-/* The poll interval the discipline suggests now (minpoll..maxpoll). */
+/* The poll interval the discipline suggests now (within disc_poll_range's range). */
 int8_t disc_poll_log2(const struct disc *d);
+
+/* Bounds the suggestion by the system peer's minpoll and maxpoll, moving it into them, as
+ * NTPsec's clock_update does with sys_poll before each update: with `minpoll 4` the
+ * discipline starts at 16 s, and with `maxpoll 17` it may grow to 36 h. Until the first
+ * call the range is cfg's whole range, and the suggestion starts at its bottom (each
+ * association polls at its own minpoll then: it clamps the suggestion itself). */
+void disc_poll_range(struct disc *d, int8_t lo, int8_t hi);
 
 /* The frequency correction for the drift file, ppm. */
 double disc_freq_ppm(const struct disc *d);

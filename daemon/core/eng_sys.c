@@ -170,6 +170,7 @@ static void discipline(struct eng *e, const struct assoc *p, const struct eng_no
                             .delay_s = p->filt.delay_s,
                             .jitter_s = e->sel.jitter_s,
                             .root_dist_s = dist};
+    disc_poll_range(&e->disc, p->cfg.minpoll_log2, p->cfg.maxpoll_log2);
     enum disc_verdict v = disc_feed(&e->disc, now->mono_ns, &x);
     e->sys.updates++;
     eng_event(e, ENG_EV_CLOCK_UPDATE, p->id, e->sel.offset_s, NULL);

@@ -105,8 +105,8 @@ static struct disc_cfg disc_cfg_of(const struct eng_cfg *c)
         .panic_s = c->tinker.panic_s,
         .phi_ppm = c->tinker.phi_ppm,
         .precision_log2 = c->precision_log2,
-        .minpoll_log2 = ENG_MINPOLL_DEFAULT,
-        .maxpoll_log2 = ENG_MAXPOLL_DEFAULT,
+        .minpoll_log2 = ENG_POLL_MIN, /* disc_poll_range narrows it to the system peer's */
+        .maxpoll_log2 = ENG_POLL_MAX,
         .observe = c->observe,
         .panic_once = c->panic_once,
         .force_step_once = c->force_step_once,

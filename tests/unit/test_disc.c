@@ -440,6 +440,30 @@ static void init_reads_or_sets_frequency(void **state)
     assert_true(disc_next_deadline(&x.d) == INT64_MAX);
 }
 
+/* disc_poll_range: the suggestion moves into the system peer's range, never out of cfg's. */
+static void poll_range_follows_the_peer(void **state)
+{
+    (void)state;
+    struct disc_cfg cfg = cfg_default();
+    cfg.minpoll_log2 = 3;
+    cfg.maxpoll_log2 = 17;
+    cfg.have_freq = true;
+    struct fix x;
+    memset(&x, 0, sizeof x);
+    fix_init(&x, &cfg);
+    assert_int_equal(disc_poll_log2(&x.d), 3); /* before any system peer: the bottom */
+    disc_poll_range(&x.d, 4, 6);
+    assert_int_equal(disc_poll_log2(&x.d), 4);
+    disc_poll_range(&x.d, 6, 10);
+    assert_int_equal(disc_poll_log2(&x.d), 6);
+    disc_poll_range(&x.d, 2, 5); /* below cfg's range: cfg's bottom counts */
+    assert_int_equal(disc_poll_log2(&x.d), 5);
+    disc_poll_range(&x.d, 12, 9); /* max below min: the min wins, as for an association */
+    assert_int_equal(disc_poll_log2(&x.d), 12);
+    disc_poll_range(&x.d, 16, 20);
+    assert_int_equal(disc_poll_log2(&x.d), 16);
+}
+
 static void startup_steps_at_once(void **state)
 {
     (void)state;
@@ -841,6 +865,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(init_reads_or_sets_frequency),
+        cmocka_unit_test(poll_range_follows_the_peer),
         cmocka_unit_test(startup_steps_at_once),
         cmocka_unit_test(stepout_holds_then_steps),
         cmocka_unit_test(step_zero_never_steps_after_startup),

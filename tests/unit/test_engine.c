@@ -152,7 +152,8 @@ static void world_start(struct world *w)
     assert_non_null(w->e);
 }
 
-static int add_server(struct world *w, const char *ip, double offset_s)
+static int add_server_polls(struct world *w, const char *ip, double offset_s, int8_t minpoll,
+                            int8_t maxpoll)
 {
     struct server *s = &w->srv[w->nsrv++];
     memset(s, 0, sizeof *s);
@@ -164,8 +165,15 @@ static int add_server(struct world *w, const char *ip, double offset_s)
     eng_server_defaults(&c);
     c.addr = s->addr;
     c.iburst = true;
+    c.minpoll_log2 = minpoll;
+    c.maxpoll_log2 = maxpoll;
     struct eng_now n = now_of(w);
     return eng_add_server(w->e, &c, &n);
+}
+
+static int add_server(struct world *w, const char *ip, double offset_s)
+{
+    return add_server_polls(w, ip, offset_s, 6, 10);
 }
 
 static struct server *server_at(struct world *w, const struct ntk_addr *a)
@@ -342,6 +350,46 @@ static void syncs_to_a_server(void **state)
     assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, &a, 1), 1);
     assert_int_equal(a.tally, SNAP_TALLY_SYSPEER);
     assert_true(a.reach != 0);
+    eng_free(w.e);
+}
+
+/* The system poll stays within the system peer's minpoll and maxpoll, as NTPsec's sys_poll:
+ * `minpoll 4 maxpoll 6` starts polling every 16 s (NTPsec's ntpq shows reach 1, 3, 7, 17...
+ * 16 s apart; ours lengthens the poll sooner, as its discipline firms up, but not beyond
+ * 64 s), and `maxpoll 12` lets a quiet clock go beyond the default 1024 s. */
+static void poll_follows_the_system_peers_range(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, true);
+    world_start(&w);
+    assert_int_equal(add_server_polls(&w, "127.0.0.1", 0, 4, 6), 1);
+    run(&w, 60);
+    /* 6 of the iburst in its first 10 s, then one at 16 s intervals (and a little jitter):
+     * at 64 s, the default minpoll, there would be none yet. */
+    assert_true(w.srv[0].requests >= 6 + 2);
+    run(&w, 3600);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 1);
+    assert_int_equal(sys.poll_log2, 6);
+    struct snap_assoc a;
+    struct eng_now n = now_of(&w);
+    assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, &a, 1), 1);
+    assert_int_equal(a.hpoll_log2, 6);
+    eng_free(w.e);
+
+    world_init(&w, true);
+    world_start(&w);
+    assert_int_equal(add_server_polls(&w, "127.0.0.1", 0, 6, 12), 1);
+    run(&w, 3 * 86400.0);
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 1);
+    assert_true(sys.poll_log2 > 10);
+    assert_true(sys.poll_log2 <= 12);
+    n = now_of(&w);
+    assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, &a, 1), 1);
+    assert_int_equal(a.hpoll_log2, sys.poll_log2);
     eng_free(w.e);
 }
 
@@ -886,6 +934,7 @@ int main(void)
         cmocka_unit_test(defaults),
         cmocka_unit_test(add_server_checks),
         cmocka_unit_test(syncs_to_a_server),
+        cmocka_unit_test(poll_follows_the_system_peers_range),
         cmocka_unit_test(observe_never_touches_the_clock),
         cmocka_unit_test(unknown_sources_and_garbage),
         cmocka_unit_test(pool_resolves_and_retries),
