@@ -78,6 +78,18 @@ void ntk_sb_hex(struct ntk_sb *sb, const uint8_t *p, size_t n)
     }
 }
 
+int ntk_fit8_decimals(double v, int max_dec)
+{
+    /* d decimals fit when the integer part has at most 7 - d digits (6 - d with a sign). */
+    double lim = v >= 0 ? 1e7 : -1e6;
+    for (int d = 0; d < max_dec; d++)
+        lim /= 10;
+    for (int d = max_dec; d >= 1; d--, lim *= 10)
+        if (v >= 0 ? v < lim : v > lim)
+            return d;
+    return -1;
+}
+
 const char *ntk_sb_str(const struct ntk_sb *sb)
 {
     return sb->cap > 0 ? sb->p : "";

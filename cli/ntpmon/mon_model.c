@@ -839,15 +839,8 @@ static void fmt_time(char *buf, size_t cap, double s, bool units, bool utf8)
         return;
     }
     double ms = s * 1e3;
-    int dec = ms >= 0 ? (ms < 10000     ? 3
-                         : ms < 100000  ? 2
-                         : ms < 1000000 ? 1
-                                        : 0)
-                      : (ms > -1000     ? 3
-                         : ms > -10000  ? 2
-                         : ms > -100000 ? 1
-                                        : 0);
-    fmt(buf, cap, "%.*f", dec, ms);
+    int dec = ntk_fit8_decimals(ms, 3);
+    fmt(buf, cap, "%.*f", dec < 0 ? 0 : dec, ms);
 }
 
 static void fmt_clock(char *buf, size_t cap, double unix_s, bool date)

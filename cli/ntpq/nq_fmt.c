@@ -126,18 +126,7 @@ static void put_f8(struct ntk_sb *sb, const struct nq_var *v, bool four)
         ntk_sb_puts(sb, "     nan");
         return;
     }
-    /* NTPsec's f8dot4/f8dot3 tables: the decimals that keep the number in 8 columns. */
-    static const double pos4[] = {1000.0, 10000.0, 100000.0, 1000000.0};
-    static const double neg4[] = {-100.0, -1000.0, -10000.0, -100000.0};
-    static const double pos3[] = {10000.0, 100000.0, 1000000.0, 0};
-    static const double neg3[] = {-1000.0, -10000.0, -100000.0, 0};
-    const double *lim = four ? (f >= 0 ? pos4 : neg4) : (f >= 0 ? pos3 : neg3);
-    int n = four ? 4 : 3, dec = -1;
-    for (int i = 0; i < n; i++)
-        if (f >= 0 ? f < lim[i] : f > lim[i]) {
-            dec = (four ? 4 : 3) - i;
-            break;
-        }
+    int dec = ntk_fit8_decimals(f, four ? 4 : 3);
     if (dec < 0) {
         if (v->kind == NQ_INT)
             ntk_sb_printf(sb, "%8lld", (long long)v->i);

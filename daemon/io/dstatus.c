@@ -34,10 +34,15 @@ static void print_peer(const struct snap_assoc *a, int64_t now_mono_ns)
         ntk_sb_putc(&sb, '-');
     else
         ntk_sb_printf(&sb, "%ld", when);
-    printf("%c%-15.15s %-15.15s %2u %c %4s %4d %4o %8.3f %8.3f %8.3f\n", a->tally, remote,
-           refid, (unsigned)a->stratum, a->refclock ? 'l' : 'u', ntk_sb_str(&sb),
-           1 << a->hpoll_log2, (unsigned)a->reach, a->delay_s * 1e3, a->offset_s * 1e3,
-           a->jitter_s * 1e3);
+    char ms[3][16];
+    const double v[3] = {a->delay_s * 1e3, a->offset_s * 1e3, a->jitter_s * 1e3};
+    for (int i = 0; i < 3; i++) {
+        int dec = ntk_fit8_decimals(v[i], 4); /* NTPsec's ntpq -p: f8dot4 */
+        snprintf(ms[i], sizeof ms[i], "%8.*f", dec < 0 ? 0 : dec, v[i]);
+    }
+    printf("%c%-15.15s %-15.15s %2u %c %4s %4d %4o %s %s %s\n", a->tally, remote, refid,
+           (unsigned)a->stratum, a->refclock ? 'l' : 'u', ntk_sb_str(&sb), 1 << a->hpoll_log2,
+           (unsigned)a->reach, ms[0], ms[1], ms[2]);
 }
 
 /* The foreground's live status: a summary line on the log and, on stdout, the peers table. */

@@ -229,6 +229,33 @@ static void property(void **state)
     }
 }
 
+/* NTPsec's f8dot4 and f8dot3 tables (ntpq/util.py), edge by edge, and every result printed
+ * with "%8.*f" is 8 columns wide. */
+static void fit8(void **state)
+{
+    (void)state;
+    static const struct {
+        double v;
+        int four, three;
+    } t[] = {
+        {0.0, 4, 3},           {0.0123, 4, 3},         {999.9999, 4, 3},
+        {1000.0, 3, 3},        {9999.999, 3, 3},       {10000.0, 2, 2},
+        {99999.99, 2, 2},      {100000.0, 1, 1},       {999999.9, 1, 1},
+        {1000000.0, -1, -1},   {-0.003, 4, 3},         {-99.9999, 4, 3},
+        {-100.0, 3, 3},        {-999.999, 3, 3},       {-1000.0, 2, 2},
+        {-9999.99, 2, 2},      {-10000.0, 1, 1},       {-99999.9, 1, 1},
+        {-100000.0, -1, -1},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        assert_int_equal(ntk_fit8_decimals(t[i].v, 4), t[i].four);
+        assert_int_equal(ntk_fit8_decimals(t[i].v, 3), t[i].three);
+        if (t[i].four > 0) {
+            char b[32];
+            assert_int_equal(snprintf(b, sizeof b, "%8.*f", t[i].four, t[i].v), 8);
+        }
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -236,6 +263,7 @@ int main(void)
         cmocka_unit_test(exact_fit), cmocka_unit_test(printf_overflow_exact),
         cmocka_unit_test(hex),       cmocka_unit_test(cap_one),
         cmocka_unit_test(cap_zero),  cmocka_unit_test(property),
+        cmocka_unit_test(fit8),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

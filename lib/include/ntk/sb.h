@@ -80,6 +80,11 @@ void ntk_sb_vprintf(struct ntk_sb *sb, const char *fmt, va_list ap)
 /* Appends n bytes as lowercase hex, two digits a byte, no separators. */
 void ntk_sb_hex(struct ntk_sb *sb, const uint8_t *p, size_t n);
 
+/* How many decimals (max_dec down to 1) keep v within 8 columns, sign included: NTPsec's
+ * f8dot4 (max_dec 4) and f8dot3 (3) tables, used by every peers table (ntpq, ntpmon, ntpd's
+ * foreground status). -1 when even one does not fit (the caller prints an integer). */
+int ntk_fit8_decimals(double v, int max_dec);
+
 /* Returns the NUL-terminated text (the caller's array). */
 const char *ntk_sb_str(const struct ntk_sb *sb);
 
