@@ -455,7 +455,7 @@ void eng_refclock_snap(const struct eng *e, const struct assoc *a, struct snap_a
     s->rc_lastevent = rc->lastevent;
     s->stratum = a->last.stratum; /* configured, shown before the first sample too */
     s->refid = a->last.refid;
-    s->ppoll_log2 = a->hpoll_log2;
+    s->ppoll_log2 = a->cfg.maxpoll_log2; /* NTPsec's refclock_newpeer */
     if (eng_is_pps(a))
         s->tally = a->id == e->sys.sys_peer && e->pps_peer ? SNAP_TALLY_PPSPEER : rc->tally;
 }

@@ -107,7 +107,7 @@ static void snap_header(const struct assoc *a, int64_t now_mono_ns, struct snap_
     bool seen = a->ever_reached;
     s->leap = seen ? a->last.leap : NTK_LEAP_UNSYNC;
     s->stratum = seen ? a->last.stratum : 16;
-    s->ppoll_log2 = a->last.poll_log2;
+    s->ppoll_log2 = SNAP_PPOLL_UNKNOWN;
     s->precision_log2 = a->last.precision_log2;
     /* Before the first reply NTPsec shows the kiss code INIT (peer->refid "INIT"), and
      * ".NTS." while an NTS source waits for its key exchange; monitors key on them. */

@@ -69,6 +69,12 @@ enum snap_peer_event {
     SNAP_PEVNT_AUTH = 12,    /* bad_auth: a reply to us failed authentication (NTS) */
 };
 
+/* The peer poll of a network association, as NTPsec 1.2.2 reports it (NTP_MAXPOLL_UNK):
+ * a server's reply only echoes our request's poll field, which data minimisation leaves at
+ * 0, so there is nothing to report; ntpq's and ntpmon's poll column, 2^min(ppoll, hpoll),
+ * then shows our own poll, as with NTPsec. */
+#define SNAP_PPOLL_UNKNOWN 99
+
 /* NTPsec report_event's history behind a status word: the same event again counts up to
  * SNAP_EVENTS_MAX (then is not counted), another event starts a new count at 1. */
 struct snap_events {
@@ -95,7 +101,7 @@ struct snap_assoc {
     uint8_t reach;             /* reachability register, newest poll in bit 0 */
     uint32_t flash;            /* enum snap_flash bits of the last packet */
     int8_t hpoll_log2;         /* our poll interval */
-    int8_t ppoll_log2;         /* the server's poll field */
+    int8_t ppoll_log2;         /* the peer's poll: SNAP_PPOLL_UNKNOWN, or a refclock's maxpoll */
     int64_t last_rx_mono_ns;   /* when the last valid reply came (0: never) */
     int64_t next_poll_mono_ns; /* when the next request goes out */
     enum ntk_leap leap;        /* from the last valid reply */

@@ -56,8 +56,11 @@ q peers -p 127.0.0.2
 check_rc "ntpq -p" 0
 row=$(grep -E '^\*127\.0\.0\.1 ' <<<"$OUT")
 check_match "ntpq -p: chronyd's row is the system peer ('*')" '^\*127\.0\.0\.1 ' "$row"
-read -r _ refid st t _ <<<"$row"
+read -r _ refid st t _ poll _ <<<"$row"
 check_eq "ntpq -p: stratum and type" "2 u" "$st $t"
+# The poll column is 2^min(ppoll, hpoll): ppoll must not be the reply's echo of our request's
+# poll field (0 under data minimisation, which showed 1 s); NTPsec reports 99, "unknown".
+check_eq "ntpq -p: poll is ours (minpoll 4 maxpoll 4)" 16 "$poll"
 check_match "ntpq -p: refid is chronyd's (a dotted quad or .LOCL.)" '^([0-9.]+|\.[A-Z]+\.)$' "$refid"
 
 echo "== ntpq -c rv"
@@ -80,6 +83,7 @@ q rv1 -c "rv &1" 127.0.0.2
 check_rc "ntpq -c 'rv &1'" 0
 check_match "rv &1: srcadr" 'srcadr=127\.0\.0\.1' "$OUT"
 check_match "rv &1: stratum 2" 'stratum=2' "$OUT"
+check_match "rv &1: ppoll as NTPsec's for a server (99: unknown), hpoll 4" 'ppoll=99, hpoll=4' "$OUT"
 check_nomatch "rv &1: no error" '\*\*\*' "$OUT$ERR"
 
 echo "== ntpq -c sysstats"
