@@ -14,7 +14,7 @@
  *   lockclock (0);
  *   sysstats: ss_uptime ss_reset ss_reset_r (seconds) and the ss_* pairs (ctlv.h struct
  *   ctlv_ss; plain: since the last hourly reset, _r: since start) and ss_numctlreq;
- *   monstats: mru_*; authinfo: auth*; kerninfo: k*; iostats: iostats_reset io_* *_rbuf;
+ *   monstats: mru_*; authinfo: auth*; kerninfo: k*; iostats: iostats_reset io_* *_rbuf rbuf_lowater;
  *   timerstats: timerstats_reset timer_*; ntsinfo: nts_* and nts_*_r (ctlv.h struct
  *   ctlv_nts; the plain name is the total, NTPsec's opposite convention to ss_*; _r reports
  *   the total too, as no hourly NTS roll is kept); user variables (setvar, -z, -Z).
@@ -182,6 +182,7 @@ static const char *const io_vars[] = {
     "iostats_reset", "io_dropped", "io_ignored",       "io_received",    "io_sent",
     "io_sendfailed", "io_wakeups", "io_pkt_reads",     "io_ref_reads",   "total_rbuf",
     "free_rbuf",     "used_rbuf",  "timerstats_reset", "timer_overruns", "timer_xmts",
+    "rbuf_lowater",  "io_goodwakeups",
 };
 /* Paired with _r; the _wall/_cpu ones are seconds. The order of enum ctlv_nts_var. */
 static const char *const nts_vars[] = {
@@ -530,6 +531,9 @@ void ctlv_ss_sum(const struct srv_stats *st, const struct snap_counters *ec,
     }
     if (ec != NULL) {
         out->received += ec->received;
+        out->thisver += ec->by_version[4];
+        out->oldver += ec->by_version[1] + ec->by_version[2] + ec->by_version[3];
+        out->ver1 += ec->by_version[1];
         for (size_t i = 0; i < ENG_RX_KINDS; i++)
             out->processed += ec->by_rx[i];
         out->badformat += ec->bad_length;
@@ -619,45 +623,70 @@ static void put_auth(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
     ntk_cvar_put_u64(w, auth_vars[i], v[i]);
 }
 
-/* kerninfo: NTPsec's units (ms, ppm, the status bits in hex). */
+/* kstflags as NTPsec's k_st_flags: the names of the set STA_* bits (the kernel's
+ * timex.h, lowest bit first), joined by spaces. */
+static void put_kstflags(struct ntk_cvar_wr *w, const char *name, unsigned status)
+{
+    static const char *const bits[16] = {
+        "pll",       "ppsfreq",   "ppstime",   "fll",      "ins",      "del",
+        "unsync",    "freqhold",  "ppssignal", "ppsjitter", "ppswander", "ppserror",
+        "clockerr",  "nano",      "mode=fll",  "src=B"};
+    char text[160];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, text, sizeof text);
+    for (unsigned b = 0; b < 16; b++)
+        if (status & (1u << b)) {
+            if (ntk_sb_len(&sb) > 0)
+                ntk_sb_putc(&sb, ' ');
+            ntk_sb_puts(&sb, bits[b]);
+        }
+    ntk_cvar_put_str(w, name, ntk_sb_str(&sb), ntk_sb_len(&sb));
+}
+
+/* A number as NTPsec's ctl_putdblf(..., false, 6, v): "%.6g" (16000, 0.016, 1e-06). */
+static void put_g(struct ntk_cvar_wr *w, const char *name, double v)
+{
+    char text[40];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, text, sizeof text);
+    ntk_sb_printf(&sb, "%.6g", v);
+    ntk_cvar_put_raw(w, name, ntk_sb_str(&sb), ntk_sb_len(&sb));
+}
+
+/* kerninfo as NTPsec 1.2.2 writes it: times in ms and frequencies in ppm, both "%.6g", the
+ * status as the names of its bits, and every PPS variable 0 while the kernel has no PPS
+ * signal (shift 0: CTL_IF_KERNPPS). The values are the kernel's (the maximum and estimated
+ * errors and the precision are microseconds in struct timex, STA_NANO or not); NTPsec 1.2.2
+ * divides those three by 1e9 when STA_NANO is set, so its kmaxerr, kesterr and kprecis are
+ * 1000 times too small (an unsynchronised kernel's 16 s shows there as 16 ms): ours are
+ * not. */
 static void put_kern(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
 {
     static const struct ctlv_kernel none;
     const struct ctlv_kernel *k = s->kern != NULL ? s->kern : &none;
     const char *n = kern_vars[i];
-    const double ms[] = {[0] = k->offset_s,
-                         [2] = k->maxerror_s,
-                         [3] = k->esterror_s,
-                         [6] = k->precision_s,
-                         [10] = k->pps_jitter_s};
-    const double ppm[] = {[1] = k->freq_ppm,
-                          [7] = k->tolerance_ppm,
-                          [8] = k->pps_freq_ppm,
-                          [9] = k->pps_stabil_ppm};
-    const long li[] = {[5] = k->constant,    [11] = 1L << (k->pps_shift & 31),
-                       [12] = k->pps_calcnt, [13] = k->pps_errcnt,
-                       [14] = k->pps_jitcnt, [15] = k->pps_stbcnt};
-    switch (i) {
-    case 0:
-    case 2:
-    case 3:
-    case 6:
-    case 10:
-        ntk_cvar_put_ms(w, n, ms[i], 6);
-        break;
-    case 1:
-    case 7:
-    case 8:
-    case 9:
-        ntk_cvar_put_ppm(w, n, ppm[i], 6);
-        break;
-    case 4:
-        ntk_cvar_put_hex(w, n, k->status);
-        break;
-    default:
+    bool pps = k->pps_shift != 0;
+    const double g[] = {[0] = k->offset_s * 1e3,
+                        [1] = k->freq_ppm,
+                        [2] = k->maxerror_s * 1e3,
+                        [3] = k->esterror_s * 1e3,
+                        [6] = k->precision_s * 1e3,
+                        [7] = k->tolerance_ppm,
+                        [8] = pps ? k->pps_freq_ppm : 0,
+                        [9] = pps ? k->pps_stabil_ppm : 0,
+                        [10] = pps ? k->pps_jitter_s * 1e3 : 0};
+    const long li[] = {[5] = k->constant,
+                       [11] = pps ? 1L << (k->pps_shift & 31) : 0,
+                       [12] = pps ? k->pps_calcnt : 0,
+                       [13] = pps ? k->pps_errcnt : 0,
+                       [14] = pps ? k->pps_jitcnt : 0,
+                       [15] = pps ? k->pps_stbcnt : 0};
+    if (i == 4)
+        put_kstflags(w, n, k->status);
+    else if (i == 5 || i >= 11)
         ntk_cvar_put_i64(w, n, li[i]);
-        break;
-    }
+    else
+        put_g(w, n, g[i]);
 }
 
 static void put_io(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
@@ -681,6 +710,8 @@ static void put_io(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
         up,
         io->timer_overruns,
         io->timer_xmts,
+        0, /* rbuf_lowater: no receive-buffer pool to refill */
+        io->good_wakeups,
     };
     ntk_cvar_put_u64(w, io_vars[i], v[i]);
 }

@@ -45,10 +45,11 @@ struct ctlv_kernel {
 struct ctlv_ss {
     uint64_t received;   /* ss_received: datagrams received (server and client side) */
     uint64_t processed;  /* ss_processed: answered, control, and replies to our requests */
-    uint64_t thisver;    /* ss_thisver: answered NTPv4 requests */
-    uint64_t oldver;     /* ss_oldver: answered NTPv1-3 requests */
-    uint64_t ver1;       /* ss_ver1: answered NTPv1 requests (ss_ver1client, ss_ver1zero,
-                            ss_ver1symm are not counted apart: always 0) */
+    uint64_t thisver;    /* ss_thisver: answered NTPv4 requests and NTPv4 datagrams from
+                            servers (replies to our requests), as NTPsec counts them */
+    uint64_t oldver;     /* ss_oldver: the same of NTPv1-3 */
+    uint64_t ver1;       /* ss_ver1: of NTPv1 (ss_ver1client, ss_ver1zero, ss_ver1symm are
+                            not counted apart: always 0) */
     uint64_t badformat;  /* ss_badformat: malformed */
     uint64_t badauth;    /* ss_badauth: unknown key, bad MAC, crypto-NAK */
     uint64_t declined;   /* ss_declined: not answerable, or from an unknown source */
@@ -64,7 +65,7 @@ void ctlv_ss_sum(const struct srv_stats *st, const struct snap_counters *ec,
 /* Counters the shell keeps (iostats, timerstats, control requests, auth). Never reset. */
 struct ctlv_io {
     uint64_t received, sent, send_failed, dropped, ignored; /* io_* */
-    uint64_t wakeups, pkt_reads;                            /* io_wakeups io_pkt_reads */
+    uint64_t wakeups, good_wakeups, pkt_reads; /* io_wakeups io_goodwakeups io_pkt_reads */
     uint64_t timer_overruns, timer_xmts;                    /* timer_* */
     uint64_t ctl_requests;                                  /* ss_numctlreq */
     uint64_t auth_decrypts, auth_encrypts, auth_fails;      /* authinfo (all algorithms) */

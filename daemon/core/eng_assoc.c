@@ -189,6 +189,8 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
                    enum eng_rx_src src)
 {
     e->ctr.received++;
+    if (len > 0)
+        e->ctr.by_version[(buf[0] >> 3) & 7]++;
     if (src == ENG_RX_KERNEL)
         e->ctr.rx_kernel_ts++;
     struct assoc *a = assoc_by_addr(e, remote);

@@ -183,6 +183,9 @@ struct snap_system {
 /* Counters (NTPsec's sysstats names where they exist). Never reset. */
 struct snap_counters {
     uint64_t received;            /* datagrams handed to eng_on_packet */
+    uint64_t by_version[8];       /* of which with this NTP version (the first byte's bits
+                                     3-5; sysstats' ss_thisver and ss_oldver count them as
+                                     NTPsec's receive() does) */
     uint64_t rx_kernel_ts;        /* of which with a kernel receive timestamp */
     uint64_t unknown_source;      /* from an address with no association */
     uint64_t bad_length;          /* too short / not a timestamp packet */

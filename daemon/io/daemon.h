@@ -67,6 +67,9 @@ struct ntpd {
     int64_t nic_timer;                             /* the -U rescan timer (0: none) */
     int nic_seq;                                   /* addresses opened so far (numbering) */
     uint64_t nic_dropped;                          /* datagrams dropped by `drop` sockets */
+    /* iostats (NTPsec's io_*): datagrams handed to the kernel and refused by it, and the
+     * readable callbacks of the UDP sockets, those that found a datagram (good) */
+    uint64_t io_sent, io_send_failed, io_wakeups, io_good_wakeups;
     struct coalesce serve_coal;                    /* waits under load (coalesce.h) */
     /* ---- names (dnames.c) ---- */
     struct dnames *names; /* server/restrict names and `restrict source` (NULL: none) */

@@ -27,6 +27,24 @@ void daemon_drain_actions(struct ntpd *d);
 void daemon_rate_cfg(struct mru_cfg *mc, const struct conf_discard *dc,
                      const struct conf_limit *lc);
 
+/* Counts a net_send_batch of n datagrams that returned rc (iostats' io_sent and
+ * io_sendfailed). */
+static inline void daemon_count_sent(struct ntpd *d, int n, int rc)
+{
+    int sent = rc > 0 ? rc : 0;
+    d->io_sent += (uint64_t)sent;
+    d->io_send_failed += (uint64_t)(n - sent);
+}
+
+/* Counts a readable callback of a UDP socket whose read brought n datagrams (io_wakeups,
+ * io_goodwakeups). */
+static inline void daemon_count_wakeup(struct ntpd *d, int n)
+{
+    d->io_wakeups++;
+    if (n > 0)
+        d->io_good_wakeups++;
+}
+
 /* ---- dclient.c: the client sockets ---- */
 
 /* Opens the IPv4 and IPv6 client sockets and registers them with the loop; 1 when neither

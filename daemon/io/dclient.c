@@ -19,6 +19,7 @@ void dclient_send(struct ntpd *d, const struct eng_action *a)
     struct net_tx *tx = v6 ? &d->cli_tx6 : &d->cli_tx4;
     int rc = fd < 0 ? -EAFNOSUPPORT
                     : net_send_txts(fd, tx, a->pkt, a->len, &a->remote, a->assoc_id);
+    daemon_count_sent(d, 1, rc == 0 ? 1 : 0);
     if (rc != 0)
         log_msg(LOG_DEBUG, "association %u: send failed: %s", (unsigned)a->assoc_id,
                 strerror(-rc));
@@ -45,6 +46,7 @@ static void on_client_readable(void *ctx, int fd)
     static struct net_msg m[NET_BATCH];
     read_tx_stamps(d, fd);
     int n = net_recv_batch(fd, m, NET_BATCH);
+    daemon_count_wakeup(d, n);
     for (int i = 0; i < n; i++) {
         struct eng_now now = daemon_now();
         eng_on_packet(d->eng, &now, m[i].buf, m[i].len, &m[i].remote, &m[i].rx,

@@ -70,7 +70,7 @@ static void send_all(struct ntpd *d, int fd, const struct net_msg *m)
         }
         if (k == 0)
             return;
-        (void)net_send_batch(fd, o, k);
+        daemon_count_sent(d, k, net_send_batch(fd, o, k));
         if (k < NET_BATCH)
             return;
     }

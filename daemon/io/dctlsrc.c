@@ -115,6 +115,10 @@ static void take_io(const struct ntpd *d, struct dctl_src_store *st)
     memset(io, 0, sizeof *io);
     io->received = d->srv.st.received + st->ctr.received;
     io->dropped = d->nic_dropped;
+    io->sent = d->io_sent;
+    io->send_failed = d->io_send_failed;
+    io->wakeups = d->io_wakeups;
+    io->good_wakeups = d->io_good_wakeups;
     io->ctl_requests = d->srv.st.control;
     io->auth_keys = d->keys != NULL ? ntk_mac_keys_count(d->keys) : 0;
 }

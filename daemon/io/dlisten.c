@@ -107,7 +107,7 @@ static int serve_batch(struct ntpd *d, int fd)
             out[ok++] = out[i];
     }
     if (ok > 0)
-        (void)net_send_batch(fd, out, ok);
+        daemon_count_sent(d, ok, net_send_batch(fd, out, ok));
     return n;
 }
 
@@ -131,6 +131,8 @@ static void on_server_readable(void *ctx, int fd)
     struct ntpd *d = ctx;
     for (int round = 0; round < SERVE_ROUNDS; round++) {
         int n = serve_batch(d, fd);
+        if (round == 0)
+            daemon_count_wakeup(d, n);
         int64_t wait = coal_after_read(&d->serve_coal, loop_now_mono_ns(), n, NET_BATCH);
         if (n <= 0)
             break;
