@@ -574,8 +574,12 @@ static void put_mru(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
     const struct mru_cfg *c = s->mru_cfg;
     size_t cap = s->mru_capacity != 0 ? s->mru_capacity : 1;
     size_t maxmem = c != NULL ? c->maxmem_kib : 0;
+    if (i == 0) { /* hex, as NTPsec's ctl_puthex */
+        ntk_cvar_put_hex(w, mru_vars[i], s->mru_enabled);
+        return;
+    }
     uint64_t v[] = {
-        m != NULL,
+        0,
         s->mru_capacity,
         s->mru_entries,
         s->mru_entries, /* peak: not kept; the current depth */
@@ -585,7 +589,7 @@ static void put_mru(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
         s->mru_capacity,
         (uint64_t)maxmem * s->mru_entries / cap,
         maxmem,
-        0, /* exists: lookups of a known client are not counted */
+        m != NULL ? m->exists : 0,
         m != NULL ? m->inserts : 0,
         m != NULL ? m->evictions : 0,
         0, /* recyclefull: evictions are not told apart */

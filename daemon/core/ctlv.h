@@ -124,6 +124,9 @@ struct ctlv_src {
     const struct mru_cfg *mru_cfg;     /* its limits (mru_maxage...); NULL: defaults unknown,
                                           reported as 0 */
     size_t mru_entries, mru_capacity;  /* entries in use / most (monstats) */
+    unsigned mru_enabled;              /* NTPsec's mon_enabled bits: 1 the client list is
+                                          kept (enable monitor), 2 a restrict rule limits
+                                          (it needs the list); 0 when disabled */
     const struct ntk_addr *local;      /* NULL, or per association (parallel to assocs) the
                                           local address and port it sends from (dstadr,
                                           dstport); NULL or NTK_ADDR_NONE: 0.0.0.0 and 0 */

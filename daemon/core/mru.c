@@ -228,6 +228,7 @@ static struct ent *lookup_or_add(struct mru *m, const struct ntk_addr *src, int6
     if (i != NIL) {
         lru_unlink(m, i);
         lru_push_head(m, i);
+        m->st.exists++;
         return &m->ents[i];
     }
     i = take_slot(m, now);

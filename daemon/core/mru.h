@@ -85,6 +85,7 @@ struct mru_client {
 /* Counters of the table (ntpq monstats). */
 struct mru_stats {
     uint64_t inserts;   /* entries created */
+    uint64_t exists;    /* lookups that found their client's entry (NTPsec's mru_exists) */
     uint64_t evictions; /* entries recycled (older than minage / maxage) */
     uint64_t untracked; /* packets from clients refused an entry (table full and young) */
     uint64_t limited;   /* excess packets */

@@ -141,6 +141,13 @@ static void take_mru(const struct ntpd *d, struct dctl_src_store *st, struct ctl
         return;
     mru_get_stats(d->mru, &st->mru);
     out->mru = &st->mru;
+    if (d->srv.mru != NULL) { /* `disable monitor` leaves it out of the server */
+        out->mru_enabled = 1;
+        struct rst_rule r;
+        for (size_t i = 0; d->rst != NULL && rst_get(d->rst, i, &r); i++)
+            if (r.flags & RST_LIMITED)
+                out->mru_enabled |= 2;
+    }
     out->mru_entries = mru_count(d->mru);
     out->mru_capacity = mru_capacity(d->mru);
 }

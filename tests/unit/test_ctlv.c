@@ -136,7 +136,8 @@ static void make_src(void)
     ctr.unknown_source = 1;
     ctr.bad_length = 1;
 
-    mru = (struct mru_stats){.inserts = 40, .evictions = 4, .untracked = 2, .limited = 6};
+    mru = (struct mru_stats){
+        .inserts = 40, .exists = 77, .evictions = 4, .untracked = 2, .limited = 6};
     mru_cfg_default(&mcfg);
     io = (struct ctlv_io){.received = 120,
                           .sent = 95,
@@ -181,6 +182,7 @@ static void make_src(void)
     src.local = local;
     src.srv = &srv;
     src.mru = &mru;
+    src.mru_enabled = 3; /* the list is kept, and a restrict rule limits */
     src.mru_cfg = &mcfg;
     src.mru_entries = 10;
     src.mru_capacity = 100;
@@ -318,12 +320,13 @@ static void test_monstats_authinfo(void **state)
            "mru_enabled,mru_hashslots,mru_depth,mru_deepest,mru_mindepth,mru_maxage,"
            "mru_minage,mru_maxdepth,mru_mem,mru_maxmem,mru_exists,mru_new,mru_recycleold,"
            "mru_recyclefull,mru_none,mru_oldest_age",
-           "mru_enabled=1, mru_hashslots=100, mru_depth=10, mru_deepest=10,\r\n"
+           "mru_enabled=0x3, mru_hashslots=100, mru_depth=10, mru_deepest=10,\r\n"
            "mru_mindepth=0, mru_maxage=3600, mru_minage=64, mru_maxdepth=100,\r\n"
-           "mru_mem=102, mru_maxmem=1024, mru_exists=0, mru_new=40,\r\n"
+           "mru_mem=102, mru_maxmem=1024, mru_exists=77, mru_new=40,\r\n"
            "mru_recycleold=4, mru_recyclefull=0, mru_none=2, mru_oldest_age=0");
     src.mru = NULL;
-    expect(0, "mru_enabled,mru_new", "mru_enabled=0, mru_new=0");
+    src.mru_enabled = 0; /* disable monitor */
+    expect(0, "mru_enabled,mru_new", "mru_enabled=0x0, mru_new=0");
     expect(0,
            "authreset,authdelay,authkeys,authfreek,authklookups,authknotfound,authencrypts,"
            "authdigestencrypts,authcmacencrypts,authdecrypts,authdigestdecrypts,"
