@@ -27,6 +27,9 @@
  * (bounded by the loop's LOOP_FDS_MAX, which the other descriptors share). */
 #define NTPD_SERVER_SOCKS 48
 
+/* Servers whose local address mode 6 reports (ENG_SERVERS_MAX and the pools' members). */
+#define NTPD_CLI_LOCAL_MAX 64
+
 struct ctlsrv; /* daemon/core/ctlsrv.h */
 
 struct ntpd {
@@ -43,6 +46,12 @@ struct ntpd {
     int srv_fd[NTPD_SERVER_SOCKS]; /* server sockets (-1: none) */
     int nsrv_fd;
     int cli_fd4, cli_fd6;       /* client sockets (-1: none) */
+    /* The local address each server's replies last came to (their IP_PKTINFO), for mode 6's
+     * dstadr: the client sockets are bound to the wildcard (dclient.c). */
+    struct cli_local {
+        struct ntk_addr remote, local;
+    } cli_local[NTPD_CLI_LOCAL_MAX];
+    size_t n_cli_local;
     int sig_fd;                 /* signalfd for SIGTERM/SIGINT/SIGHUP */
     uint16_t port;              /* the port served (123) */
     int64_t eng_timer;          /* the loop timer for eng_next_deadline (0: none) */

@@ -54,6 +54,10 @@ int dclient_open(struct ntpd *d);
 /* Sends an ENG_ACT_SEND action's request (a failure is logged at debug level). */
 void dclient_send(struct ntpd *d, const struct eng_action *a);
 
+/* The local address the last datagram from remote (address and port) came to, or NULL
+ * when none came or the kernel did not say. */
+const struct ntk_addr *dclient_local_of(const struct ntpd *d, const struct ntk_addr *remote);
+
 /* ---- dlisten.c: the server sockets ---- */
 
 /* Opens the server sockets the interface rules and -I ask for (the wildcards when none) and

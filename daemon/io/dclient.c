@@ -39,6 +39,32 @@ static void read_tx_stamps(struct ntpd *d, int fd)
     } while (n == NET_BATCH);
 }
 
+/* Remembers the local address a datagram from remote came to (nothing when the kernel did
+ * not say); a full table forgets its oldest entry. */
+static void note_local(struct ntpd *d, const struct ntk_addr *remote, const struct ntk_addr *local)
+{
+    if (local->family == NTK_ADDR_NONE)
+        return;
+    size_t i = 0;
+    while (i < d->n_cli_local && !ntk_addr_eq(&d->cli_local[i].remote, remote))
+        i++;
+    if (i == NTPD_CLI_LOCAL_MAX) {
+        memmove(d->cli_local, d->cli_local + 1, sizeof d->cli_local[0] * (i - 1));
+        i--;
+    } else if (i == d->n_cli_local) {
+        d->n_cli_local++;
+    }
+    d->cli_local[i] = (struct cli_local){*remote, *local};
+}
+
+const struct ntk_addr *dclient_local_of(const struct ntpd *d, const struct ntk_addr *remote)
+{
+    for (size_t i = 0; i < d->n_cli_local; i++)
+        if (ntk_addr_eq(&d->cli_local[i].remote, remote))
+            return &d->cli_local[i].local;
+    return NULL;
+}
+
 /* Called for POLLIN and POLLERR alike (loop.c runs the callback for any event). */
 static void on_client_readable(void *ctx, int fd)
 {
@@ -47,6 +73,8 @@ static void on_client_readable(void *ctx, int fd)
     read_tx_stamps(d, fd);
     int n = net_recv_batch(fd, m, NET_BATCH);
     daemon_count_wakeup(d, n);
+    for (int i = 0; i < n; i++)
+        note_local(d, &m[i].remote, &m[i].local);
     for (int i = 0; i < n; i++) {
         struct eng_now now = daemon_now();
         eng_on_packet(d->eng, &now, m[i].buf, m[i].len, &m[i].remote, &m[i].rx,

@@ -186,8 +186,17 @@ void dctl_fill_src(struct ntpd *d, struct ctlv_src *out, struct dctl_src_store *
                      DCTLSRC_ASSOCS_MAX);
     out->nassocs = n < DCTLSRC_ASSOCS_MAX ? n : DCTLSRC_ASSOCS_MAX;
     struct ntk_addr l4 = sock_local(d->cli_fd4), l6 = sock_local(d->cli_fd6);
-    for (size_t i = 0; i < out->nassocs; i++)
+    for (size_t i = 0; i < out->nassocs; i++) {
+        /* NTPsec's dstadr: the address the server's replies come to (ours are sent from a
+         * wildcard socket, so the kernel's choice: known once a reply came), the port ours. */
         st->local[i] = st->assocs[i].addr.family == NTK_ADDR_V6 ? l6 : l4;
+        const struct ntk_addr *seen = dclient_local_of(d, &st->assocs[i].addr);
+        if (seen != NULL) {
+            uint16_t port = st->local[i].port;
+            st->local[i] = *seen;
+            st->local[i].port = port;
+        }
+    }
     out->sys = &st->sys;
     out->ctr = &st->ctr;
     out->assocs = st->assocs;

@@ -6,8 +6,8 @@
 # script sees the same whatever the values: which names come back, in which order (NTPsec
 # answers in its table's order, each name once, user variables last), the form of a value
 # (kstflags a quoted list of flags, mru_enabled hex), ppoll of a server association (99:
-# unknown) and the poll column of `ntpq -p` (2^min(ppoll, hpoll)); and iostats without
-# "Unknown variable".
+# unknown) and the poll column of `ntpq -p` (2^min(ppoll, hpoll)), its dstadr; and iostats
+# without "Unknown variable".
 # Usage: ntpd_vars_ntpsec.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -68,6 +68,12 @@ ntk_run ppoll_n ntpsec_ntpq -n -c "rv $nassoc ppoll,hpoll" 127.0.0.2
 pn=$OUT
 ntk_run ppoll_o ntpsec_ntpq -n -c "rv 1 ppoll,hpoll" 127.0.0.3
 check_same "ppoll and hpoll of the server association as NTPsec's" "$pn" "$OUT"
+# dstadr: the address chronyd's replies come to (the route above makes it 127.0.0.2 for both;
+# ours sends from a wildcard socket and learns it from the replies).
+ntk_run dst_n ntpsec_ntpq -n -c "rv $nassoc dstadr" 127.0.0.2
+dn=$OUT
+ntk_run dst_o ntpsec_ntpq -n -c "rv 1 dstadr" 127.0.0.3
+check_same "dstadr of the server association as NTPsec's" "$dn" "$OUT"
 poll_col() { ntpsec_ntpq -n -p "$1" | awk '/^[*+ #o-]127\.0\.0\.1 /{print $6}'; }
 check_same "ntpq -p: the poll column as NTPsec's" "$(poll_col 127.0.0.2)" \
   "$(poll_col 127.0.0.3)"
