@@ -14,10 +14,11 @@
  *   lockclock (0);
  *   sysstats: ss_uptime ss_reset ss_reset_r (seconds) and the ss_* pairs (ctlv.h struct
  *   ctlv_ss; plain: since the last hourly reset, _r: since start) and ss_numctlreq;
- *   monstats: mru_*; authinfo: auth*; kerninfo: k*; iostats: iostats_reset io_* *_rbuf rbuf_lowater;
- *   timerstats: timerstats_reset timer_*; ntsinfo: nts_* and nts_*_r (ctlv.h struct
- *   ctlv_nts; the plain name is the total, NTPsec's opposite convention to ss_*; _r reports
- *   the total too, as no hourly NTS roll is kept); user variables (setvar, -z, -Z).
+ *   monstats: mru_*; authinfo: auth*; kerninfo: k*; iostats: iostats_reset io_* *_rbuf
+ *   rbuf_lowater; timerstats: timerstats_reset timer_*; ntsinfo: nts_* and nts_*_r
+ *   (ctlv.h struct ctlv_nts; the plain name is the total, NTPsec's opposite convention to
+ *   ss_*; _r reports the total too, as no hourly NTS roll is kept); user variables
+ *   (setvar, -z, -Z).
  * Peer variables, default list in order: srcadr srcport dstadr dstport leap hmode stratum
  *   ppoll hpoll precision rootdelay rootdisp refid reftime rec xmt reach (hex, as 1.2.2
  *   sends it: ntpq shows it in octal) unreach delay offset jitter dispersion keyid filtdelay
@@ -27,6 +28,7 @@
  *   named only: config authenable authentic timer received sent timerec timereach badauth
  *   bogusorg oldpkt seldisp selbroken candidate peer_var_list; `org` is never written. */
 #include "ctlv.h"
+#include "ctlv_order.h"
 
 #include <stddef.h>
 #include <string.h>
@@ -179,9 +181,9 @@ static const char *const kern_vars[] = {
     "kppscalibs", "kppscaliberrs", "kppsjitexc", "kppsstbexc",
 };
 static const char *const io_vars[] = {
-    "iostats_reset", "io_dropped", "io_ignored",       "io_received",    "io_sent",
-    "io_sendfailed", "io_wakeups", "io_pkt_reads",     "io_ref_reads",   "total_rbuf",
-    "free_rbuf",     "used_rbuf",  "timerstats_reset", "timer_overruns", "timer_xmts",
+    "iostats_reset", "io_dropped",     "io_ignored",       "io_received",    "io_sent",
+    "io_sendfailed", "io_wakeups",     "io_pkt_reads",     "io_ref_reads",   "total_rbuf",
+    "free_rbuf",     "used_rbuf",      "timerstats_reset", "timer_overruns", "timer_xmts",
     "rbuf_lowater",  "io_goodwakeups",
 };
 /* Paired with _r; the _wall/_cpu ones are seconds. The order of enum ctlv_nts_var. */
@@ -212,98 +214,6 @@ static long find_in(struct ntk_span n, const char *const *names, size_t count)
         if (span_is(n, names[i]))
             return (long)i;
     return -1;
-}
-
-/* ---- the order of an answer ---- */
-
-/* NTPsec answers a READVAR list in the order of its own variable table, each name once,
- * whatever order the list asked in (read_sysvars and read_peervars mark the codes wanted,
- * then walk the table): `rv 0 stratum,leap` gives leap first. The names in that order, as
- * NTPsec 1.2.2's ntpd answered them two at a time; the names it lacks (NTPsec HEAD's) next
- * to their kin, each nts_* counter followed by its _r. */
-static const char *const sys_order[] = {
-    "leap", "stratum", "precision", "rootdelay", "rootdisp", "refid", "reftime", "tc", "peer",
-    "offset", "frequency", "sys_jitter", "clk_jitter", "clock", "processor", "system",
-    "version", "release", "clk_wander", "sys_var_list", "tai", "leapsec", "expire", "mintc",
-    "mru_enabled", "mru_depth", "mru_deepest", "mru_mindepth", "mru_maxage", "mru_minage",
-    "mru_maxdepth", "mru_mem", "mru_maxmem", "ss_uptime", "ss_reset", "ss_received",
-    "ss_thisver", "ss_oldver", "ss_badformat", "ss_badauth", "ss_declined", "ss_restricted",
-    "ss_limited", "ss_kodsent", "ss_processed", "peeradr", "peermode", "authdelay",
-    "authkeys", "authfreek", "authklookups", "authknotfound", "authencrypts",
-    "authdigestencrypts", "authcmacencrypts", "authdecrypts", "authreset", "koffset", "kfreq",
-    "kmaxerr", "kesterr", "kstflags", "ktimeconst", "kprecis", "kfreqtol", "kppsfreq",
-    "kppsstab", "kppsjitter", "kppscalibdur", "kppscalibs", "kppscaliberrs", "kppsjitexc",
-    "kppsstbexc", "iostats_reset", "total_rbuf", "free_rbuf", "used_rbuf", "rbuf_lowater",
-    "io_dropped", "io_ignored", "io_received", "io_sent", "io_sendfailed", "io_wakeups",
-    "io_goodwakeups", "io_pkt_reads", "io_ref_reads", "timerstats_reset", "timer_overruns",
-    "timer_xmts", "mru_exists", "mru_new", "mru_recycleold", "mru_recyclefull", "mru_none",
-    "mru_oldest_age", "ss_numctlreq", "rootdist", "authdigestdecrypts", "authdigestfails",
-    "authcmacdecrypts", "authcmacfails", "lockclock", "mru_hashslots", "ss_reset_r",
-    "ss_received_r", "ss_thisver_r", "ss_oldver_r", "ss_badformat_r", "ss_badauth_r",
-    "ss_declined_r", "ss_restricted_r", "ss_limited_r", "ss_kodsent_r", "ss_processed_r",
-    "ss_ver1", "ss_ver1_r", "ss_ver1client", "ss_ver1client_r", "ss_ver1zero",
-    "ss_ver1zero_r", "ss_ver1symm", "ss_ver1symm_r", "nts_client_send", "nts_client_send_r",
-    "nts_client_recv_good", "nts_client_recv_good_r", "nts_client_recv_bad",
-    "nts_client_recv_bad_r", "nts_server_send", "nts_server_send_r", "nts_server_recv_good",
-    "nts_server_recv_good_r", "nts_server_recv_bad", "nts_server_recv_bad_r",
-    "nts_cookie_make", "nts_cookie_make_r", "nts_cookie_not_server",
-    "nts_cookie_not_server_r", "nts_cookie_decode_total", "nts_cookie_decode_total_r",
-    "nts_cookie_decode_current", "nts_cookie_decode_current_r", "nts_cookie_decode",
-    "nts_cookie_decode_r", "nts_cookie_decode_old", "nts_cookie_decode_old_r",
-    "nts_cookie_decode_old2", "nts_cookie_decode_old2_r", "nts_cookie_decode_older",
-    "nts_cookie_decode_older_r", "nts_cookie_decode_too_old", "nts_cookie_decode_too_old_r",
-    "nts_cookie_decode_error", "nts_cookie_decode_error_r", "nts_ke_serves_good",
-    "nts_ke_serves_good_r", "nts_ke_serves_good_wall", "nts_ke_serves_good_wall_r",
-    "nts_ke_serves_good_cpu", "nts_ke_serves_good_cpu_r", "nts_ke_serves_nossl",
-    "nts_ke_serves_nossl_r", "nts_ke_serves_nossl_wall", "nts_ke_serves_nossl_wall_r",
-    "nts_ke_serves_nossl_cpu", "nts_ke_serves_nossl_cpu_r", "nts_ke_serves_bad",
-    "nts_ke_serves_bad_r", "nts_ke_serves_bad_wall", "nts_ke_serves_bad_wall_r",
-    "nts_ke_serves_bad_cpu", "nts_ke_serves_bad_cpu_r", "nts_ke_probes_good",
-    "nts_ke_probes_good_r", "nts_ke_probes_bad", "nts_ke_probes_bad_r",
-};
-static const char *const peer_order[] = {
-    "config", "authenable", "authentic", "srcadr", "srcport", "dstadr", "dstport", "leap",
-    "hmode", "stratum", "ppoll", "hpoll", "precision", "rootdelay", "rootdisp", "refid",
-    "reftime", "org", "rec", "xmt", "reach", "unreach", "timer", "delay", "offset", "jitter",
-    "dispersion", "keyid", "filtdelay", "filtoffset", "pmode", "received", "sent", "filtdisp",
-    "flash", "peer_var_list", "headway", "srchost", "timerec", "timereach", "badauth",
-    "bogusorg", "oldpkt", "seldisp", "selbroken", "candidate", "ntscookies",
-};
-
-/* One name of a list, and its place in the answer. */
-struct wanted {
-    struct ntk_span name;
-    size_t rank;
-};
-
-/* More than a 468-byte request can hold (at most 234 one-letter names). */
-#define WANTED_MAX 256
-
-/* The names of a list in the order of order[n_order], each once; names that are not in it
- * (user variables) after those, in the list's order. Returns how many (a list of more than
- * cap names is cut: no request holds that many). */
-static size_t answer_order(const char *names, size_t len, const char *const *order,
-                           size_t n_order, struct wanted *out, size_t cap)
-{
-    struct ntk_cvar_it it;
-    struct ntk_cvar_item item;
-    size_t n = 0;
-    ntk_cvar_init(&it, names, len);
-    while (n < cap && ntk_cvar_next(&it, &item) == 1) {
-        bool dup = false;
-        for (size_t j = 0; j < n && !dup; j++)
-            dup = out[j].name.len == item.name.len &&
-                  memcmp(out[j].name.p, item.name.p, item.name.len) == 0;
-        if (dup)
-            continue;
-        long r = find_in(item.name, order, n_order);
-        struct wanted x = {item.name, r >= 0 ? (size_t)r : n_order + n};
-        size_t k = n++;
-        for (; k > 0 && out[k - 1].rank > x.rank; k--) /* insertion: stable, lists short */
-            out[k] = out[k - 1];
-        out[k] = x;
-    }
-    return n;
 }
 
 /* n without a trailing "_r" into *base; false when it has none. */
@@ -723,10 +633,10 @@ static void put_auth(const struct ctlv_src *s, size_t i, struct ntk_cvar_wr *w)
  * timex.h, lowest bit first), joined by spaces. */
 static void put_kstflags(struct ntk_cvar_wr *w, const char *name, unsigned status)
 {
-    static const char *const bits[16] = {
-        "pll",       "ppsfreq",   "ppstime",   "fll",      "ins",      "del",
-        "unsync",    "freqhold",  "ppssignal", "ppsjitter", "ppswander", "ppserror",
-        "clockerr",  "nano",      "mode=fll",  "src=B"};
+    static const char *const bits[16] = {"pll",       "ppsfreq",   "ppstime",   "fll",
+                                         "ins",       "del",       "unsync",    "freqhold",
+                                         "ppssignal", "ppsjitter", "ppswander", "ppserror",
+                                         "clockerr",  "nano",      "mode=fll",  "src=B"};
     char text[160];
     struct ntk_sb sb;
     ntk_sb_init(&sb, text, sizeof text);
@@ -941,8 +851,8 @@ int ctlv_sys(const struct ctlv_src *s, const char *names, size_t len, struct ntk
     int rc = check_all(s, NULL, names, len, find_sys_fn, bad);
     if (rc != 0)
         return rc;
-    struct wanted want[WANTED_MAX];
-    size_t n = answer_order(names, len, sys_order, COUNT(sys_order), want, WANTED_MAX);
+    struct ctlv_wanted want[CTLV_WANTED_MAX];
+    size_t n = ctlv_answer_order(names, len, CTLV_SYS_TABLE, want, CTLV_WANTED_MAX);
     struct ref r;
     for (size_t i = 0; i < n; i++)
         if (find_sys(s, want[i].name, &r))
@@ -1258,8 +1168,8 @@ int ctlv_peer(const struct ctlv_src *s, const struct snap_assoc *a, const char *
     int rc = check_all(s, a, names, len, find_peer_fn, bad);
     if (rc != 0)
         return rc;
-    struct wanted want[WANTED_MAX];
-    size_t n = answer_order(names, len, peer_order, COUNT(peer_order), want, WANTED_MAX);
+    struct ctlv_wanted want[CTLV_WANTED_MAX];
+    size_t n = ctlv_answer_order(names, len, CTLV_PEER_TABLE, want, CTLV_WANTED_MAX);
     for (size_t k = 0; k < n; k++) {
         long i = find_in(want[k].name, peer_vars, P_N);
         if (i >= 0)

@@ -66,10 +66,10 @@ void ctlv_ss_sum(const struct srv_stats *st, const struct snap_counters *ec,
 struct ctlv_io {
     uint64_t received, sent, send_failed, dropped, ignored; /* io_* */
     uint64_t wakeups, good_wakeups, pkt_reads; /* io_wakeups io_goodwakeups io_pkt_reads */
-    uint64_t timer_overruns, timer_xmts;                    /* timer_* */
-    uint64_t ctl_requests;                                  /* ss_numctlreq */
-    uint64_t auth_decrypts, auth_encrypts, auth_fails;      /* authinfo (all algorithms) */
-    uint64_t auth_keys;                                     /* authkeys: trusted keys */
+    uint64_t timer_overruns, timer_xmts;       /* timer_* */
+    uint64_t ctl_requests;                     /* ss_numctlreq */
+    uint64_t auth_decrypts, auth_encrypts, auth_fails; /* authinfo (all algorithms) */
+    uint64_t auth_keys;                                /* authkeys: trusted keys */
 };
 
 /* NTPsec's ntsinfo counters, in the order of its variable list; the _wall and _cpu ones are

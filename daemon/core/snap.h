@@ -98,11 +98,11 @@ struct snap_assoc {
     uint32_t key_id;                             /* 0 if unauthenticated */
     bool authenticated;                          /* the last reply had a MAC that verified */
     char tally;                                  /* enum snap_tally */
-    uint8_t reach;             /* reachability register, newest poll in bit 0 */
-    uint32_t flash;            /* enum snap_flash bits of the last packet */
-    int8_t hpoll_log2;         /* our poll interval */
-    int8_t ppoll_log2;         /* the peer's poll: SNAP_PPOLL_UNKNOWN, or a refclock's maxpoll */
-    int64_t last_rx_mono_ns;   /* when the last valid reply came (0: never) */
+    uint8_t reach;           /* reachability register, newest poll in bit 0 */
+    uint32_t flash;          /* enum snap_flash bits of the last packet */
+    int8_t hpoll_log2;       /* our poll interval */
+    int8_t ppoll_log2;       /* the peer's poll: SNAP_PPOLL_UNKNOWN, or a refclock's maxpoll */
+    int64_t last_rx_mono_ns; /* when the last valid reply came (0: never) */
     int64_t next_poll_mono_ns; /* when the next request goes out */
     enum ntk_leap leap;        /* from the last valid reply */
     uint8_t stratum;           /* (16 before any reply) */

@@ -45,7 +45,7 @@ struct ntpd {
     size_t key_errors;             /* lines in error in the keys file */
     int srv_fd[NTPD_SERVER_SOCKS]; /* server sockets (-1: none) */
     int nsrv_fd;
-    int cli_fd4, cli_fd6;       /* client sockets (-1: none) */
+    int cli_fd4, cli_fd6; /* client sockets (-1: none) */
     /* The local address each server's replies last came to (their IP_PKTINFO), for mode 6's
      * dstadr: the client sockets are bound to the wildcard (dclient.c). */
     struct cli_local {
@@ -79,7 +79,7 @@ struct ntpd {
     /* iostats (NTPsec's io_*): datagrams handed to the kernel and refused by it, and the
      * readable callbacks of the UDP sockets, those that found a datagram (good) */
     uint64_t io_sent, io_send_failed, io_wakeups, io_good_wakeups;
-    struct coalesce serve_coal;                    /* waits under load (coalesce.h) */
+    struct coalesce serve_coal; /* waits under load (coalesce.h) */
     /* ---- names (dnames.c) ---- */
     struct dnames *names; /* server/restrict names and `restrict source` (NULL: none) */
     /* ---- ctl: mode 6 (dctl.c) ---- */

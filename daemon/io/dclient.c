@@ -41,7 +41,8 @@ static void read_tx_stamps(struct ntpd *d, int fd)
 
 /* Remembers the local address a datagram from remote came to (nothing when the kernel did
  * not say); a full table forgets its oldest entry. */
-static void note_local(struct ntpd *d, const struct ntk_addr *remote, const struct ntk_addr *local)
+static void note_local(struct ntpd *d, const struct ntk_addr *remote,
+                       const struct ntk_addr *local)
 {
     if (local->family == NTK_ADDR_NONE)
         return;

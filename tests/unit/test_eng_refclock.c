@@ -717,8 +717,8 @@ static void mode6(void **state)
                          "srcadr,srcport,srchost,refid,stratum,hmode,flash", out, sizeof out,
                          &st),
                      -1);
-    assert_string_equal(out,
-                        "srcadr=127.127.28.0, srcport=123, hmode=3, stratum=0, refid=SHM, flash=0x0, srchost=\"SHM(0)\"");
+    assert_string_equal(out, "srcadr=127.127.28.0, srcport=123, hmode=3, stratum=0, "
+                             "refid=SHM, flash=0x0, srchost=\"SHM(0)\"");
     /* The peer status word: configured, reachable, the system peer. */
     assert_int_equal(ask(&m, NTK_CTL_OP_UNSPEC, 1, "", out, sizeof out, &st), -1);
     struct ntk_ctl_peer_status ps;
