@@ -3,11 +3,12 @@
  * system or an association (and whether a leap table and user variables exist), the rest is
  * the name list. Invariants: the result is 0, NTK_ENOTFOUND with the bad name inside the
  * request, a parse error, or NTK_ENOSPC; on 0 the text parses back and its names are the
- * ones asked, in order (a few write nothing: org, leap variables without a table, srchost
- * without a name). */
+ * ones asked, each once, in NTPsec's table order (ctlv_order.h; a few write nothing: org,
+ * leap variables without a table, srchost without a name). */
 #include <string.h>
 
 #include "ctlv.h"
+#include "ctlv_order.h"
 #include "fuzz.h"
 #include "ntk/ctlvars.h"
 #include "ntk/err.h"
@@ -96,22 +97,36 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                    rc == NTK_ENOSPC);
         return 0;
     }
-    /* Read the answer back against the request. */
+    /* Read the answer back against the request: the distinct names asked, in the order
+     * ctlv_answer_order gives (NTPsec's table order), each once, and nothing else. */
+    static struct ctlv_wanted want[CTLV_WANTED_MAX];
+    size_t nw = ctlv_answer_order(names, len, (data[0] & 1) ? CTLV_PEER_TABLE : CTLV_SYS_TABLE,
+                                  want, CTLV_WANTED_MAX);
     struct ntk_cvar_it req, ans;
     struct ntk_cvar_item q, a;
-    ntk_cvar_init(&ans, out, ntk_sb_len(&sb));
+    size_t asked = 0;
     ntk_cvar_init(&req, names, len);
-    bool any = false;
     while (ntk_cvar_next(&req, &q) == 1) {
-        any = true;
+        bool found = false;
+        for (size_t i = 0; i < nw && !found; i++)
+            found = want[i].name.len == q.name.len &&
+                    memcmp(want[i].name.p, q.name.p, q.name.len) == 0;
+        FUZZ_CHECK(found || nw == CTLV_WANTED_MAX); /* every name asked is answered */
+        asked++;
+    }
+    FUZZ_CHECK(nw <= asked);
+    for (size_t i = 1; i < nw; i++)
+        FUZZ_CHECK(want[i - 1].rank < want[i].rank); /* ordered, no name twice */
+    ntk_cvar_init(&ans, out, ntk_sb_len(&sb));
+    for (size_t i = 0; i < nw; i++) {
         struct ntk_cvar_it save = ans;
-        if (ntk_cvar_next(&ans, &a) == 1 && a.name.len == q.name.len &&
-            memcmp(a.name.p, q.name.p, a.name.len) == 0)
+        if (ntk_cvar_next(&ans, &a) == 1 && a.name.len == want[i].name.len &&
+            memcmp(a.name.p, want[i].name.p, a.name.len) == 0)
             continue;
-        FUZZ_CHECK(may_be_silent(q.name));
+        FUZZ_CHECK(may_be_silent(want[i].name));
         ans = save;
     }
-    if (any) {
+    if (asked > 0) {
         FUZZ_CHECK(ntk_cvar_next(&ans, &a) == 0); /* nothing beyond what was asked */
     } else {
         int r;
