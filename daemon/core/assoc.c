@@ -127,6 +127,8 @@ int assoc_poll(struct assoc *a, const struct eng_now *now, const uint8_t rnd[12]
     a->outstanding = true;
     a->sent_mono_ns = now->mono_ns;
     a->sent++;
+    a->unanswered++;
+    a->ignored_since_req = 0;
     a->next_poll_mono_ns =
         now->mono_ns + (a->burst_left > 0 ? (int64_t)ASSOC_BURST_GAP_S * NS_PER_S
                                           : interval_ns(a->hpoll_log2, jit));
@@ -361,10 +363,41 @@ static enum assoc_rx on_nts_refused(struct assoc *a)
     return ASSOC_RX_KOD;
 }
 
+/* Counts a datagram that did not answer our request, when it was a decodable reply
+ * (rawstats logs the first of them after each request, as NTPsec 1.2.2 does). */
+static void note_ignored(struct assoc *a, enum ntk_sntp_verdict v)
+{
+    if (v == NTK_SNTP_MALFORMED || v == NTK_SNTP_BAD_VERSION || v == NTK_SNTP_BAD_MODE) {
+        return;
+    }
+    a->ignored_since_req++;
+    if (!a->outstanding) {
+        a->ignored_flash = SNAP_FLASH_DUP;
+    } else if (v == NTK_SNTP_ZERO_ORIGIN) {
+        a->ignored_flash = SNAP_FLASH_PROTO;
+    } else {
+        a->ignored_flash = SNAP_FLASH_BOGUS;
+    }
+}
+
 /* True when the request in flight is older than ASSOC_REPLY_TIMEOUT_S. */
 static bool too_late(const struct assoc *a, int64_t now_mono_ns)
 {
     return now_mono_ns - a->sent_mono_ns > (int64_t)ASSOC_REPLY_TIMEOUT_S * NS_PER_S;
+}
+
+/* Hands assoc_receive's results to its caller. */
+static enum assoc_rx finish_rx(const struct ntk_sntp_sample *s, bool fresh,
+                               struct ntk_sntp_sample *sample, bool *new_sample,
+                               enum assoc_rx rx)
+{
+    if (sample != NULL) {
+        *sample = *s;
+    }
+    if (new_sample != NULL) {
+        *new_sample = fresh;
+    }
+    return rx;
 }
 
 enum assoc_rx assoc_receive(struct assoc *a, const struct eng_now *now, const uint8_t *buf,
@@ -383,8 +416,12 @@ enum assoc_rx assoc_receive(struct assoc *a, const struct eng_now *now, const ui
     if ((v != NTK_SNTP_OK && v < NTK_SNTP_KOD) || !a->outstanding ||
         too_late(a, now->mono_ns)) {
         a->bogus++; /* forgeable, or our own reply too late: changes nothing */
-        rx = ASSOC_RX_IGNORED;
-    } else if (a->nts.on && !nts_ok(a, buf, len, v, &s, sys)) {
+        note_ignored(a, v);
+        return finish_rx(&s, false, sample, new_sample, ASSOC_RX_IGNORED);
+    }
+    a->lost = a->unanswered > 0 ? a->unanswered - 1 : 0;
+    a->unanswered = 0;
+    if (a->nts.on && !nts_ok(a, buf, len, v, &s, sys)) {
         rx = on_nts_refused(a);
     } else if (v == NTK_SNTP_KOD) {
         rx = on_kiss(a, now, &s);
@@ -393,13 +430,7 @@ enum assoc_rx assoc_receive(struct assoc *a, const struct eng_now *now, const ui
     } else {
         rx = on_reply(a, now, &s, sys, &fresh);
     }
-    if (sample != NULL) {
-        *sample = s;
-    }
-    if (new_sample != NULL) {
-        *new_sample = fresh;
-    }
-    return rx;
+    return finish_rx(&s, fresh, sample, new_sample, rx);
 }
 
 void assoc_set_poll(struct assoc *a, int8_t poll_log2)

@@ -146,6 +146,15 @@ struct assoc {
     uint64_t received; /* replies accepted (ASSOC_RX_SAMPLE) */
     uint64_t bogus;    /* datagrams that were not a reply to us (IGNORED) */
     uint64_t dropped;  /* replies to us refused (REFUSED, KOD, HEADER...) */
+    /* what NTPsec 1.2.2's rawstats adds to each line */
+    uint32_t unanswered;        /* requests sent since the last reply that answered one */
+    uint32_t lost;              /* of those, the ones before the request it answered */
+    uint32_t ignored_since_req; /* mode-4 datagrams from the server since our last request
+                                   that did not answer it (IGNORED; malformed ones aside) */
+    uint32_t ignored_flash;     /* why the last of them was ignored: SNAP_FLASH_DUP (no
+                                   request open: a duplicate or a late reply), SNAP_FLASH_PROTO
+                                   (origin zero) or SNAP_FLASH_BOGUS (another origin, or
+                                   later than ASSOC_REPLY_TIMEOUT_S) */
 };
 
 /* Sets up a fresh association for c (already validated) and schedules its first poll: at
@@ -172,7 +181,9 @@ int assoc_poll(struct assoc *a, const struct eng_now *now, const uint8_t rnd[12]
  * when the filter produced a new output for the selection. On ASSOC_RX_SAMPLE the sample
  * (delay at least 2^precision) went into the filter, and reach, the header fields and the
  * counters are updated. Datagrams when no request is outstanding (duplicates, replies after
- * assoc_on_step, anything after DENY) are ASSOC_RX_IGNORED. */
+ * assoc_on_step, anything after DENY) are ASSOC_RX_IGNORED. Any outcome but IGNORED ends
+ * the count of unanswered requests (lost says how many went before); an IGNORED mode-4
+ * datagram counts in ignored_since_req with its reason in ignored_flash. */
 enum assoc_rx assoc_receive(struct assoc *a, const struct eng_now *now, const uint8_t *buf,
                             size_t len, ntk_ts t4, struct ntk_mac_keys *keys,
                             const struct assoc_sys *sys, struct ntk_sntp_sample *sample,

@@ -695,13 +695,23 @@ static void restart_from_outliers(struct disc *d)
     d->kf_running = false;
 }
 
+/* The wander (clk_wander): the RMS of the frequency changes, averaged as NTPsec's
+ * clock_stability (a quarter of the new change's square per update). */
+static void note_wander(struct disc *d, double dfreq_ppm)
+{
+    d->wander_ppm = sqrt((3.0 * d->wander_ppm * d->wander_ppm + dfreq_ppm * dfreq_ppm) / 4.0);
+}
+
 /* Corrects the clock from the state: the residual frequency into the base (clamped), the
  * offset slewed away. In observe mode only the report moves. */
 static int apply_state(struct disc *d, int64_t now)
 {
+    double freq_before = disc_freq_ppm(d);
     d->fit_offset_s = d->kf.theta_s;
     d->fit_freq_ppm = d->kf.b * 1e6;
     if (d->cfg.observe) {
+        /* The frequency reported moves as it would be set: so does the wander. */
+        note_wander(d, disc_freq_ppm(d) - freq_before);
         return 0;
     }
     double new_base =
@@ -709,7 +719,7 @@ static int apply_state(struct disc *d, int64_t now)
     double dfreq = new_base - d->base_freq_ppm;
     int rc = correct(d, now, new_base, d->kf.theta_s);
     if (rc == 0) {
-        d->wander_ppm = sqrt((3.0 * d->wander_ppm * d->wander_ppm + dfreq * dfreq) / 4.0);
+        note_wander(d, dfreq);
     }
     return rc;
 }

@@ -62,7 +62,7 @@ int eng_add_server(struct eng *e, const struct eng_server_cfg *c, const struct e
     /* Every reply reaches the discipline, which weighs it by its delay (filter.h). */
     filter_set_every_sample(&a->filt, true);
     assoc_set_poll(a, disc_poll_log2(&e->disc));
-    snap_events_note(&a->events, SNAP_PEVNT_MOBIL); /* NTPsec newpeer: "mobilize" */
+    eng_event(e, ENG_EV_MOBILIZE, id, 0, NULL); /* NTPsec newpeer: "mobilize" */
     return (int)id;
 }
 
@@ -155,23 +155,37 @@ static void count_kod(struct eng *e, const struct assoc *a, const struct ntk_snt
     eng_event(e, ENG_EV_KOD, a->id, 0, s->kiss_code);
 }
 
-/* ENG_EV_RAW: an exchange that answered our request, as rawstats shows it. */
-static void emit_raw(struct eng *e, const struct assoc *a, const struct ntk_sntp_sample *s)
+/* ENG_EV_RAW: a datagram from a's server, as rawstats shows it: r is what assoc_receive
+ * made of it, t4 when it came. */
+static void emit_raw(struct eng *e, const struct assoc *a, const struct ntk_sntp_sample *s,
+                     enum assoc_rx r, const struct ntk_addr *remote, ntk_ts t4)
 {
-    if (a->rx_t1_kernel)
+    bool ignored = r == ASSOC_RX_IGNORED;
+    if (!ignored && a->rx_t1_kernel)
         e->ctr.t1_kernel++;
-    else
+    else if (!ignored)
         e->ctr.t1_user++;
     struct eng_action *act = eng_push(e, ENG_ACT_EVENT, a->id);
     if (act == NULL)
         return;
     const struct ntk_pkt *p = &s->pkt;
     act->event = ENG_EV_RAW;
+    act->remote = *remote;
+    uint32_t flash = r == ASSOC_RX_SAMPLE ? 0 : a->flash;
+    uint32_t lost = a->lost; /* the request it answered ended the count */
+    if (ignored) {
+        flash = a->ignored_flash;
+        lost = a->unanswered > 0 ? a->unanswered - 1 : 0; /* the one open is not lost yet */
+    }
     act->raw = (struct eng_raw){
-        .t1 = s->t1,
-        .t2 = s->t2,
-        .t3 = s->t3,
-        .t4 = s->t4,
+        /* An ignored datagram did not answer our request: its own origin field stands */
+        .t1 = ignored ? p->org : s->t1,
+        .t2 = ignored ? p->rec : s->t2,
+        .t3 = ignored ? p->xmt : s->t3,
+        .t4 = ignored ? t4 : s->t4,
+        .lost = lost,
+        .dropped = a->ignored_since_req,
+        .flash = flash,
         .leap = (uint8_t)p->leap,
         .version = p->version,
         .mode = (uint8_t)p->mode,
@@ -203,15 +217,18 @@ void eng_on_packet(struct eng *e, const struct eng_now *now, const uint8_t *buf,
     uint8_t reach_before = a->reach;
     struct assoc_sys sys = eng_assoc_sys(e);
     struct ntsc_stats nts_before = a->nts.st;
-    enum assoc_rx r =
-        assoc_receive(a, now, buf, len, ntk_ts_from_timespec(rx), e->keys, &sys, &s, &fresh);
+    uint32_t ignored_before = a->ignored_since_req;
+    ntk_ts t4 = ntk_ts_from_timespec(rx);
+    enum assoc_rx r = assoc_receive(a, now, buf, len, t4, e->keys, &sys, &s, &fresh);
     eng_nts_account(e, &nts_before, &a->nts.st);
     if (a->nts.st.recv_bad != nts_before.recv_bad || a->nts.st.naks != nts_before.naks)
         eng_event(e, ENG_EV_NTS_REFUSED, a->id, 0, ntk_nts_verdict_name(a->nts.last));
     e->ctr.by_rx[r < ENG_RX_KINDS ? r : ENG_RX_KINDS - 1]++;
     if (r != ASSOC_RX_IGNORED) {
-        a->rec_ts = s.t4;   /* mode 6 `rec` */
-        emit_raw(e, a, &s); /* the origin matched our request (NTPsec: record_raw_stats) */
+        a->rec_ts = s.t4;                  /* mode 6 `rec` */
+        emit_raw(e, a, &s, r, remote, t4); /* the origin matched (NTPsec record_raw_stats) */
+    } else if (ignored_before == 0 && a->ignored_since_req == 1) {
+        emit_raw(e, a, &s, r, remote, t4); /* one per request: a flood adds no lines */
     }
     if (r == ASSOC_RX_KOD)
         count_kod(e, a, &s);

@@ -139,7 +139,7 @@ int eng_add_refclock(struct eng *e, const struct eng_refclock_cfg *c,
     filter_set_every_sample(&a->filt, true);
     assoc_set_poll(a, disc_poll_log2(&e->disc));
     rc->id = id;
-    snap_events_note(&a->events, SNAP_PEVNT_MOBIL);
+    eng_event(e, ENG_EV_MOBILIZE, id, 0, NULL);
     return (int)id;
 }
 

@@ -44,6 +44,10 @@ static uint8_t sys_event(const struct eng *e, enum eng_event ev)
         return SNAP_EVNT_SYSFAULT;
     case ENG_EV_FREQ:
         return SNAP_EVNT_FSET;
+    case ENG_EV_FREQ_NOT_SET:
+        return SNAP_EVNT_FNOTSET;
+    case ENG_EV_RESTART:
+        return SNAP_EVNT_RESTART;
     case ENG_EV_LEAP_ARMED:
         return SNAP_EVNT_ARMED;
     case ENG_EV_CLOCK_ERROR:
@@ -59,6 +63,8 @@ static uint8_t peer_event(enum eng_event ev, const char *text)
     switch (ev) {
     case ENG_EV_SYNC:
         return SNAP_PEVNT_NEWPEER;
+    case ENG_EV_MOBILIZE:
+        return SNAP_PEVNT_MOBIL;
     case ENG_EV_REACH:
         return SNAP_PEVNT_REACH;
     case ENG_EV_UNREACH:

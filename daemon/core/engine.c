@@ -141,13 +141,16 @@ struct eng *eng_new(const struct eng_cfg *cfg, const struct ntk_clk_ops *clk,
     e->sys.precision_log2 = cfg->precision_log2;
     e->sys.observe = cfg->observe;
     e->sys.poll_log2 = ENG_MINPOLL_DEFAULT;
-    snap_events_note(&e->sys.events, SNAP_EVNT_RESTART); /* NTPsec: "restart" at start */
     struct disc_cfg dc = disc_cfg_of(cfg);
     int rc = disc_init(&e->disc, &dc, clk, now->mono_ns);
     if (rc != 0)
         eng_event(e, ENG_EV_CLOCK_ERROR, 0, rc, "cannot set the initial frequency");
+    /* NTPsec's order: the frequency, then "restart", which the status word then shows. */
     if (cfg->have_freq)
-        eng_event(e, ENG_EV_FREQ, 0, cfg->initial_freq_ppm, "initial frequency");
+        eng_event(e, ENG_EV_FREQ, 0, cfg->initial_freq_ppm, "ntpd");
+    else
+        eng_event(e, ENG_EV_FREQ_NOT_SET, 0, 0, NULL);
+    eng_event(e, ENG_EV_RESTART, 0, 0, NULL);
     return e;
 }
 

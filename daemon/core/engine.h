@@ -133,7 +133,8 @@ enum eng_event {
     ENG_EV_UNSYNC,       /* lost synchronisation */
     ENG_EV_STEP,         /* stepped the clock by value seconds */
     ENG_EV_PANIC,        /* offset value beyond the panic threshold: not corrected */
-    ENG_EV_FREQ,         /* frequency set to value ppm (start-up estimate) */
+    ENG_EV_FREQ,         /* frequency set to value ppm (start-up estimate; text "ntpd": the
+                            loop that takes it, as NTPsec's freq_set names it) */
     ENG_EV_KOD,          /* kiss-o'-death from assoc_id (text: the code) */
     ENG_EV_UNREACH,      /* assoc_id became unreachable */
     ENG_EV_REACH,        /* assoc_id became reachable */
@@ -143,9 +144,16 @@ enum eng_event {
                             loopstats reads the rest from eng_snap) */
     ENG_EV_PEER_UPDATE,  /* assoc_id accepted a sample (value: its offset; peerstats) */
     ENG_EV_RAW,          /* assoc_id answered an outstanding request (the origin matched),
-                            whatever became of the sample: `raw` has the exchange (rawstats) */
+                            whatever became of the sample, or a reply came from its server
+                            that did not, the first since our last request (NTPsec 1.2.2
+                            logs that one too): `raw` has the exchange (rawstats), remote
+                            the server's address as it came */
     ENG_EV_NTS_REFUSED,  /* NTS refused a reply to assoc_id's request (text: the
                             ntk_nts_verdict_name; "nak": NTS-KE again) */
+    ENG_EV_RESTART,      /* the engine started (NTPsec "restart"; after the frequency event) */
+    ENG_EV_FREQ_NOT_SET, /* no frequency to start from: no drift file (NTPsec
+                            "freq_not_set") */
+    ENG_EV_MOBILIZE,     /* assoc_id was created (NTPsec "mobilize") */
 };
 
 /* An exchange as NTPsec's rawstats reports it: our four timestamps (t1 the kernel's transmit
@@ -157,6 +165,11 @@ struct eng_raw {
     int8_t poll_log2, precision_log2;     /* from the reply */
     double root_delay_s, root_disp_s;     /* from the reply */
     uint32_t refid;                       /* wire bytes, big-endian */
+    uint32_t lost;    /* our requests before the one answered that had no answer */
+    uint32_t dropped; /* replies from the server since our last request that did not
+                         answer it (this one included when it is one of them) */
+    uint32_t flash;   /* 0: an accepted sample; else why it was not used (enum snap_flash:
+                         a refused reply, or the one ignored; t1 is then its origin field) */
 };
 
 /* The longest datagram the engine sends: an NTS request whose cookie and placeholders would

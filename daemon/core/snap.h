@@ -47,6 +47,7 @@ enum snap_flash {
  * the last one and its repeat count make the low byte of the system status word. */
 enum snap_sys_event {
     SNAP_EVNT_UNSPEC = 0,      /* unspecified (no event yet) */
+    SNAP_EVNT_FNOTSET = 1,     /* freq_not_set: no drift file to start from */
     SNAP_EVNT_FSET = 2,        /* freq_set: frequency from the drift file */
     SNAP_EVNT_SYNC = 5,        /* clock_sync: first synchronisation (again after a loss) */
     SNAP_EVNT_RESTART = 6,     /* restart: the engine started */

@@ -118,14 +118,17 @@ static uint32_t event_class(enum eng_event ev)
         return LOG_BIT(SYNC, EVENT) | LOG_BIT(SYS, EVENT) | LOG_BIT(CLOCK, EVENT);
     case ENG_EV_PANIC:
     case ENG_EV_FREQ:
+    case ENG_EV_FREQ_NOT_SET:
     case ENG_EV_CLOCK_ERROR:
         return LOG_BIT(CLOCK, EVENT) | LOG_BIT(SYS, EVENT);
     case ENG_EV_KOD:
     case ENG_EV_UNREACH:
     case ENG_EV_REACH:
     case ENG_EV_NTS_REFUSED:
+    case ENG_EV_MOBILIZE:
         return LOG_BIT(PEER, EVENT);
     case ENG_EV_LEAP_ARMED:
+    case ENG_EV_RESTART:
         return LOG_BIT(SYS, EVENT);
     default:
         return LOG_MASK_ALL;
@@ -137,7 +140,7 @@ static uint32_t event_class(enum eng_event ev)
 static void log_event(struct ntpd *d, const struct eng_action *a)
 {
     if (a->event == ENG_EV_RAW) {
-        dstats_event(&d->stats, d->eng, a);
+        dstats_raw(&d->stats, d->eng, a, dclient_local_of(d, &a->remote));
         return;
     }
     static const char *const names[] = {
@@ -152,6 +155,9 @@ static void log_event(struct ntpd *d, const struct eng_action *a)
         [ENG_EV_LEAP_ARMED] = "leap second armed",
         [ENG_EV_CLOCK_ERROR] = "clock error",
         [ENG_EV_NTS_REFUSED] = "NTS refused a reply",
+        [ENG_EV_RESTART] = "restart",
+        [ENG_EV_FREQ_NOT_SET] = "no initial frequency (no drift file)",
+        [ENG_EV_MOBILIZE] = "mobilize",
     };
     const char *what = a->event < sizeof names / sizeof names[0] && names[a->event] != NULL
                            ? names[a->event]
@@ -221,8 +227,7 @@ void daemon_drain_actions(struct ntpd *d)
             else if (a.event == ENG_EV_SYNC || a.event == ENG_EV_UNSYNC)
                 (void)sdn_status(d->notify_fd,
                                  a.event == ENG_EV_SYNC ? "synchronised" : "not synchronised");
-            if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE ||
-                a.event == ENG_EV_RAW)
+            if (a.event == ENG_EV_CLOCK_UPDATE || a.event == ENG_EV_PEER_UPDATE)
                 dstats_event(&d->stats, d->eng, &a);
             else
                 log_event(d, &a);

@@ -167,6 +167,7 @@ static void take_reset(const struct ntpd *d, struct ctlv_src *out)
         .restricted = b->restricted,
         .limited = b->limitrejected,
         .kodsent = b->kodsent,
+        .ver1 = b->ver1,
     };
     out->start_mono_ns = d->stats.start_mono_ns;
     out->reset_mono_ns = d->stats.sys_last_mono_ns;

@@ -22,13 +22,16 @@
 
 /* NTPsec's event codes (include/ntp_control.h) and texts (libntp/statestr.c). */
 #define PEER_EVENT      0x80u
+#define EVNT_FNOTSET    0x01u /* freq_not_set */
 #define EVNT_FSET       0x02u /* freq_set */
+#define EVNT_RESTART    0x06u /* restart */
 #define EVNT_SYNC       0x05u /* clock_sync */
 #define EVNT_SYSFAULT   0x07u /* panic_stop */
 #define EVNT_NOPEER     0x08u /* no_sys_peer */
 #define EVNT_ARMED      0x09u /* leap_armed */
 #define EVNT_CLOCKRESET 0x0cu /* clock_step */
 #define EVNT_KERN       0x0du /* kern */
+#define PEVNT_MOBIL     0x81u /* mobilize */
 #define PEVNT_UNREACH   0x83u /* unreachable */
 #define PEVNT_REACH     0x84u /* reachable */
 #define PEVNT_RATE      0x87u /* rate_exceeded */
@@ -94,7 +97,8 @@ static int64_t sys_interval_ns(void)
 void dstats_init(struct dstats *s, const struct conf *c, const char *statsdir_opt)
 {
     memset(s, 0, sizeof *s);
-    struct stats_gen *all[] = {&s->loop, &s->peer, &s->raw, &s->sys, &s->proto, &s->clock};
+    struct stats_gen *all[] = {&s->loop,  &s->peer,  &s->raw, &s->sys,
+                               &s->proto, &s->clock, &s->use};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         all[i]->fd = -1;
     s->ready = true;
@@ -102,12 +106,14 @@ void dstats_init(struct dstats *s, const struct conf *c, const char *statsdir_op
     s->start_mono_ns = loop_now_mono_ns();
     s->sys_last_mono_ns = s->start_mono_ns;
     s->sys_interval_ns = sys_interval_ns();
+    s->use_last_mono_ns = s->start_mono_ns;
     setup(&s->loop, c, CONF_STAT_LOOPSTATS, "loopstats", dir);
     setup(&s->peer, c, CONF_STAT_PEERSTATS, "peerstats", dir);
     setup(&s->raw, c, CONF_STAT_RAWSTATS, "rawstats", dir);
     setup(&s->sys, c, CONF_STAT_SYSSTATS, "sysstats", dir);
     setup(&s->proto, c, CONF_STAT_PROTOSTATS, "protostats", dir);
     setup(&s->clock, c, CONF_STAT_CLOCKSTATS, "clockstats", dir);
+    setup(&s->use, c, CONF_STAT_USESTATS, "usestats", dir);
 }
 
 void dstats_reopen(struct dstats *s)
@@ -120,6 +126,7 @@ void dstats_reopen(struct dstats *s)
     stats_gen_close(&s->sys);
     stats_gen_close(&s->proto);
     stats_gen_close(&s->clock);
+    stats_gen_close(&s->use);
 }
 
 void dstats_close(struct dstats *s)
@@ -228,6 +235,7 @@ void dstats_counts(const struct srv_stats *st, const struct snap_counters *ec,
     out->declined = ss.declined;
     out->limitrejected = ss.limited;
     out->kodsent = ss.kodsent;
+    out->ver1 = ss.ver1;
 }
 
 bool dstats_sys_line(struct dstats *s, const struct stats_sys *cum, const struct timespec *now,
@@ -250,10 +258,40 @@ bool dstats_sys_line(struct dstats *s, const struct stats_sys *cum, const struct
         .declined = cum->declined - b->declined,
         .limitrejected = cum->limitrejected - b->limitrejected,
         .kodsent = cum->kodsent - b->kodsent,
+        .ver1 = cum->ver1 - b->ver1,
     };
     s->sys_base = *cum;
     s->sys_last_mono_ns = now_mono_ns;
     return stats_fmt_sys(&r, sb) == 0;
+}
+
+static double tv_s(const struct timeval *t)
+{
+    return (double)t->tv_sec + (double)t->tv_usec / 1e6;
+}
+
+bool dstats_use_line(struct dstats *s, const struct rusage *ru, const struct timespec *now,
+                     int64_t now_mono_ns, struct ntk_sb *sb)
+{
+    const struct rusage *b = &s->use_base;
+    struct stats_use r = {
+        .now = *now,
+        .since_s = (uint32_t)((now_mono_ns - s->use_last_mono_ns) / NS_PER_S),
+        .utime_s = tv_s(&ru->ru_utime) - tv_s(&b->ru_utime),
+        .stime_s = tv_s(&ru->ru_stime) - tv_s(&b->ru_stime),
+        .minflt = ru->ru_minflt - b->ru_minflt,
+        .majflt = ru->ru_majflt - b->ru_majflt,
+        .nswap = ru->ru_nswap - b->ru_nswap,
+        .inblock = ru->ru_inblock - b->ru_inblock,
+        .oublock = ru->ru_oublock - b->ru_oublock,
+        .nvcsw = ru->ru_nvcsw - b->ru_nvcsw,
+        .nivcsw = ru->ru_nivcsw - b->ru_nivcsw,
+        .nsignals = ru->ru_nsignals - b->ru_nsignals,
+        .maxrss_kib = ru->ru_maxrss, /* a high-water mark, not a count */
+    };
+    s->use_base = *ru;
+    s->use_last_mono_ns = now_mono_ns;
+    return stats_fmt_use(&r, sb) == 0;
 }
 
 /* The code (with PEER_EVENT for a peer event), text and extra text of an event; false for
@@ -277,7 +315,17 @@ static bool event_code(const struct eng_action *ev, unsigned *code, const char *
         return true;
     case ENG_EV_FREQ:
         *code = EVNT_FSET, *msg = "freq_set";
-        ntk_sb_printf(&x, "%.3f PPM", ev->value);
+        ntk_sb_printf(&x, "%s %.6f PPM", ev->text, ev->value);
+        return true;
+    case ENG_EV_FREQ_NOT_SET:
+        *code = EVNT_FNOTSET, *msg = "freq_not_set";
+        return true;
+    case ENG_EV_RESTART:
+        *code = EVNT_RESTART, *msg = "restart";
+        return true;
+    case ENG_EV_MOBILIZE:
+        *code = PEVNT_MOBIL, *msg = "mobilize";
+        ntk_sb_printf(&x, "assoc %u", (unsigned)ev->assoc_id);
         return true;
     case ENG_EV_LEAP_ARMED:
         *code = EVNT_ARMED, *msg = "leap_armed";
@@ -358,7 +406,8 @@ bool dstats_proto_line(struct dstats *s, const struct eng_action *ev,
 }
 
 int dstats_raw_line(const struct eng_action *ev, const struct snap_assoc *as,
-                    const struct timespec *now, struct ntk_sb *sb)
+                    const struct ntk_addr *local, const struct timespec *now,
+                    struct ntk_sb *sb)
 {
     const struct eng_raw *w = &ev->raw;
     struct stats_raw r = {
@@ -378,11 +427,17 @@ int dstats_raw_line(const struct eng_action *ev, const struct snap_assoc *as,
         .root_delay_s = w->root_delay_s,
         .root_disp_s = w->root_disp_s,
         .refid = w->refid,
-        .outcount = 0, /* a reply came: nothing is outstanding */
+        .lost = w->lost,
+        .dropped = w->dropped,
+        .flash = w->flash,
     };
     if (r.src.addr.family == NTK_ADDR_NONE && as != NULL)
         r.src.addr = as->addr;
     r.src.addr.port = 0;
+    if (local != NULL) {
+        r.dst = *local;
+        r.dst.port = 0;
+    }
     return stats_fmt_raw(&r, sb);
 }
 
@@ -411,7 +466,7 @@ static void loop_line(struct dstats *s, const struct eng *e)
     eng_snap(e, loop_now_mono_ns(), &sys, NULL, NULL, 0);
     struct stats_loop r = {.offset_s = sys.offset_s,
                            .freq_ppm = sys.freq_ppm,
-                           .jitter_s = sys.sys_jitter_s,
+                           .jitter_s = sys.clk_jitter_s, /* NTPsec: clock_jitter */
                            .wander_ppm = sys.clk_wander_ppm,
                            .poll_log2 = sys.poll_log2};
     clock_gettime(CLOCK_REALTIME, &r.now);
@@ -458,8 +513,11 @@ static void clock_line(struct dstats *s, const struct eng *e, uint32_t id)
         append(&s->clock, &sb, s->start_mono_ns);
 }
 
-static void raw_line(struct dstats *s, const struct eng *e, const struct eng_action *ev)
+void dstats_raw(struct dstats *s, const struct eng *e, const struct eng_action *ev,
+                const struct ntk_addr *local)
 {
+    if (!s->ready || !s->raw.enabled)
+        return;
     static struct snap_assoc as;
     bool have = ev->remote.family != NTK_ADDR_NONE || snap_one(e, ev->assoc_id, NULL, &as);
     if (!have)
@@ -469,7 +527,7 @@ static void raw_line(struct dstats *s, const struct eng *e, const struct eng_act
     char buf[STATS_LINE_MAX];
     struct ntk_sb sb;
     ntk_sb_init(&sb, buf, sizeof buf);
-    if (dstats_raw_line(ev, &as, &now, &sb) == 0)
+    if (dstats_raw_line(ev, &as, local, &now, &sb) == 0)
         append(&s->raw, &sb, s->start_mono_ns);
 }
 
@@ -505,8 +563,7 @@ void dstats_event(struct dstats *s, const struct eng *e, const struct eng_action
             clock_line(s, e, ev->assoc_id);
         break;
     case ENG_EV_RAW:
-        if (s->raw.enabled)
-            raw_line(s, e, ev);
+        dstats_raw(s, e, ev, NULL);
         break;
     default:
         if (s->proto.enabled)
@@ -516,7 +573,7 @@ void dstats_event(struct dstats *s, const struct eng *e, const struct eng_action
 }
 
 /* ======================================================================================== */
-/* The hourly sysstats line                                                                 */
+/* The hourly sysstats and usestats lines                                                   */
 /* ======================================================================================== */
 
 static void on_sys_timer(void *ctx, int64_t now_mono_ns)
@@ -537,6 +594,11 @@ static void on_sys_timer(void *ctx, int64_t now_mono_ns)
      * variables count since the last roll, as NTPsec's do. */
     if (dstats_sys_line(s, &cum, &now, now_mono_ns, &sb) && s->sys.enabled)
         append(&s->sys, &sb, s->start_mono_ns);
+    struct rusage ru;
+    ntk_sb_init(&sb, buf, sizeof buf);
+    if (s->use.enabled && getrusage(RUSAGE_SELF, &ru) == 0 &&
+        dstats_use_line(s, &ru, &now, now_mono_ns, &sb))
+        append(&s->use, &sb, s->start_mono_ns);
     dstats_start(d);
 }
 

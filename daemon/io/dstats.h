@@ -2,13 +2,15 @@
 /* ntpd's statistics files (`statsdir`, `statistics`, `filegen`) in NTPsec's formats (stats.h),
  * so its ntpviz reads them: loopstats after every clock update, peerstats after every
  * accepted sample, rawstats after every answered request, protostats for every engine event
- * (NTPsec's report_event codes and status words), sysstats hourly (counters since the last
- * line), and clockstats after every accepted poll of a reference clock (its last timecode). */
+ * (NTPsec's report_event codes and status words), sysstats and usestats hourly (counters and
+ * ntpd's resource usage since the last line), and clockstats after every accepted poll of a
+ * reference clock (its last timecode). */
 #ifndef NTK_DSTATS_H
 #define NTK_DSTATS_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/resource.h>
 
 #include "conf.h"
 #include "engine.h"
@@ -40,6 +42,7 @@ struct dstats {
     struct stats_gen sys;   /* sysstats */
     struct stats_gen proto; /* protostats */
     struct stats_gen clock; /* clockstats (reference clocks) */
+    struct stats_gen use;   /* usestats (with sysstats, from getrusage) */
     bool ready;             /* dstats_init ran (the descriptors are valid) */
     int64_t start_mono_ns;  /* for the "age" rotation */
     /* sysstats */
@@ -47,6 +50,9 @@ struct dstats {
     int64_t sys_last_mono_ns;  /* when the counters were last written (start: ntpd's start) */
     struct stats_sys sys_base; /* the cumulative counters as of then */
     int64_t sys_timer;         /* the loop timer (0: none) */
+    /* usestats */
+    int64_t use_last_mono_ns; /* when ntpd's usage was last written (start: ntpd's start) */
+    struct rusage use_base;   /* the usage as of then (zero at the start) */
     /* protostats: NTPsec's system and peer event histories */
     bool synced;       /* a system peer was announced (clock_sync written) */
     uint8_t sys_last;  /* last system event code */
@@ -62,6 +68,11 @@ void dstats_init(struct dstats *s, const struct conf *c, const char *statsdir_op
  * (ENG_EV_PEER_UPDATE), rawstats (ENG_EV_RAW) and protostats (the others), from the
  * engine's report. Failures are logged once per file (the file is then disabled). */
 void dstats_event(struct dstats *s, const struct eng *e, const struct eng_action *ev);
+
+/* The rawstats line of an ENG_EV_RAW event, with local the address the datagram came to
+ * (NULL: unknown, printed "-"; dstats_event passes NULL). */
+void dstats_raw(struct dstats *s, const struct eng *e, const struct eng_action *ev,
+                const struct ntk_addr *local);
 
 /* SIGHUP: closes the files; the next line opens them again by name. */
 void dstats_reopen(struct dstats *s);
@@ -82,6 +93,12 @@ void dstats_counts(const struct srv_stats *st, const struct snap_counters *ec,
 bool dstats_sys_line(struct dstats *s, const struct stats_sys *cum, const struct timespec *now,
                      int64_t now_mono_ns, struct ntk_sb *sb);
 
+/* The usestats line at now_mono_ns (now the wall clock) from ru, ntpd's
+ * getrusage(RUSAGE_SELF): the usage since the last line (maxrss as it is), which ru then
+ * becomes the base of. Appends the line to sb; false if it did not fit. */
+bool dstats_use_line(struct dstats *s, const struct rusage *ru, const struct timespec *now,
+                     int64_t now_mono_ns, struct ntk_sb *sb);
+
 /* The protostats line for event ev (not CLOCK_UPDATE, PEER_UPDATE or RAW): sys is the
  * system's state, as the association ev names (NULL for a system event, or when it is
  * gone). Updates the event histories and appends the line to sb; false when NTPsec would not
@@ -91,9 +108,11 @@ bool dstats_proto_line(struct dstats *s, const struct eng_action *ev,
                        const struct timespec *now, struct ntk_sb *sb);
 
 /* The rawstats line for an ENG_EV_RAW event: peer is ev->remote when it has an address,
- * else as's address (as may be NULL then only if ev->remote is set). Returns 0 or
- * NTK_ENOSPC. */
+ * else as's address (as may be NULL then only if ev->remote is set); local (NULL: "-") the
+ * address it came to. NTPsec 1.2.2's format, ending in the requests lost, the replies
+ * dropped and the BOGON bits (hex). Returns 0 or NTK_ENOSPC. */
 int dstats_raw_line(const struct eng_action *ev, const struct snap_assoc *as,
-                    const struct timespec *now, struct ntk_sb *sb);
+                    const struct ntk_addr *local, const struct timespec *now,
+                    struct ntk_sb *sb);
 
 #endif /* NTK_DSTATS_H */

@@ -53,9 +53,9 @@ static const char *const allowed[] = {
     /* the resolver's thread */
     "futex", "set_robust_list", "get_robust_list", "rseq", "set_tid_address", "exit",
     "exit_group", "sched_yield", "sched_getaffinity", "getrlimit", "prlimit64",
-    /* the rest: random bytes, mode 6's system variables, identity reads */
+    /* the rest: random bytes, mode 6's system variables, identity reads, usestats */
     "getrandom", "uname", "prctl", "getuid", "geteuid", "getgid", "getegid", "getresuid",
-    "getresgid", "getgroups", "sysinfo", "getpriority",
+    "getresgid", "getgroups", "sysinfo", "getpriority", "getrusage",
     /* refclocks: the SHM segment (System V), timers of the drivers */
     "shmget", "shmat", "shmdt", "shmctl", "timerfd_create", "timerfd_settime",
     "timerfd_gettime",

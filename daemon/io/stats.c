@@ -142,7 +142,7 @@ int stats_fmt_raw(const struct stats_raw *r, struct ntk_sb *sb)
                   r->stratum, r->poll_log2, r->precision_log2, r->root_delay_s,
                   r->root_disp_s);
     put_refid(r->refid, r->stratum, sb);
-    ntk_sb_printf(sb, " %u", r->outcount);
+    ntk_sb_printf(sb, " %u %u %x", r->lost, r->dropped, r->flash);
     return end_line(sb);
 }
 
@@ -151,10 +151,19 @@ int stats_fmt_sys(const struct stats_sys *r, struct ntk_sb *sb)
     stats_fmt_time(&r->now, sb);
     ntk_sb_printf(sb,
                   " %" PRIu32 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64
-                  " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
+                  " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " %" PRIu64,
                   r->since_reset_s, r->received, r->processed, r->newversion, r->oldversion,
                   r->restricted, r->badlength, r->badauth, r->declined, r->limitrejected,
-                  r->kodsent);
+                  r->kodsent, r->ver1);
+    return end_line(sb);
+}
+
+int stats_fmt_use(const struct stats_use *r, struct ntk_sb *sb)
+{
+    stats_fmt_time(&r->now, sb);
+    ntk_sb_printf(sb, " %" PRIu32 " %.3f %.3f %ld %ld %ld %ld %ld %ld %ld %ld %ld", r->since_s,
+                  r->utime_s, r->stime_s, r->minflt, r->majflt, r->nswap, r->inblock,
+                  r->oublock, r->nvcsw, r->nivcsw, r->nsignals, r->maxrss_kib);
     return end_line(sb);
 }
 

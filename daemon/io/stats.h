@@ -64,7 +64,7 @@ struct stats_clock {
     const char *text;        /* last timecode, NUL-terminated; control bytes become '?' */
 };
 
-/* One rawstats line: NTPsec 1.2 record_raw_stats (17 fields after the time). */
+/* One rawstats line: NTPsec 1.2.2 record_raw_stats (19 fields after the time). */
 struct stats_raw {
     struct timespec now;     /* CLOCK_REALTIME */
     struct stats_source src; /* the peer */
@@ -73,12 +73,14 @@ struct stats_raw {
     int leap, version, mode, stratum, poll_log2, precision_log2; /* from the packet */
     double root_delay_s;                                         /* printed %.6f */
     double root_disp_s;                                          /* printed %.6f */
-    uint32_t refid;    /* printed as NTPsec refid_str: a dotted quad above stratum 1,
-                        * else ".TEXT." */
-    unsigned outcount; /* polls sent since the last reply */
+    uint32_t refid;   /* printed as NTPsec refid_str: a dotted quad above stratum 1,
+                       * else ".TEXT." */
+    unsigned lost;    /* our requests before this reply's that had no answer */
+    unsigned dropped; /* replies since our last request that did not answer it */
+    unsigned flash;   /* 0: accepted; else NTPsec's BOGON bits saying why not (hex) */
 };
 
-/* One sysstats line: NTPsec 1.2 record_sys_stats (counters since the last line). */
+/* One sysstats line: NTPsec 1.2.2 record_sys_stats (counters since the last line). */
 struct stats_sys {
     struct timespec now;                       /* CLOCK_REALTIME */
     uint32_t since_reset_s;                    /* seconds since the counters were reset */
@@ -86,6 +88,7 @@ struct stats_sys {
     uint64_t newversion, oldversion;           /* current version / older versions */
     uint64_t restricted, badlength, badauth;   /* access denied / bad format / bad auth */
     uint64_t declined, limitrejected, kodsent; /* declined / rate exceeded / KoD sent */
+    uint64_t ver1;                             /* NTPv1 packets received (NTPsec 1.2.2) */
 };
 
 /* One protostats line: NTPsec report_event through record_proto_stats. */
@@ -96,6 +99,21 @@ struct stats_proto {
     unsigned event;          /* event code, printed "%02x" */
     const char *message;     /* event text (NTPsec eventstr), NUL-terminated */
     const char *extra;       /* optional further text or NULL; control bytes become '?' */
+};
+
+/* One usestats line: NTPsec 1.2.2 record_use_stats, ntpd's getrusage since the last line
+ * (maxrss: the high-water mark since the start, KiB). */
+struct stats_use {
+    struct timespec now;   /* CLOCK_REALTIME */
+    uint32_t since_s;      /* seconds the line covers */
+    double utime_s;        /* user CPU, printed %.3f */
+    double stime_s;        /* system CPU, printed %.3f */
+    long minflt, majflt;   /* page faults without / with I/O */
+    long nswap;            /* swaps */
+    long inblock, oublock; /* file system blocks in / out */
+    long nvcsw, nivcsw;    /* context switches: waiting / preempted */
+    long nsignals;         /* signals */
+    long maxrss_kib;       /* resident set high-water mark */
 };
 
 /* Splits a CLOCK_REALTIME time (tv_sec >= 0) into MJD and seconds past midnight. */
@@ -116,6 +134,7 @@ int stats_fmt_clock(const struct stats_clock *r, struct ntk_sb *sb);
 int stats_fmt_raw(const struct stats_raw *r, struct ntk_sb *sb);
 int stats_fmt_sys(const struct stats_sys *r, struct ntk_sb *sb);
 int stats_fmt_proto(const struct stats_proto *r, struct ntk_sb *sb);
+int stats_fmt_use(const struct stats_use *r, struct ntk_sb *sb);
 
 /* filegen types (ntp.conf "filegen NAME type T"). */
 enum stats_gen_type {

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Interop: the files our ntpd (--observe) writes while it syncs from chronyd 4.3 on
 # 127.0.0.1:123: `statistics loopstats peerstats rawstats sysstats protostats` with `filegen
-# ... enable` under `statsdir` (NTPsec's line formats: field counts, rawstats t1 < t4 and
-# chronyd's address, protostats clock_sync and sys_peer), `logfile` (lines go there, not to
+# ... enable` under `statsdir` (NTPsec 1.2.2's line formats: field counts, rawstats t1 < t4,
+# chronyd's and the local address, protostats' start-up events, clock_sync and sys_peer;
+# ntpd_stats_ntpsec.sh sets them next to NTPsec's own), `logfile` (lines go there, not to
 # stderr), then logrotate's `mv logfile logfile.1; kill -HUP`: new lines go to a new logfile,
 # and a key added to the keys file is in use after the SIGHUP (ntpdig -a 2 gets an
 # authenticated reply, none before). NTK_SYSSTATS_INTERVAL makes sysstats every 3 s.
@@ -58,8 +59,8 @@ fields() {
 }
 fields loopstats 7
 fields peerstats 8
-fields rawstats 18
-fields sysstats 13
+fields rawstats 20
+fields sysstats 14
 check_eq "loopstats is a link to today's element (filegen type day)" 2 \
   "$(stat -c %h "$S/loopstats" 2>/dev/null)"
 check_eq "loopstats.YYYYMMDD exists" 1 "$(find "$S" -name 'loopstats.20[0-9]*' | wc -l)"
@@ -67,12 +68,18 @@ check_eq "peerstats lines are about chronyd" "127.0.0.1" \
   "$(awk '{ print $3 }' "$S/peerstats" | sort -u)"
 check_eq "rawstats lines are chronyd's replies (address, mode 4, stratum 2)" "127.0.0.1 4 2" \
   "$(awk '{ print $3, $11, $12 }' "$S/rawstats" | sort -u)"
+check_eq "rawstats: the local address, none lost, none dropped, all accepted" \
+  "127.0.0.1 0 0 0" "$(awk '{ print $4, $18, $19, $20 }' "$S/rawstats" | sort -u)"
 check_eq "rawstats: t1 < t2 <= t3 < t4 on a 'now' scale in every line" ok \
   "$(awk '{ if (!($5 + 0 < $8 + 0 && $6 + 0 <= $7 + 0 && $5 > 3.9e9)) bad++ } END { print (NR > 0 && !bad) ? "ok" : "bad" }' "$S/rawstats")"
 check_match "protostats: clock_sync (system status: sync_ntp, 1 event, clock_sync)" \
   '^[0-9]+ [0-9.]+ 0\.0\.0\.0 0615 05 clock_sync$' "$(cat "$S/protostats")"
 check_match "protostats: chronyd reachable, then sys_peer" \
   '^[0-9]+ [0-9.]+ 127\.0\.0\.1 9[0-9a-f]{3} 8a sys_peer$' "$(cat "$S/protostats")"
+check_match "protostats: start-up as NTPsec's (no drift file)" \
+  '^[0-9]+ [0-9.]+ 0\.0\.0\.0 c011 01 freq_not_set
+[0-9]+ [0-9.]+ 0\.0\.0\.0 c016 06 restart
+[0-9]+ [0-9.]+ 127\.0\.0\.1 8011 81 mobilize assoc 1$' "$(head -3 "$S/protostats")"
 check_match "protostats: chronyd reachable" \
   '^[0-9]+ [0-9.]+ 127\.0\.0\.1 9[0-9a-f]{3} 84 reachable$' "$(cat "$S/protostats")"
 check_eq "sysstats: each line covers about 3 s (NTK_SYSSTATS_INTERVAL)" ok \

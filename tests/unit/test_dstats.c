@@ -118,6 +118,7 @@ static void sys_counters_map(void **state)
     assert_int_equal(c.declined, 9);       /* mode 7, not a request, flake, strangers */
     assert_int_equal(c.limitrejected, 25); /* rate limited, KoD or not */
     assert_int_equal(c.kodsent, 5);
+    assert_int_equal(c.ver1, 1); /* NTPv1 datagrams */
     assert_int_equal(c.since_reset_s, 0);
     dstats_counts(NULL, NULL, &c);
     assert_int_equal(c.received + c.processed + c.kodsent, 0);
@@ -140,7 +141,7 @@ static void sys_line_exact(void **state)
     assert_false(dstats_sys_line(&st, &cum, &now, 3600 * NS - 1, &sb));
     assert_int_equal(ntk_sb_len(&sb), 0);
     assert_true(dstats_sys_line(&st, &cum, &now, 3600 * NS + NS / 2, &sb));
-    assert_string_equal(buf, "61000 3600.250 3600 1050 949 800 100 14 8 6 9 25 5\n");
+    assert_string_equal(buf, "61000 3600.250 3600 1050 949 800 100 14 8 6 9 25 5 1\n");
     /* The next hour: only what came since. */
     sv.received += 10;
     sv.kod += 1;
@@ -150,16 +151,45 @@ static void sys_line_exact(void **state)
     sb = fresh();
     assert_false(dstats_sys_line(&st, &cum, &now, 7200 * NS, &sb));
     assert_true(dstats_sys_line(&st, &cum, &now, 7201 * NS, &sb));
-    assert_string_equal(buf, "61000 7201.000 3600 12 0 0 0 0 0 0 0 1 1\n");
+    assert_string_equal(buf, "61000 7201.000 3600 12 0 0 0 0 0 0 0 1 1 0\n");
     /* A late timer: the line says how long it covers. */
     now = at(61001, 0, 999999999);
     sb = fresh();
     assert_true(dstats_sys_line(&st, &cum, &now, 12000 * NS + 1, &sb));
-    assert_string_equal(buf, "61001 0.999 4799 0 0 0 0 0 0 0 0 0 0\n");
+    assert_string_equal(buf, "61001 0.999 4799 0 0 0 0 0 0 0 0 0 0 0\n");
 }
 
 /* Driven by explicit times: one line an hour, each covering the time since the last, and
  * the lines add up to the counters' growth. */
+/* usestats: what ntpd used since the previous line; the resident set as it is. */
+static void use_line_exact(void **state)
+{
+    (void)state;
+    reset_stats(3600);
+    struct rusage ru = {.ru_utime = {1, 500000},
+                        .ru_stime = {0, 250000},
+                        .ru_minflt = 300,
+                        .ru_majflt = 2,
+                        .ru_inblock = 8,
+                        .ru_oublock = 16,
+                        .ru_nvcsw = 1000,
+                        .ru_nivcsw = 5,
+                        .ru_maxrss = 4900};
+    struct timespec now = at(61000, 3600, 250000000);
+    struct ntk_sb sb = fresh();
+    assert_true(dstats_use_line(&st, &ru, &now, 3600 * NS + NS / 2, &sb));
+    assert_string_equal(buf, "61000 3600.250 3600 1.500 0.250 300 2 0 8 16 1000 5 0 4900\n");
+    ru.ru_utime.tv_sec += 2;
+    ru.ru_minflt += 1;
+    ru.ru_nvcsw += 3600;
+    ru.ru_nsignals = 1;
+    ru.ru_maxrss = 5000;
+    now = at(61000, 7201, 0);
+    sb = fresh();
+    assert_true(dstats_use_line(&st, &ru, &now, 7201 * NS, &sb));
+    assert_string_equal(buf, "61000 7201.000 3600 2.000 0.000 1 0 0 0 0 3600 0 1 5000\n");
+}
+
 static void sys_cadence(void **state)
 {
     (void)state;
@@ -277,8 +307,11 @@ static void proto_lines_exact(void **state)
     assert_string_equal(proto(ENG_EV_SYNC, &peer1, 0, NULL), T "192.0.2.1 962a 8a sys_peer\n");
     assert_string_equal(proto(ENG_EV_STEP, NULL, 0.25, NULL),
                         T "0.0.0.0 061c 0c clock_step +0.250000 s\n");
-    assert_string_equal(proto(ENG_EV_FREQ, NULL, 12.3456, NULL),
-                        T "0.0.0.0 0612 02 freq_set 12.346 PPM\n");
+    assert_string_equal(proto(ENG_EV_FREQ, NULL, 12.3456, "ntpd"),
+                        T "0.0.0.0 0612 02 freq_set ntpd 12.345600 PPM\n");
+    assert_string_equal(proto(ENG_EV_FREQ_NOT_SET, NULL, 0, NULL),
+                        T "0.0.0.0 0611 01 freq_not_set\n");
+    assert_string_equal(proto(ENG_EV_RESTART, NULL, 0, NULL), T "0.0.0.0 0616 06 restart\n");
     assert_string_equal(proto(ENG_EV_PANIC, NULL, -1234.4, NULL),
                         T "0.0.0.0 0617 07 panic_stop -1234 s\n");
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "RATE"),
@@ -288,6 +321,8 @@ static void proto_lines_exact(void **state)
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "RSTR"),
                         T "192.0.2.1 9628 88 access_denied RSTR\n");
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "XYZW"), ""); /* NTPsec: no event */
+    assert_string_equal(proto(ENG_EV_MOBILIZE, &peer1, 0, NULL),
+                        T "192.0.2.1 9611 81 mobilize assoc 1\n");
     sys.leap = NTK_LEAP_UNSYNC;
     sys.sys_peer = 0;
     assert_string_equal(proto(ENG_EV_UNSYNC, NULL, 0, NULL),
@@ -375,22 +410,28 @@ static void raw_line_exact(void **state)
     struct eng_action a = raw_event();
     struct timespec now = at(61000, 3600, 250000000);
     struct ntk_sb sb = fresh();
-    assert_int_equal(dstats_raw_line(&a, &peer1, &now, &sb), 0);
+    assert_int_equal(dstats_raw_line(&a, &peer1, NULL, &now, &sb), 0);
     assert_string_equal(buf, T "192.0.2.1 - 3913056000.000000000 3913056000.250000000 "
                                "3913056000.500000000 3913056000.750000000 "
-                               "0 4 4 2 6 -20 0.001000 0.002500 192.0.2.9 0\n");
-    /* The event's own address wins; stratum 1 prints the refid as a code. */
+                               "0 4 4 2 6 -20 0.001000 0.002500 192.0.2.9 0 0 0\n");
+    /* The event's own address wins; stratum 1 prints the refid as a code; the local
+     * address without its port; requests lost, replies dropped, BOGON bits in hex. */
     a.remote = addr("198.51.100.7", 123);
     a.raw.stratum = 1;
     a.raw.refid = NTK_REFID_CODE('G', 'P', 'S', 0);
+    a.raw.lost = 2;
+    a.raw.dropped = 1;
+    a.raw.flash = SNAP_FLASH_BOGUS;
+    struct ntk_addr local = addr("203.0.113.5", 40123);
     sb = fresh();
-    assert_int_equal(dstats_raw_line(&a, NULL, &now, &sb), 0);
-    assert_string_equal(buf, T "198.51.100.7 - 3913056000.000000000 3913056000.250000000 "
-                               "3913056000.500000000 3913056000.750000000 "
-                               "0 4 4 1 6 -20 0.001000 0.002500 .GPS. 0\n");
+    assert_int_equal(dstats_raw_line(&a, NULL, &local, &now, &sb), 0);
+    assert_string_equal(buf, T "198.51.100.7 203.0.113.5 3913056000.000000000 "
+                               "3913056000.250000000 3913056000.500000000 "
+                               "3913056000.750000000 0 4 4 1 6 -20 0.001000 0.002500 .GPS. "
+                               "2 1 2\n");
     char tiny[30];
     ntk_sb_init(&sb, tiny, sizeof tiny);
-    assert_int_equal(dstats_raw_line(&a, NULL, &now, &sb), NTK_ENOSPC);
+    assert_int_equal(dstats_raw_line(&a, NULL, NULL, &now, &sb), NTK_ENOSPC);
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -525,13 +566,10 @@ static void files_enabled_by_conf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sys_counters_map),
-        cmocka_unit_test(sys_line_exact),
-        cmocka_unit_test(sys_cadence),
-        cmocka_unit_test(proto_lines_exact),
-        cmocka_unit_test(proto_repeats_suppressed),
-        cmocka_unit_test(raw_line_exact),
-        cmocka_unit_test(files_enabled_by_conf),
+        cmocka_unit_test(sys_counters_map),  cmocka_unit_test(sys_line_exact),
+        cmocka_unit_test(sys_cadence),       cmocka_unit_test(use_line_exact),
+        cmocka_unit_test(proto_lines_exact), cmocka_unit_test(proto_repeats_suppressed),
+        cmocka_unit_test(raw_line_exact),    cmocka_unit_test(files_enabled_by_conf),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

@@ -93,7 +93,7 @@ struct world {
     bool srv_silent;       /* it does not answer */
     int sends_to_srv;      /* datagrams to it */
     int sends_elsewhere;   /* datagrams to anything else (a refclock must send none) */
-    int events[16];        /* by enum eng_event */
+    int events[32];        /* by enum eng_event */
     int rc_ok, rc_refused; /* eng_on_refclock_sample results */
 };
 
@@ -173,7 +173,7 @@ static void drain(struct world *w)
     struct eng_action a;
     while (eng_pop_action(w->e, &a)) {
         if (a.kind == ENG_ACT_EVENT) {
-            w->events[a.event & 15]++;
+            w->events[a.event & 31]++;
         } else if (a.kind == ENG_ACT_SEND) {
             bool to_srv = w->srv.family != NTK_ADDR_NONE && ntk_addr_eq(&a.remote, &w->srv);
             if (!to_srv) {

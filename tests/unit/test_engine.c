@@ -109,7 +109,7 @@ struct world {
     struct eng *e;
     struct server srv[4];
     int nsrv;
-    int events[16]; /* counts by enum eng_event */
+    int events[32]; /* counts by enum eng_event */
     int exits, exit_status, resolves;
     char resolve_name[256];
 };
@@ -227,7 +227,7 @@ static void drain(struct world *w)
             break;
         }
         case ENG_ACT_EVENT:
-            w->events[a.event & 15]++;
+            w->events[a.event & 31]++;
             break;
         case ENG_ACT_EXIT:
             w->exits++;
@@ -869,8 +869,34 @@ static void kernel_tx_ignored(void **state)
     eng_free(w.e);
 }
 
-/* ENG_EV_RAW only for a reply whose origin matched our request: not for a bogus origin,
- * nor for a duplicate of the reply, nor from an unknown address. */
+/* rawstats' lost: a request without an answer counts in the line of the next reply. */
+static void raw_counts_lost_requests(void **state)
+{
+    (void)state;
+    struct world w;
+    struct eng_action send, raw[4];
+    struct eng_now built;
+    first_request(&w, &send, &built);         /* never answered */
+    advance_to(&w, w.true_ns + 2100000000LL); /* iburst: the next request 2 s later */
+    built = now_of(&w);
+    eng_on_timer(w.e, &built);
+    bool sent = false;
+    while (!sent && eng_pop_action(w.e, &send))
+        sent = send.kind == ENG_ACT_SEND;
+    assert_true(sent);
+    struct ntk_pkt p;
+    reply_to(&w, &send, &built, false, &p);
+    assert_int_equal(pop_raw(&w, raw, 4), 1);
+    assert_int_equal(raw[0].raw.lost, 1);
+    assert_int_equal(raw[0].raw.dropped, 0);
+    assert_int_equal(raw[0].raw.flash, 0);
+    eng_free(w.e);
+}
+
+/* ENG_EV_RAW for a reply whose origin matched our request, and for the first datagram after
+ * each request that did not (NTPsec 1.2.2: "at most the first dropped packet per request"),
+ * with its origin field, the count and why; not for more of them (a duplicate of the reply
+ * after a bogus one), nor from an unknown address. */
 static void raw_only_for_our_replies(void **state)
 {
     (void)state;
@@ -880,22 +906,31 @@ static void raw_only_for_our_replies(void **state)
     first_request(&w, &send, &built);
     struct ntk_pkt p;
     reply_to(&w, &send, &built, true, &p);
+    assert_int_equal(pop_raw(&w, raw, 4), 1);
+    assert_true(ntk_ts_eq(raw[0].raw.t1, p.org)); /* the bogus origin, as it came */
+    assert_int_equal(raw[0].raw.dropped, 1);
+    assert_int_equal(raw[0].raw.lost, 0);
+    assert_int_equal(raw[0].raw.flash, SNAP_FLASH_BOGUS);
+    assert_true(ntk_addr_eq(&raw[0].remote, &send.remote));
+    reply_to(&w, &send, &built, true, &p); /* the second one after the request: no line */
     assert_int_equal(pop_raw(&w, raw, 4), 0);
     struct snap_counters ctr;
     struct snap_assoc as;
     snap_one(&w, &ctr, &as);
     assert_int_equal(ctr.t1_kernel + ctr.t1_user, 0);
-    assert_int_equal(ctr.by_rx[1], 1); /* ignored */
+    assert_int_equal(ctr.by_rx[1], 2); /* ignored */
     reply_to(&w, &send, &built, false, &p);
     assert_int_equal(pop_raw(&w, raw, 4), 1);
-    reply_to(&w, &send, &built, false, &p); /* a duplicate: the request is closed */
+    assert_int_equal(raw[0].raw.dropped, 2); /* the two bogus ones since the request */
+    assert_int_equal(raw[0].raw.flash, 0);   /* accepted */
+    reply_to(&w, &send, &built, false, &p);  /* a duplicate: the request is closed */
     struct eng_action other = send;
     other.remote.ip[3] = 9;
     reply_to(&w, &other, &built, false, &p);
     assert_int_equal(pop_raw(&w, raw, 4), 0);
     snap_one(&w, &ctr, &as);
     assert_int_equal(ctr.t1_user, 1);
-    assert_int_equal(ctr.by_rx[1], 2);
+    assert_int_equal(ctr.by_rx[1], 3);
     assert_int_equal(ctr.unknown_source, 1);
     eng_free(w.e);
 }
@@ -949,6 +984,7 @@ int main(void)
         cmocka_unit_test(kernel_tx_moves_t1),
         cmocka_unit_test(kernel_tx_ignored),
         cmocka_unit_test(raw_only_for_our_replies),
+        cmocka_unit_test(raw_counts_lost_requests),
         cmocka_unit_test(raw_for_refused_reply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -187,9 +187,8 @@ static void golden_rawstats(void **state)
     (void)state;
     /* NTPsec doc: "59786 36302.768 2610:20:6f15:15::27 2604:a880:1:20::17:5001
      *   3867818701.119346355 3867818701.152009264 3867818701.152010426 3867818702.768490825
-     *   0 3 4 1 13 -29 0.000244 0.000488 .NIST. 0 1 2000" (one line). The doc's last two
-     * fields (dropped packets, BOGON flags) come from a later NTPsec; 1.2's record_raw_stats
-     * ends with the outcount ("... %s %u\n"). */
+     *   0 3 4 1 13 -29 0.000244 0.000488 .NIST. 0 1 2000" (one line), as Debian's 1.2.2
+     * writes it ("... %s %u %u %x": requests lost, replies dropped, BOGON bits). */
     struct stats_raw r = {
         .now = at(59786, 36302, 768490825),
         .src = {.addr = addr("2610:20:6f15:15::27")},
@@ -207,14 +206,16 @@ static void golden_rawstats(void **state)
         .root_delay_s = 16.0 / 65536, /* 0.000244140625 on the wire */
         .root_disp_s = 32.0 / 65536,
         .refid = NTK_REFID_CODE('N', 'I', 'S', 'T'),
-        .outcount = 0,
+        .lost = 0,
+        .dropped = 1,
+        .flash = 0x2000,
     };
     struct ntk_sb sb = fresh();
     assert_int_equal(stats_fmt_raw(&r, &sb), 0);
     assert_string_equal(line, "59786 36302.768 2610:20:6f15:15::27 2604:a880:1:20::17:5001 "
                               "3867818701.119346355 3867818701.152009264 "
                               "3867818701.152010426 3867818702.768490825 "
-                              "0 3 4 1 13 -29 0.000244 0.000488 .NIST. 0\n");
+                              "0 3 4 1 13 -29 0.000244 0.000488 .NIST. 0 1 2000\n");
 
     /* refid_str as NTPsec's tests/libntp/numtoa.c checks it: refid_str(0x11223344, 8) is
      * "68.51.34.17" (bytes 44 33 22 11 in memory) and refid_str(0x535047, 0) ".GPS.". */
@@ -222,24 +223,27 @@ static void golden_rawstats(void **state)
     r.dst.family = NTK_ADDR_NONE;
     r.stratum = 8;
     r.refid = 0x44332211u;
-    r.outcount = 3;
+    r.lost = 3;
+    r.dropped = 0;
+    r.flash = 0;
     sb = fresh();
     assert_int_equal(stats_fmt_raw(&r, &sb), 0);
     assert_non_null(strstr(line, " 192.0.2.7 - 3867818701.119346355 "));
-    assert_non_null(strstr(line, " 0 3 4 8 13 -29 0.000244 0.000488 68.51.34.17 3\n"));
+    assert_non_null(strstr(line, " 0 3 4 8 13 -29 0.000244 0.000488 68.51.34.17 3 0 0\n"));
     r.stratum = 0;
     r.refid = NTK_REFID_CODE('G', 'P', 'S', 0);
+    r.flash = 0x402; /* BOGON2 | BOGON11, in hex without padding */
     sb = fresh();
     assert_int_equal(stats_fmt_raw(&r, &sb), 0);
-    assert_non_null(strstr(line, " 0.000244 0.000488 .GPS. 3\n"));
+    assert_non_null(strstr(line, " 0.000244 0.000488 .GPS. 3 0 402\n"));
 }
 
 static void golden_sysstats(void **state)
 {
     (void)state;
     /* NTPsec doc: "59935 82782.547 3600 36082754 31287166 26510580 4779042 113 19698 1997
-     * 428 4773352 0 366120". The trailing NTPv1 count is from a later NTPsec; 1.2's
-     * record_sys_stats prints eleven counters, ending with the KoD count. */
+     * 428 4773352 0 366120": twelve counters, the last the NTPv1 packets, as Debian's
+     * 1.2.2 writes them ("%s %u %lu ... %lu", eleven %lu). */
     struct stats_sys r = {
         .now = at(59935, 82782, 547000000),
         .since_reset_s = 3600,
@@ -253,16 +257,38 @@ static void golden_sysstats(void **state)
         .declined = 428,
         .limitrejected = 4773352,
         .kodsent = 0,
+        .ver1 = 366120,
     };
     struct ntk_sb sb = fresh();
     assert_int_equal(stats_fmt_sys(&r, &sb), 0);
     assert_string_equal(line,
                         "59935 82782.547 3600 36082754 31287166 26510580 4779042 113 19698 "
-                        "1997 428 4773352 0\n");
+                        "1997 428 4773352 0 366120\n");
     r.received = UINT64_MAX;
     sb = fresh();
     assert_int_equal(stats_fmt_sys(&r, &sb), 0);
     assert_non_null(strstr(line, " 3600 18446744073709551615 31287166 "));
+}
+
+static void golden_usestats(void **state)
+{
+    (void)state;
+    /* NTPsec doc: "57570 83399.541 3600 0.902 1.451 164 0 0 0 2328 64226 1 0 4308". */
+    struct stats_use r = {
+        .now = at(57570, 83399, 541000000),
+        .since_s = 3600,
+        .utime_s = 0.902,
+        .stime_s = 1.451,
+        .minflt = 164,
+        .oublock = 2328,
+        .nvcsw = 64226,
+        .nivcsw = 1,
+        .maxrss_kib = 4308,
+    };
+    struct ntk_sb sb = fresh();
+    assert_int_equal(stats_fmt_use(&r, &sb), 0);
+    assert_string_equal(line,
+                        "57570 83399.541 3600 0.902 1.451 164 0 0 0 2328 64226 1 0 4308\n");
 }
 
 static void golden_protostats(void **state)
@@ -572,6 +598,7 @@ int main(void)
         cmocka_unit_test(golden_clockstats),
         cmocka_unit_test(golden_rawstats),
         cmocka_unit_test(golden_sysstats),
+        cmocka_unit_test(golden_usestats),
         cmocka_unit_test(golden_protostats),
         cmocka_unit_test(overflow_is_reported),
         cmocka_unit_test(filegen_names),
