@@ -1294,32 +1294,32 @@ uint16_t ctlv_clock_status(const struct snap_assoc *a)
 /* Status words                                                                             */
 /* ======================================================================================== */
 
-/* The source field of the system status word: NTPsec's clock type of the system peer
+/* The system status word; its source field is NTPsec's clock type of the system peer
  * (sstclktype: a PPS refclock is "atom", SHM and SOCK receivers "UHF", a server "NTP"). */
-static uint8_t sys_source(const struct ctlv_src *s)
+uint16_t ctlv_sys_word(const struct snap_system *sys, const struct snap_assoc *sys_peer,
+                       uint8_t n, uint8_t ev)
 {
-    const struct snap_assoc *p = sys_peer(s);
-    if (s->sys->sys_peer == 0)
-        return NTK_CTL_SRC_UNSPEC;
-    if (p == NULL || !p->refclock)
-        return NTK_CTL_SRC_NTP;
-    return p->rc_type == ENG_RC_PPS ? NTK_CTL_SRC_ATOM : NTK_CTL_SRC_UHF;
-}
-
-uint16_t ctlv_sys_status(const struct ctlv_src *s)
-{
+    uint8_t source = NTK_CTL_SRC_NTP;
+    if (sys->sys_peer == 0)
+        source = NTK_CTL_SRC_UNSPEC;
+    else if (sys_peer != NULL && sys_peer->refclock)
+        source = sys_peer->rc_type == ENG_RC_PPS ? NTK_CTL_SRC_ATOM : NTK_CTL_SRC_UHF;
     struct ntk_ctl_sys_status st = {
-        .leap = (uint8_t)((unsigned)s->sys->leap & 3u),
-        .source = sys_source(s),
-        .nevents = s->sys->events.count,
-        .event = s->sys->events.last,
+        .leap = (uint8_t)((unsigned)sys->leap & 3u),
+        .source = source,
+        .nevents = n,
+        .event = ev,
     };
     return ntk_ctl_sys_status_pack(&st);
 }
 
-uint16_t ctlv_peer_status(const struct ctlv_src *s, const struct snap_assoc *a)
+uint16_t ctlv_sys_status(const struct ctlv_src *s)
 {
-    (void)s;
+    return ctlv_sys_word(s->sys, sys_peer(s), s->sys->events.count, s->sys->events.last);
+}
+
+uint16_t ctlv_peer_word(const struct snap_assoc *a, uint8_t n, uint8_t ev)
+{
     uint8_t f = 0;
     f |= a->from_pool ? 0 : NTK_CTL_PST_CONFIG;
     f |= a->key_id != 0 ? NTK_CTL_PST_AUTHENABLE : 0;
@@ -1328,8 +1328,14 @@ uint16_t ctlv_peer_status(const struct ctlv_src *s, const struct snap_assoc *a)
     struct ntk_ctl_peer_status st = {
         .flags = f,
         .sel = (uint8_t)sel_of(a->tally),
-        .nevents = a->events.count,
-        .event = a->events.last,
+        .nevents = n,
+        .event = ev,
     };
     return ntk_ctl_peer_status_pack(&st);
+}
+
+uint16_t ctlv_peer_status(const struct ctlv_src *s, const struct snap_assoc *a)
+{
+    (void)s;
+    return ctlv_peer_word(a, a->events.count, a->events.last);
 }

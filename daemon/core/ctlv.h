@@ -180,4 +180,11 @@ uint16_t ctlv_clock_status(const struct snap_assoc *a);
 uint16_t ctlv_sys_status(const struct ctlv_src *s);
 uint16_t ctlv_peer_status(const struct ctlv_src *s, const struct snap_assoc *a);
 
+/* The same words with another event history (ev: the last event code, n: how many in a row),
+ * as protostats and peerstats write them at the time of each event: sys_peer is the system
+ * peer's association (NULL: unknown; its source then counts as NTP). */
+uint16_t ctlv_sys_word(const struct snap_system *sys, const struct snap_assoc *sys_peer,
+                       uint8_t n, uint8_t ev);
+uint16_t ctlv_peer_word(const struct snap_assoc *a, uint8_t n, uint8_t ev);
+
 #endif /* NTK_CTLV_H */

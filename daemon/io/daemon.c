@@ -135,6 +135,22 @@ static uint32_t event_class(enum eng_event ev)
     }
 }
 
+/* Whether an event's value means something (engine.h: seconds, ppm, a sign, an errno). */
+static bool event_has_value(enum eng_event ev)
+{
+    switch (ev) {
+    case ENG_EV_SYNC:
+    case ENG_EV_STEP:
+    case ENG_EV_PANIC:
+    case ENG_EV_FREQ:
+    case ENG_EV_LEAP_ARMED:
+    case ENG_EV_CLOCK_ERROR:
+        return true;
+    default:
+        return false;
+    }
+}
+
 /* Logs an engine event under its logconfig class and writes its protostats line (an
  * ENG_EV_RAW event only its rawstats line: one comes with every reply). */
 static void log_event(struct ntpd *d, const struct eng_action *a)
@@ -165,8 +181,23 @@ static void log_event(struct ntpd *d, const struct eng_action *a)
     int level = a->event == ENG_EV_PANIC || a->event == ENG_EV_CLOCK_ERROR ? LOG_ERR
                 : a->event == ENG_EV_NTS_REFUSED                           ? LOG_WARNING
                                                                            : LOG_INFO;
-    log_class(event_class(a->event), level, "%s: association %u, value %.9g %s", what,
-              (unsigned)a->assoc_id, a->value, a->text);
+    /* "what[: association N][, value V][, text]": only the parts the event has. */
+    char line[384];
+    struct ntk_sb m;
+    ntk_sb_init(&m, line, sizeof line);
+    ntk_sb_puts(&m, what);
+    const char *sep = ": ";
+    if (a->assoc_id != 0) {
+        ntk_sb_printf(&m, "%sassociation %u", sep, (unsigned)a->assoc_id);
+        sep = ", ";
+    }
+    if (event_has_value(a->event)) {
+        ntk_sb_printf(&m, "%svalue %.9g", sep, a->value);
+        sep = ", ";
+    }
+    if (a->text[0] != '\0')
+        ntk_sb_printf(&m, "%s%s", sep, a->text);
+    log_class(event_class(a->event), level, "%s", line);
     dstats_event(&d->stats, d->eng, a);
 }
 

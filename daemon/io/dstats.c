@@ -20,27 +20,25 @@
 
 #define NS_PER_S 1000000000LL
 
-/* NTPsec's event codes (include/ntp_control.h) and texts (libntp/statestr.c). */
+/* NTPsec's event codes (include/ntp_control.h, snap.h) as protostats writes them, a peer
+ * event with the PEER_EVENT bit; their texts are NTPsec's (libntp/statestr.c). */
 #define PEER_EVENT      0x80u
-#define EVNT_FNOTSET    0x01u /* freq_not_set */
-#define EVNT_FSET       0x02u /* freq_set */
-#define EVNT_RESTART    0x06u /* restart */
-#define EVNT_SYNC       0x05u /* clock_sync */
-#define EVNT_SYSFAULT   0x07u /* panic_stop */
-#define EVNT_NOPEER     0x08u /* no_sys_peer */
-#define EVNT_ARMED      0x09u /* leap_armed */
-#define EVNT_CLOCKRESET 0x0cu /* clock_step */
-#define EVNT_KERN       0x0du /* kern */
-#define PEVNT_MOBIL     0x81u /* mobilize */
-#define PEVNT_UNREACH   0x83u /* unreachable */
-#define PEVNT_REACH     0x84u /* reachable */
-#define PEVNT_RATE      0x87u /* rate_exceeded */
-#define PEVNT_DENY      0x88u /* access_denied */
-#define PEVNT_NEWPEER   0x8au /* sys_peer */
-#define PEVNT_AUTH      0x8cu /* bad_auth */
-
-/* NTPsec's system status word source for a system peer reached by NTP (CTL_SST_TS_NTP). */
-#define SST_TS_NTP 6u
+#define EVNT_FNOTSET    SNAP_EVNT_FNOTSET                 /* freq_not_set */
+#define EVNT_FSET       SNAP_EVNT_FSET                    /* freq_set */
+#define EVNT_RESTART    SNAP_EVNT_RESTART                 /* restart */
+#define EVNT_SYNC       SNAP_EVNT_SYNC                    /* clock_sync */
+#define EVNT_SYSFAULT   SNAP_EVNT_SYSFAULT                /* panic_stop */
+#define EVNT_NOPEER     SNAP_EVNT_NOPEER                  /* no_sys_peer */
+#define EVNT_ARMED      SNAP_EVNT_ARMED                   /* leap_armed */
+#define EVNT_CLOCKRESET SNAP_EVNT_CLOCKRESET              /* clock_step */
+#define EVNT_KERN       SNAP_EVNT_KERN                    /* kern */
+#define PEVNT_MOBIL     (PEER_EVENT | SNAP_PEVNT_MOBIL)   /* mobilize */
+#define PEVNT_UNREACH   (PEER_EVENT | SNAP_PEVNT_UNREACH) /* unreachable */
+#define PEVNT_REACH     (PEER_EVENT | SNAP_PEVNT_REACH)   /* reachable */
+#define PEVNT_RATE      (PEER_EVENT | SNAP_PEVNT_RATE)    /* rate_exceeded */
+#define PEVNT_DENY      (PEER_EVENT | SNAP_PEVNT_DENY)    /* access_denied */
+#define PEVNT_NEWPEER   (PEER_EVENT | SNAP_PEVNT_NEWPEER) /* sys_peer */
+#define PEVNT_AUTH      (PEER_EVENT | SNAP_PEVNT_AUTH)    /* bad_auth */
 
 /* ======================================================================================== */
 /* Setup                                                                                    */
@@ -155,14 +153,6 @@ static void append(struct stats_gen *g, struct ntk_sb *line, int64_t start_mono_
 /* Status words (NTPsec ctlsysstatus / ctlpeerstatus)                                       */
 /* ======================================================================================== */
 
-/* The selection code of a tally character (NTPsec CTL_PST_SEL_*). */
-static unsigned sel_code(char tally)
-{
-    static const char order[] = " x.-+#*o";
-    const char *p = tally != '\0' ? strchr(order, tally) : NULL;
-    return p != NULL ? (unsigned)(p - order) : 0;
-}
-
 static struct dstats_peer_ev *peer_hist(struct dstats *s, uint32_t id, bool make)
 {
     struct dstats_peer_ev *free_slot = NULL;
@@ -180,23 +170,17 @@ static struct dstats_peer_ev *peer_hist(struct dstats *s, uint32_t id, bool make
     return free_slot;
 }
 
-static unsigned sys_word(const struct dstats *s, const struct snap_system *sys)
+/* The status words as of the event being written: mode 6's, with the history kept here. */
+static unsigned sys_word(const struct dstats *s, const struct snap_system *sys,
+                         const struct snap_assoc *sys_peer)
 {
-    unsigned source = sys != NULL && sys->sys_peer != 0 ? SST_TS_NTP : 0;
-    unsigned leap = sys != NULL ? (unsigned)sys->leap & 3u : 3u;
-    return leap << 14 | source << 8 | (s->sys_count & 0xfu) << 4 | (s->sys_last & 0xfu);
+    return ctlv_sys_word(sys, sys_peer, s->sys_count, s->sys_last);
 }
 
 static unsigned peer_word(struct dstats *s, const struct snap_assoc *as)
 {
-    unsigned st = sel_code(as->tally);
-    st |= as->from_pool ? 0 : 0x80u;     /* CTL_PST_CONFIG */
-    st |= as->key_id != 0 ? 0x40u : 0;   /* CTL_PST_AUTHENABLE */
-    st |= as->authenticated ? 0x20u : 0; /* CTL_PST_AUTHENTIC */
-    st |= as->reach != 0 ? 0x10u : 0;    /* CTL_PST_REACH */
     const struct dstats_peer_ev *h = peer_hist(s, as->id, false);
-    unsigned n = h != NULL ? h->count : 0, last = h != NULL ? h->last : 0;
-    return st << 8 | (n & 0xfu) << 4 | (last & 0xfu);
+    return ctlv_peer_word(as, h != NULL ? h->count : 0, h != NULL ? h->last : 0);
 }
 
 /* NTPsec report_event's history: the same event again counts up to 15 and is then not
@@ -361,8 +345,8 @@ static bool event_code(const struct eng_action *ev, unsigned *code, const char *
 
 /* One report_event: updates the history, appends the line. */
 static bool report(struct dstats *s, unsigned code, const char *msg, const char *extra,
-                   const struct snap_system *sys, const struct snap_assoc *as,
-                   const struct timespec *now, struct ntk_sb *sb)
+                   const struct snap_system *sys, const struct snap_assoc *sys_peer,
+                   const struct snap_assoc *as, const struct timespec *now, struct ntk_sb *sb)
 {
     struct stats_proto r = {.now = *now, .event = code, .message = msg, .extra = extra};
     if (code & PEER_EVENT) {
@@ -377,23 +361,24 @@ static bool report(struct dstats *s, unsigned code, const char *msg, const char 
         if (!count_event(&s->sys_last, &s->sys_count, (uint8_t)code))
             return false;
         r.src.addr.family = NTK_ADDR_NONE; /* "0.0.0.0" */
-        r.status = sys_word(s, sys);
+        r.status = sys_word(s, sys, sys_peer);
     }
     return stats_fmt_proto(&r, sb) == 0;
 }
 
 bool dstats_proto_line(struct dstats *s, const struct eng_action *ev,
-                       const struct snap_system *sys, const struct snap_assoc *as,
-                       const struct timespec *now, struct ntk_sb *sb)
+                       const struct snap_system *sys, const struct snap_assoc *sys_peer,
+                       const struct snap_assoc *as, const struct timespec *now,
+                       struct ntk_sb *sb)
 {
     if (ev->event == ENG_EV_SYNC) {
         /* NTPsec: clock_sync when the system first synchronises, sys_peer for each new
          * system peer. */
         bool wrote = false;
         if (!s->synced)
-            wrote = report(s, EVNT_SYNC, "clock_sync", NULL, sys, NULL, now, sb);
+            wrote = report(s, EVNT_SYNC, "clock_sync", NULL, sys, as, NULL, now, sb);
         s->synced = true;
-        return report(s, PEVNT_NEWPEER, "sys_peer", NULL, sys, as, now, sb) || wrote;
+        return report(s, PEVNT_NEWPEER, "sys_peer", NULL, sys, as, as, now, sb) || wrote;
     }
     if (ev->event == ENG_EV_UNSYNC)
         s->synced = false;
@@ -402,7 +387,7 @@ bool dstats_proto_line(struct dstats *s, const struct eng_action *ev,
     char extra[STATS_LINE_MAX / 4];
     if (!event_code(ev, &code, &msg, extra, sizeof extra))
         return false;
-    return report(s, code, msg, extra[0] ? extra : NULL, sys, as, now, sb);
+    return report(s, code, msg, extra[0] ? extra : NULL, sys, sys_peer, as, now, sb);
 }
 
 int dstats_raw_line(const struct eng_action *ev, const struct snap_assoc *as,
@@ -538,12 +523,14 @@ static void proto_line(struct dstats *s, const struct eng *e, const struct eng_a
     bool have = snap_one(e, ev->assoc_id, &sys, &as);
     if (ev->assoc_id == 0) /* snap_one filled sys only */
         eng_snap(e, loop_now_mono_ns(), &sys, NULL, NULL, 0);
+    static struct snap_assoc peer; /* the system peer: a refclock changes the source */
+    bool have_peer = sys.sys_peer != 0 && snap_one(e, sys.sys_peer, NULL, &peer);
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     char buf[2 * STATS_LINE_MAX];
     struct ntk_sb sb;
     ntk_sb_init(&sb, buf, sizeof buf);
-    if (dstats_proto_line(s, ev, &sys, have ? &as : NULL, &now, &sb))
+    if (dstats_proto_line(s, ev, &sys, have_peer ? &peer : NULL, have ? &as : NULL, &now, &sb))
         append(&s->proto, &sb, s->start_mono_ns);
 }
 

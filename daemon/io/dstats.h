@@ -100,12 +100,15 @@ bool dstats_use_line(struct dstats *s, const struct rusage *ru, const struct tim
                      int64_t now_mono_ns, struct ntk_sb *sb);
 
 /* The protostats line for event ev (not CLOCK_UPDATE, PEER_UPDATE or RAW): sys is the
- * system's state, as the association ev names (NULL for a system event, or when it is
- * gone). Updates the event histories and appends the line to sb; false when NTPsec would not
- * write one (an event type it has no code for, or a 16th repeat). */
+ * system's state, sys_peer its system peer's association (NULL: none or unknown), as the
+ * association ev names (NULL for a system event, or when it is gone). The status words are
+ * mode 6's (ctlv_sys_word, ctlv_peer_word) with the event histories kept here, which this
+ * updates. Appends the line to sb; false when NTPsec would not write one (an event type it
+ * has no code for, or a 16th repeat). */
 bool dstats_proto_line(struct dstats *s, const struct eng_action *ev,
-                       const struct snap_system *sys, const struct snap_assoc *as,
-                       const struct timespec *now, struct ntk_sb *sb);
+                       const struct snap_system *sys, const struct snap_assoc *sys_peer,
+                       const struct snap_assoc *as, const struct timespec *now,
+                       struct ntk_sb *sb);
 
 /* The rawstats line for an ENG_EV_RAW event: peer is ev->remote when it has an address,
  * else as's address (as may be NULL then only if ev->remote is set); local (NULL: "-") the

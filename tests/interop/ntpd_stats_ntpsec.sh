@@ -97,6 +97,8 @@ done
 check_same "protostats restart: the system status word after start-up" \
   "$(awk '$6 == "restart" { print $4 }' "$W/sn/protostats")" \
   "$(awk '$6 == "restart" { print $4 }' "$W/so/protostats")"
+check_same "peerstats: the status word once synchronised (the last line)" \
+  "$(tail -n1 "$W/sn/peerstats" | awk '{ print $4 }')" "$(tail -n1 "$W/so/peerstats" | awk '{ print $4 }')"
 check_same "protostats mobilize: a new association's status word" \
   "$(awk '$6 == "mobilize" { print $4 }' "$W/sn/protostats")" \
   "$(awk '$6 == "mobilize" { print $4 }' "$W/so/protostats")"

@@ -193,11 +193,12 @@ S=$W/stats
 mkdir -m 755 "$S"
 cat >"$S/ntp.conf" <<EOF
 statsdir $S/
-statistics loopstats peerstats rawstats sysstats protostats
+statistics loopstats peerstats rawstats sysstats usestats protostats
 filegen loopstats type none enable
 filegen peerstats type none enable
 filegen rawstats type none enable
 filegen sysstats type none enable
+filegen usestats type none enable
 filegen protostats type none enable
 server 127.0.0.3 iburst minpoll 4 maxpoll 4
 EOF
@@ -205,8 +206,9 @@ export NTK_SYSSTATS_INTERVAL=1
 for i in $(seq 1 "$STATS_KILLS"); do
   run_killed "$S" "$(awk -v r="$RANDOM" 'BEGIN { printf "%.3f", 1 + (r % 4000) / 1000 }')" "$S/ntp.conf"
 done
-# The field count of each file's lines (NTPsec 1.2's formats; protostats has free text).
-declare -A NF=([loopstats]=7 [peerstats]=8 [rawstats]=18 [sysstats]=13 [protostats]=0)
+# The field count of each file's lines (NTPsec 1.2.2's formats; protostats has free text).
+declare -A NF=([loopstats]=7 [peerstats]=8 [rawstats]=20 [sysstats]=14 [usestats]=14
+  [protostats]=0)
 # stats_check FILE N: "lines L torn-last T bad B" (N = 0: at least 4 fields).
 stats_check() {
   awk -v n="$2" 'BEGIN { bad = 0 }
@@ -215,7 +217,7 @@ stats_check() {
     END { torn = 0; if (bad > 0 && last_bad == NR) { torn = 1; bad-- }
       printf "lines %d torn-last %d bad %d", lines, torn, bad }' "$1"
 }
-for f in loopstats peerstats rawstats sysstats protostats; do
+for f in loopstats peerstats rawstats sysstats usestats protostats; do
   [ -e "$S/$f" ] || {
     ntk_log "$f: no file after $STATS_KILLS runs"
     continue

@@ -286,7 +286,7 @@ static const char *proto(enum eng_event e, const struct snap_assoc *as, double v
     struct eng_action a = event(e, as != NULL ? as->id : 0, value, text);
     struct timespec now = at(61000, 3600, 250000000);
     struct ntk_sb sb = fresh();
-    bool wrote = dstats_proto_line(&st, &a, &sys, as, &now, &sb);
+    bool wrote = dstats_proto_line(&st, &a, &sys, NULL, as, &now, &sb);
     assert_int_equal(wrote, ntk_sb_len(&sb) > 0);
     return buf;
 }
@@ -297,14 +297,15 @@ static void proto_lines_exact(void **state)
 {
     (void)state;
     reset_proto();
-    /* Status words: peer (conf|reach|sel) << 8 | events << 4 | last; system leap << 14 |
-     * source (6: NTP) << 8 | events << 4 | last. */
+    /* Status words: peer (conf|auth|reach|sel) << 8 | events << 4 | last (auth: NTPsec's
+     * `authentic`, set for a keyless server that answered, as mode 6 shows it); system
+     * leap << 14 | source (6: NTP) << 8 | events << 4 | last. */
     assert_string_equal(proto(ENG_EV_REACH, &peer1, 0, NULL),
-                        T "192.0.2.1 9014 84 reachable\n");
+                        T "192.0.2.1 b014 84 reachable\n");
     peer1.tally = '*';
     assert_string_equal(proto(ENG_EV_SYNC, &peer1, 0, NULL),
-                        T "0.0.0.0 0615 05 clock_sync\n" T "192.0.2.1 961a 8a sys_peer\n");
-    assert_string_equal(proto(ENG_EV_SYNC, &peer1, 0, NULL), T "192.0.2.1 962a 8a sys_peer\n");
+                        T "0.0.0.0 0615 05 clock_sync\n" T "192.0.2.1 b61a 8a sys_peer\n");
+    assert_string_equal(proto(ENG_EV_SYNC, &peer1, 0, NULL), T "192.0.2.1 b62a 8a sys_peer\n");
     assert_string_equal(proto(ENG_EV_STEP, NULL, 0.25, NULL),
                         T "0.0.0.0 061c 0c clock_step +0.250000 s\n");
     assert_string_equal(proto(ENG_EV_FREQ, NULL, 12.3456, "ntpd"),
@@ -315,14 +316,14 @@ static void proto_lines_exact(void **state)
     assert_string_equal(proto(ENG_EV_PANIC, NULL, -1234.4, NULL),
                         T "0.0.0.0 0617 07 panic_stop -1234 s\n");
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "RATE"),
-                        T "192.0.2.1 9617 87 rate_exceeded RATE\n");
+                        T "192.0.2.1 b617 87 rate_exceeded RATE\n");
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "DENY"),
-                        T "192.0.2.1 9618 88 access_denied DENY\n");
+                        T "192.0.2.1 b618 88 access_denied DENY\n");
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "RSTR"),
-                        T "192.0.2.1 9628 88 access_denied RSTR\n");
+                        T "192.0.2.1 b628 88 access_denied RSTR\n");
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "XYZW"), ""); /* NTPsec: no event */
     assert_string_equal(proto(ENG_EV_MOBILIZE, &peer1, 0, NULL),
-                        T "192.0.2.1 9611 81 mobilize assoc 1\n");
+                        T "192.0.2.1 b611 81 mobilize assoc 1\n");
     sys.leap = NTK_LEAP_UNSYNC;
     sys.sys_peer = 0;
     assert_string_equal(proto(ENG_EV_UNSYNC, NULL, 0, NULL),
@@ -335,7 +336,7 @@ static void proto_lines_exact(void **state)
                         T "0.0.0.0 461d 0d kern clock_adjtime: EPERM\n");
     /* After no_sys_peer, synchronising again is a clock_sync again. */
     assert_string_equal(proto(ENG_EV_SYNC, &peer1, 0, NULL),
-                        T "0.0.0.0 4615 05 clock_sync\n" T "192.0.2.1 961a 8a sys_peer\n");
+                        T "0.0.0.0 4615 05 clock_sync\n" T "192.0.2.1 b61a 8a sys_peer\n");
     peer1.tally = ' ';
     peer1.reach = 0;
     assert_string_equal(proto(ENG_EV_UNREACH, &peer1, 0, NULL),
@@ -348,6 +349,26 @@ static void proto_lines_exact(void **state)
     assert_string_equal(proto(ENG_EV_REACH, NULL, 0, NULL), "");
 }
 
+/* The system status word names a reference clock as the source as mode 6 does: UHF radio
+ * for a driver, atomic (1) for PPS. */
+static void proto_sys_source_of_refclock(void **state)
+{
+    (void)state;
+    reset_proto();
+    struct snap_assoc rc = peer1;
+    rc.refclock = true;
+    rc.rc_type = ENG_RC_SHM;
+    struct eng_action a = event(ENG_EV_STEP, 0, 0.25, NULL);
+    struct timespec now = at(61000, 3600, 250000000);
+    struct ntk_sb sb = fresh();
+    assert_true(dstats_proto_line(&st, &a, &sys, &rc, NULL, &now, &sb));
+    assert_string_equal(buf, T "0.0.0.0 041c 0c clock_step +0.250000 s\n");
+    rc.rc_type = ENG_RC_PPS;
+    sb = fresh();
+    assert_true(dstats_proto_line(&st, &a, &sys, &rc, NULL, &now, &sb));
+    assert_string_equal(buf, T "0.0.0.0 012c 0c clock_step +0.250000 s\n");
+}
+
 static void proto_repeats_suppressed(void **state)
 {
     (void)state;
@@ -356,14 +377,14 @@ static void proto_repeats_suppressed(void **state)
      * another event comes. */
     for (int i = 1; i <= 15; i++) {
         char want[128];
-        snprintf(want, sizeof want, T "192.0.2.1 90%x4 84 reachable\n", i);
+        snprintf(want, sizeof want, T "192.0.2.1 b0%x4 84 reachable\n", i);
         assert_string_equal(proto(ENG_EV_REACH, &peer1, 0, NULL), want);
     }
     assert_string_equal(proto(ENG_EV_REACH, &peer1, 0, NULL), "");
     assert_string_equal(proto(ENG_EV_UNREACH, &peer1, 0, NULL),
-                        T "192.0.2.1 9013 83 unreachable\n");
+                        T "192.0.2.1 b013 83 unreachable\n");
     assert_string_equal(proto(ENG_EV_REACH, &peer1, 0, NULL),
-                        T "192.0.2.1 9014 84 reachable\n");
+                        T "192.0.2.1 b014 84 reachable\n");
     /* The same for system events; each association and the system count apart. */
     for (int i = 1; i <= 15; i++)
         assert_true(proto(ENG_EV_STEP, NULL, 1, NULL)[0] != '\0');
@@ -566,10 +587,15 @@ static void files_enabled_by_conf(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(sys_counters_map),  cmocka_unit_test(sys_line_exact),
-        cmocka_unit_test(sys_cadence),       cmocka_unit_test(use_line_exact),
-        cmocka_unit_test(proto_lines_exact), cmocka_unit_test(proto_repeats_suppressed),
-        cmocka_unit_test(raw_line_exact),    cmocka_unit_test(files_enabled_by_conf),
+        cmocka_unit_test(sys_counters_map),
+        cmocka_unit_test(sys_line_exact),
+        cmocka_unit_test(sys_cadence),
+        cmocka_unit_test(use_line_exact),
+        cmocka_unit_test(proto_lines_exact),
+        cmocka_unit_test(proto_repeats_suppressed),
+        cmocka_unit_test(proto_sys_source_of_refclock),
+        cmocka_unit_test(raw_line_exact),
+        cmocka_unit_test(files_enabled_by_conf),
     };
     return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
