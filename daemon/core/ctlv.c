@@ -956,7 +956,7 @@ static bool authentic(const struct snap_assoc *a)
 }
 
 /* NTPsec's flash word: the packet tests of the last reply and peer_unfit's tests now. */
-static unsigned flash_of(const struct snap_assoc *a)
+unsigned ctlv_bogon_bits(uint32_t snap_flash)
 {
     static const struct {
         uint32_t ours;
@@ -971,8 +971,14 @@ static unsigned flash_of(const struct snap_assoc *a)
     };
     unsigned f = 0;
     for (size_t i = 0; i < COUNT(map); i++)
-        if (a->flash & map[i].ours)
+        if (snap_flash & map[i].ours)
             f |= map[i].bogon;
+    return f;
+}
+
+static unsigned flash_of(const struct snap_assoc *a)
+{
+    unsigned f = ctlv_bogon_bits(a->flash);
     if (a->leap == NTK_LEAP_UNSYNC || (a->stratum == 0 && !a->refclock) || a->stratum >= 16)
         f |= BOGON_PEER_STRATUM;
     if (a->reach == 0 || a->noselect)

@@ -187,4 +187,9 @@ uint16_t ctlv_sys_word(const struct snap_system *sys, const struct snap_assoc *s
                        uint8_t n, uint8_t ev);
 uint16_t ctlv_peer_word(const struct snap_assoc *a, uint8_t n, uint8_t ev);
 
+/* NTPsec's BOGON bits (ntpq's flash, rawstats' last field) of a reply's enum snap_flash
+ * bits: duplicate 0x1, bogus origin 0x2, unsynchronised or zero origin 0x4, denied or RATE
+ * 0x8, authentication 0x10, stratum or leap 0x20, header 0x40, distance 0x400, loop 0x800. */
+unsigned ctlv_bogon_bits(uint32_t snap_flash);
+
 #endif /* NTK_CTLV_H */

@@ -414,7 +414,7 @@ int dstats_raw_line(const struct eng_action *ev, const struct snap_assoc *as,
         .refid = w->refid,
         .lost = w->lost,
         .dropped = w->dropped,
-        .flash = w->flash,
+        .flash = ctlv_bogon_bits(w->flash), /* NTPsec's bits, as ntpq's flash */
     };
     if (r.src.addr.family == NTK_ADDR_NONE && as != NULL)
         r.src.addr = as->addr;

@@ -7,7 +7,8 @@
 # origin (off-path, CVE-2015-7704), stratum 0 without a kiss code, stratum 16, LI 3, an
 # unauthenticated reply and a bad MAC to a keyed association (CVE-2015-1798), and an NTS
 # association answered without NTS fields (downgrade) or with a NAK naming another UID.
-# Asserted with our ntpq (rv &N: reach, flash, hpoll, bogusorg) and the logs: nothing was
+# Asserted with our ntpq (rv &N: reach, flash, hpoll, bogusorg), rawstats (one line per
+# request for forged replies, NTPsec's BOGON bits) and the logs: nothing was
 # accepted, no "synchronised" line, polling went on at the iburst pace. ntpd B: KoD RATE and
 # DENY with the right origin are acted on as RFC 8633 says (RATE: hpoll raised, the burst
 # ends; DENY: never polled again); the duplicate and a same-origin forgery after a genuine
@@ -152,12 +153,17 @@ for s in $A_SRV; do
   *) lines+=("server $a iburst minpoll 4 maxpoll 4") ;;
   esac
 done
-start_ntpd a 123 "${lines[@]}" "interface listen 127.0.0.2"
+# rawstats (NTPsec 1.2.2): a line per reply to our request, with the BOGON bits of a refused
+# one, and one for the first datagram after each request that did not answer it.
+mkdir -m 755 "$W/sa" "$W/sb"
+start_ntpd a 123 "${lines[@]}" "interface listen 127.0.0.2" "statsdir $W/sa/" \
+  "statistics rawstats" "filegen rawstats type none enable"
 A_PID=$LAST_PID
 lines=("interface ignore wildcard" "interface ignore ipv6")
 # maxpoll 10 for the RATE kiss: room to raise hpoll
 lines+=("server 127.0.0.31 iburst minpoll 4 maxpoll 10" "server 127.0.0.32 iburst minpoll 4 maxpoll 4"
-  "server 127.0.0.33 iburst minpoll 4 maxpoll 4")
+  "server 127.0.0.33 iburst minpoll 4 maxpoll 4" "statsdir $W/sb/" "statistics rawstats"
+  "filegen rawstats type none enable")
 start_ntpd b 123 "${lines[@]}" "interface listen 127.0.0.4"
 B_PID=$LAST_PID
 lines=("interface ignore wildcard" "interface ignore ipv6")
@@ -225,6 +231,21 @@ for s in $A_SRV; do
   fi
   check_eq "$b: hpoll unchanged (minpoll 4)" 4 "$hpoll"
   check_eq "$b: polled at the iburst pace (6 requests)" 6 "$(reqs "$a")"
+  # rawstats' last fields (lost, dropped, BOGON bits), one line per request: a forged reply
+  # is logged once per request however many come, with its reason.
+  tail3=$(awk -v a="$a" '$3 == a { print $18, $19, $20 }' "$W/sa/rawstats" 2>/dev/null |
+    sort -u | paste -sd '|')
+  case $b in
+  zero_org) want="0 1 4|1 1 4|2 1 4|3 1 4|4 1 4|5 1 4" ;; # not ours, origin zero: BOGON3
+  bogus_org | kod_rate_off | kod_deny_off) want="0 1 2|1 1 2|2 1 2|3 1 2|4 1 2|5 1 2" ;;
+  nomac | badmac) want="0 0 10" ;; # our reply, refused: authentication (BOGON5)
+  stratum0) want="0 0 4" ;;        # an unknown kiss (BOGON3)
+  stratum16 | li3) want="0 0 20" ;;
+  esac
+  check_eq "$b: rawstats lines (lost, dropped, BOGON) as NTPsec 1.2.2 writes them" "$want" \
+    "$tail3"
+  check_eq "$b: rawstats, one line per request" 6 \
+    "$(awk -v a="$a" '$3 == a' "$W/sa/rawstats" 2>/dev/null | wc -l)"
 done
 # NTS: requests 1-3 got a NAK naming another UID and a reply without NTS fields (downgrade):
 # refused, NTS-KE not redone; request 4 got a NAK with its own UID: back to NTS-KE.
@@ -270,6 +291,15 @@ if awk -v o="$offset" 'BEGIN { exit !(o != "" && o > -500 && o < 500) }'; then
 else
   ntk_fail "dup: offset '$offset' ms: a forgery got in"
 fi
+# Per request: the genuine reply (accepted: 0 0 0), then the duplicate (the first that did
+# not answer a request: logged with BOGON1), the forgery and the replay (not logged).
+check_eq "dup: rawstats, two lines per request" "$((2 * n))" \
+  "$(awk '$3 == "127.0.0.33"' "$W/sb/rawstats" 2>/dev/null | wc -l)"
+check_eq "dup: rawstats, the genuine reply accepted and the duplicate's BOGON1" "0 0 0|0 1 1" \
+  "$(awk '$3 == "127.0.0.33" { print $18, $19, $20 }' "$W/sb/rawstats" | sort -u | paste -sd '|')"
+check_eq "KoD RATE and DENY (right origin): rawstats, BOGON4 (denied)" "0 0 8" \
+  "$(awk '$3 == "127.0.0.31" || $3 == "127.0.0.32" { print $18, $19, $20 }' "$W/sb/rawstats" |
+    sort -u | paste -sd '|')"
 if kill -0 "$B_PID" 2>/dev/null; then ntk_pass "B is running"; else ntk_fail "B died"; fi
 echo "== ntpd C: zero transmit / zero receive timestamps; D: a source 10^6 s ahead"
 for h in 127.0.0.5 127.0.0.6; do "$NTK_NTPQ" -n -p $h | sed "s/^/  $h| /"; done

@@ -442,14 +442,14 @@ static void raw_line_exact(void **state)
     a.raw.refid = NTK_REFID_CODE('G', 'P', 'S', 0);
     a.raw.lost = 2;
     a.raw.dropped = 1;
-    a.raw.flash = SNAP_FLASH_BOGUS;
+    a.raw.flash = SNAP_FLASH_HEADER; /* ours 0x80: NTPsec's header bit is 0x40 */
     struct ntk_addr local = addr("203.0.113.5", 40123);
     sb = fresh();
     assert_int_equal(dstats_raw_line(&a, NULL, &local, &now, &sb), 0);
     assert_string_equal(buf, T "198.51.100.7 203.0.113.5 3913056000.000000000 "
                                "3913056000.250000000 3913056000.500000000 "
                                "3913056000.750000000 0 4 4 1 6 -20 0.001000 0.002500 .GPS. "
-                               "2 1 2\n");
+                               "2 1 40\n");
     char tiny[30];
     ntk_sb_init(&sb, tiny, sizeof tiny);
     assert_int_equal(dstats_raw_line(&a, NULL, NULL, &now, &sb), NTK_ENOSPC);
