@@ -103,6 +103,16 @@ check_same "protostats mobilize: a new association's status word" \
   "$(awk '$6 == "mobilize" { print $4 }' "$W/sn/protostats")" \
   "$(awk '$6 == "mobilize" { print $4 }' "$W/so/protostats")"
 
+echo "== loopstats: the jitter is clk_jitter, as NTPsec's clock_jitter"
+# The last line against mode 6 between two clock updates (a line written meanwhile: again).
+for _ in 1 2 3; do
+  before=$(tail -n1 "$W/so/loopstats")
+  cj=$(ntpsec_ntpq -n -c raw -c "rv 0 clk_jitter" 127.0.0.3 2>&1 | sed -n 's/.*clk_jitter=\([0-9.]*\).*/\1/p')
+  [ "$(tail -n1 "$W/so/loopstats")" = "$before" ] && break
+done
+check_eq "loopstats: the last line's jitter (s) is rv clk_jitter (ms)" "$cj" \
+  "$(printf '%s\n' "$before" | awk '{ printf "%.6f", $5 * 1000 }')"
+
 echo "== loopstats: the wander of observe mode moves"
 check_eq "loopstats: a non-zero wander (column 6) once the frequency estimate moved" yes \
   "$(awk '$6 + 0 > 0 { y = 1 } END { print y ? "yes" : "no" }' "$W/so/loopstats")"
