@@ -323,7 +323,7 @@ static enum assoc_rx on_reply(struct assoc *a, const struct eng_now *now,
     }
     double floor_s = precision_s(sys->precision_log2);
     struct filter_sample fs = {
-        .offset_s = s->offset_s,
+        .offset_s = s->offset_s + a->cfg.bias_s,
         .delay_s = s->delay_s > floor_s ? s->delay_s : floor_s,
         .disp_s = s->dispersion_s,
         .t_mono_ns = now->mono_ns,

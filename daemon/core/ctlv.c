@@ -1127,8 +1127,8 @@ static void put_peer(const struct ctlv_src *s, const struct snap_assoc *a, enum 
     case P_ROOTDISP:
         ntk_cvar_put(w, n, a->root_disp_s);
         break;
-    case P_REFID:
-        put_refid(w, n, a->refid, a->stratum);
+    case P_REFID: /* NTPsec: a refclock's refid is text whatever its fudged stratum */
+        put_refid(w, n, a->refid, a->refclock ? 0 : a->stratum);
         break;
     case P_REFTIME:
         ntk_cvar_put_ts(w, n, a->reftime);

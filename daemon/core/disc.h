@@ -49,7 +49,7 @@ struct disc_cfg {
     double panic_s;        /* tinker panic (1000; 0 = off) */
     double phi_ppm;        /* frequency tolerance (15) */
     int8_t precision_log2; /* local clock precision */
-    int8_t minpoll_log2;   /* the shortest poll the engine knows (ENG_POLL_MIN) */
+    int8_t minpoll_log2;   /* the shortest poll the engine knows (ENG_DISC_POLL_MIN) */
     int8_t maxpoll_log2;   /* the longest (ENG_POLL_MAX) */
     bool observe;          /* never call the clock */
     bool panic_once;       /* -g */

@@ -105,6 +105,7 @@ static void server_cfg_of(const struct eng_refclock_cfg *c, const struct rc_driv
     sc->maxpoll_log2 = c->maxpoll_log2;
     sc->prefer = c->prefer;
     sc->noselect = c->noselect;
+    sc->true_ = c->true_;
 }
 
 int eng_add_refclock(struct eng *e, const struct eng_refclock_cfg *c,
@@ -137,7 +138,7 @@ int eng_add_refclock(struct eng *e, const struct eng_refclock_cfg *c,
     a->last.poll_log2 = a->hpoll_log2;
     (void)ntk_refid_from_code(rc->cfg.refid, &a->last.refid);
     filter_set_every_sample(&a->filt, true);
-    assoc_set_poll(a, disc_poll_log2(&e->disc));
+    /* Its poll stays at minpoll (assoc_init) until it is the system peer, as NTPsec's. */
     rc->id = id;
     eng_event(e, ENG_EV_MOBILIZE, id, 0, NULL);
     return (int)id;
@@ -352,8 +353,7 @@ void eng_refclock_poll(struct eng *e, const struct eng_now *now, struct assoc *a
         eng_event(e, ENG_EV_PEER_UPDATE, a->id, r.offset_s, NULL);
     if (fresh)
         eng_clock_select(e, now, a->id);
-    else if (e->sys.sys_peer == a->id &&
-             !assoc_selectable(a, now->mono_ns, e->cfg.tos.maxdist_s))
+    else if (e->sys.sys_peer == a->id && !eng_selectable(e, a, now->mono_ns))
         eng_clock_select(e, now, 0);
 }
 
@@ -405,7 +405,7 @@ uint32_t eng_pps_rule(struct eng *e, const struct eng_now *now, uint32_t peer_id
         if (rc->cfg.type != ENG_RC_PPS || p == NULL)
             continue;
         rc->tally = SNAP_TALLY_REJECT;
-        if (!assoc_selectable(p, t, e->cfg.tos.maxdist_s))
+        if (!eng_selectable(e, p, t))
             continue;
         if (q != NULL && !agrees(e, p, q, t)) {
             rc->tally = SNAP_TALLY_FALSETICK;

@@ -29,13 +29,23 @@ struct assoc_sys eng_assoc_sys(const struct eng *e)
                               .nts_s2c = e->nts_s2c};
 }
 
+bool eng_selectable(const struct eng *e, const struct assoc *a, int64_t now_mono_ns)
+{
+    if (!assoc_selectable(a, now_mono_ns, e->cfg.tos.maxdist_s))
+        return false;
+    /* NTPsec's tos floor and ceiling (peer_unfit), for servers: a refclock's stratum is
+     * the one its line gives. */
+    return a->refclock ||
+           (a->last.stratum >= e->cfg.tos.floor && a->last.stratum < e->cfg.tos.ceiling);
+}
+
 /* Offers every selectable association to the selection. */
 static size_t gather(struct eng *e, int64_t now_mono_ns, struct sel_cand *c)
 {
     size_t n = 0;
     for (size_t i = 0; i < e->nassoc && n < SEL_MAX; i++) {
         struct assoc *a = &e->assoc[i];
-        if (eng_is_pps(a) || !assoc_selectable(a, now_mono_ns, e->cfg.tos.maxdist_s))
+        if (eng_is_pps(a) || !eng_selectable(e, a, now_mono_ns))
             continue; /* a PPS refclock numbers no second: eng_pps_rule decides on it */
         /* The filter may offer an older sample: bring it into the clock's current frame
          * (the corrections the discipline made since it was taken). */
@@ -199,8 +209,12 @@ static void discipline(struct eng *e, const struct assoc *p, const struct eng_no
     set_phi(e);
     int8_t poll = disc_poll_log2(&e->disc);
     e->sys.poll_log2 = poll;
-    for (size_t i = 0; i < e->nassoc; i++)
+    for (size_t i = 0; i < e->nassoc; i++) {
+        /* NTPsec: a refclock polls at its minpoll until it is the system peer. */
+        if (e->assoc[i].refclock && e->assoc[i].id != e->sys.sys_peer)
+            continue;
         assoc_set_poll(&e->assoc[i], poll);
+    }
     if (!e->cfg.observe && e->clk->set_sync_status != NULL)
         (void)e->clk->set_sync_status(e->clk->ctx, 1, dist, e->sel.jitter_s);
 }
@@ -290,8 +304,7 @@ void eng_sys_timer(struct eng *e, const struct eng_now *now)
         arm_leap(e, file);
     }
     struct assoc *p = e->sys.sys_peer ? eng_assoc_by_id(e, e->sys.sys_peer) : NULL;
-    if (e->sys.sys_peer != 0 &&
-        (p == NULL || !assoc_selectable(p, now->mono_ns, e->cfg.tos.maxdist_s)))
+    if (e->sys.sys_peer != 0 && (p == NULL || !eng_selectable(e, p, now->mono_ns)))
         eng_clock_select(e, now, 0);
     orphan(e, now);
 }

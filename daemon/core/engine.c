@@ -33,7 +33,9 @@ void eng_cfg_defaults(struct eng_cfg *c)
                               .mindist_s = 0.001,
                               .maxdist_s = 1.5,
                               .orphan = 16,
-                              .orphanwait_s = 300};
+                              .orphanwait_s = 300,
+                              .floor = 1,
+                              .ceiling = 15};
     c->tinker =
         (struct eng_tinker){.step_s = 0.128, .stepout_s = 300, .panic_s = 1000, .phi_ppm = 15};
     c->precision_log2 = -20;
@@ -105,7 +107,8 @@ static struct disc_cfg disc_cfg_of(const struct eng_cfg *c)
         .panic_s = c->tinker.panic_s,
         .phi_ppm = c->tinker.phi_ppm,
         .precision_log2 = c->precision_log2,
-        .minpoll_log2 = ENG_POLL_MIN, /* disc_poll_range narrows it to the system peer's */
+        .minpoll_log2 = ENG_DISC_POLL_MIN, /* disc_poll_range narrows it to the system
+                                                peer's */
         .maxpoll_log2 = ENG_POLL_MAX,
         .observe = c->observe,
         .panic_once = c->panic_once,

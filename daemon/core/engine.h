@@ -50,8 +50,13 @@ enum eng_rx_src {
 /* Defaults of a server line. */
 #define ENG_MINPOLL_DEFAULT 6  /* 64 s */
 #define ENG_MAXPOLL_DEFAULT 10 /* 1024 s */
-#define ENG_POLL_MIN        3  /* the shortest poll the engine uses (8 s), as NTPsec's */
-#define ENG_POLL_MAX        17 /* the longest (36 h) */
+/* A server's shortest poll (2 s): NTPsec takes minpoll 0 but sends its requests 2 s apart at
+ * least. */
+#define ENG_POLL_MIN 1
+/* The discipline's shortest poll (8 s); a server line's maxpoll below it still fixes that
+ * server's poll. */
+#define ENG_DISC_POLL_MIN 3
+#define ENG_POLL_MAX      17 /* the longest (36 h) */
 
 /* Most associations (servers plus pool members) and most pool lines. */
 #define ENG_SERVERS_MAX 64
@@ -70,6 +75,7 @@ struct eng_server_cfg {
     bool noselect;           /* polled and shown, never selected */
     bool true_;              /* `true`: never declared a falseticker */
     uint32_t key_id;         /* symmetric key (`key N`); 0 = none */
+    double bias_s;           /* `bias X`: added to every offset from this server (NTPsec) */
     bool from_pool;          /* spawned by a pool line: replaced when it becomes useless */
     bool nts;                /* `nts`: NTS-KE, then NTS-authenticated requests (key_id must
                                 be 0); the address is the NTS-KE server's */
@@ -90,6 +96,8 @@ struct eng_tos {
     double maxdist_s;    /* distance threshold: farther sources are not selectable (1.5 s) */
     int orphan;          /* orphan stratum; 16 = orphan mode off */
     double orphanwait_s; /* wait before going orphan (300 s) */
+    int floor;           /* a server of a lower stratum is not selectable (1) */
+    int ceiling;         /* nor one of this stratum or higher (15; NTPsec caps it at 15) */
 };
 
 /* The `tinker` knobs that mean something here (NTPsec's names and defaults). */
@@ -349,6 +357,7 @@ struct eng_refclock_cfg {
     int8_t precision_log2; /* the driver's precision (default -20 ~ 1 µs; SHM samples may
                               bring their own) */
     bool prefer, noselect; /* as on a server line */
+    bool true_;            /* `true`: never declared a falseticker (as on a server line) */
     uint8_t flags;         /* flag1..flag4 as bits 0..3 (driver-specific; shown in cv) */
     char device[64];       /* shown in cv `device` ("SHM/Shared memory interface") */
 };

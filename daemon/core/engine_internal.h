@@ -29,8 +29,8 @@ _Static_assert(ENG_ASSOC_MAX == ENG_SERVERS_MAX, "engine.h's ENG_SERVERS_MAX is 
 /* Most refclocks (each also takes an association slot). */
 #define ENG_RC_MAX 16
 
-/* The shortest refclock poll (2 s; a network server's is ENG_POLL_MIN). */
-#define ENG_RC_POLL_MIN 1
+/* The shortest refclock poll (1 s, as NTPsec's; a network server's is ENG_POLL_MIN). */
+#define ENG_RC_POLL_MIN 0
 
 /* One refclock (eng_refclock.c): the driver's side of its association. */
 struct eng_rc {
@@ -150,6 +150,10 @@ void eng_refclock_on_step(struct eng *e, double step_s);
 /* True when a is a PPS refclock (the PPS rule chooses it; it takes no part in the
  * selection proper). */
 bool eng_is_pps(const struct assoc *a);
+
+/* assoc_selectable with the engine's tos maxdist, and for a server its stratum within tos
+ * floor..ceiling-1. */
+bool eng_selectable(const struct eng *e, const struct assoc *a, int64_t now_mono_ns);
 
 /* NTPsec's PPS peer rule after select_run: when a prefer peer survived, the combined offset
  * is within ENG_PPS_LOCK_S and a PPS refclock is selectable and agrees with the prefer peer,

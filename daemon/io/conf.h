@@ -4,10 +4,13 @@
  * includefile for files and directories, and the built-in default configuration.
  *
  * Lines are "keyword arg...", '#' starts a comment where a token would start, a token may be a
- * "double-quoted string" (for file names with spaces). Every directive NTPsec 1.2 accepts is
- * parsed and stored; what NTPsec removed (Autokey, mode 7, broadcast and manycast) and the
- * reference-clock drivers not built here are refused with the reason; anything else is an
- * error naming the unknown word.
+ * "double-quoted string" (for file names with spaces). Every line NTPsec 1.2.2 accepts is
+ * accepted (tests/interop/ntpd_conf_ntpsec.sh runs both on a corpus), including the Classic
+ * forms `server 127.127.T.U` and `fudge` for reference clocks and `unpeer` of a line above or
+ * below; what has no effect here says so in a warning. What NTPsec removed (Autokey, mode 7,
+ * broadcast and manycast), the reference-clock drivers not built here and values NTPsec would
+ * misuse silently (version 0, key 0, a mask with holes...) are refused with the reason;
+ * anything else is an error naming the unknown word.
  */
 #ifndef NTK_CONF_H
 #define NTK_CONF_H
@@ -33,6 +36,8 @@
 #define CONF_DIAGS_MAX     64    /* diagnostics kept with their text (more are only counted) */
 #define CONF_KEYID_MAX     65535 /* largest symmetric key id */
 #define CONF_REFCLOCKS_MAX 8     /* most refclock lines */
+#define CONF_LATER_MAX     64    /* most fudge and unpeer lines */
+#define CONF_DSCP_DEFAULT  46    /* NTPsec's DSCP for NTP datagrams: Expedited Forwarding */
 
 /* ----- sources ------------------------------------------------------------------------- */
 
@@ -80,6 +85,31 @@ struct conf_refclock {
     uint32_t mode;               /* `mode N` (driver-specific; stored) */
     uint32_t subtype;            /* `subtype N` (stored) */
     uint32_t line;               /* the line it came from, for messages */
+};
+
+/* What a fudge line gives (conf_rc.c): the refclock options it may set. */
+enum conf_fudge_bit {
+    CONF_FUDGE_TIME1 = 1u << 0,
+    CONF_FUDGE_TIME2 = 1u << 1,
+    CONF_FUDGE_STRATUM = 1u << 2,
+    CONF_FUDGE_REFID = 1u << 3,
+    CONF_FUDGE_FLAGS = 1u << 4, /* flag_mask says which of flag1..flag4 */
+};
+
+/* A line that refers to other lines, applied once the whole configuration is read (NTPsec
+ * applies fudge and unpeer after every server line, wherever they are): a fudge changes its
+ * reference clock, an unpeer removes its server or refclock lines, a `disable monitor` is
+ * undone while a restrict rule (or the implicit default one) has `limited`, as NTPsec. */
+struct conf_later {
+    enum { CONF_LATER_FUDGE = 1, CONF_LATER_UNPEER, CONF_LATER_NOMONITOR } kind;
+    char file[256];             /* where the line is, for the warning if it matches nothing */
+    uint32_t line, col;         /* ... */
+    struct eng_refclock_cfg rc; /* FUDGE: the options given; UNPEER of a clock: type, unit */
+    uint32_t given;             /* FUDGE: enum conf_fudge_bit */
+    uint8_t flag_mask;          /* FUDGE: which flags were given */
+    bool clock;                 /* UNPEER: a reference clock (rc.type, rc.unit) */
+    struct ntk_addr addr;       /* UNPEER: a server's address (NTK_ADDR_NONE: by name) */
+    char name[CONF_NAME_MAX];   /* UNPEER: a server's host name, as written */
 };
 
 /* ----- access control ------------------------------------------------------------------ */
@@ -148,10 +178,8 @@ struct conf_mru {
 
 /* ----- tos and tinker beyond the engine's ------------------------------------------------ */
 
-/* tos options the engine does not take (yet). */
+/* tos options the engine does not take (floor and ceiling are in struct eng_tos). */
 struct conf_tos_extra {
-    int floor;        /* `floor`: lowest stratum accepted (1) */
-    int ceiling;      /* `ceiling`: highest stratum accepted (15) */
     bool cohort;      /* `cohort 1`: accept servers of our own stratum */
     double maxdisp_s; /* `maxdisp`: dispersion threshold, s (16) */
 };
@@ -161,7 +189,7 @@ struct conf_tinker_extra {
     double allan_s;    /* `allan`: Allan intercept, s (1500) */
     double huffpuff_s; /* `huffpuff`: huff-n'-puff window, s (7200; 0 = off) */
     bool have_freq;    /* `freq` was given */
-    double freq_ppm;   /* `freq`: initial frequency, overrides the drift file */
+    double freq_ppm;   /* `freq`: initial frequency, overrides the drift file (applied) */
     double stepback_s; /* `stepback`: backward step threshold, s (0 = same as step) */
     double stepfwd_s;  /* `stepfwd`: forward step threshold, s (0 = same as step) */
 };
@@ -204,7 +232,7 @@ struct conf_filegen {
 
 /* One logconfig item such as "=syncall" or "+clockinfo". */
 struct conf_logcfg {
-    char op;       /* '=', '+' or '-' ('+' when none was written) */
+    char op;       /* '=', '+' or '-' ('=' when none was written, as NTPsec) */
     char class[8]; /* "all", "clock", "peer", "sys" or "sync" */
     char what[12]; /* "all", "info", "events", "status" or "statistics" */
 };
@@ -252,7 +280,8 @@ struct conf_nts_server {
     uint16_t keport;            /* `nts keport N` (ours): the NTS-KE TCP port (0: 4460) */
     char key[CONF_PATH_MAX];    /* `nts key FILE`: the TLS private key */
     char cert[CONF_PATH_MAX];   /* `nts cert FILE`: the TLS certificate chain */
-    char ca[CONF_PATH_MAX];     /* `nts ca FILE`: trust anchors for clients */
+    char ca[CONF_PATH_MAX];     /* `nts ca FILE`: trust anchors of the `server ... nts` lines
+                                   without a `ca` of their own */
     char cookie[CONF_PATH_MAX]; /* `nts cookie FILE`: the cookie key file */
     char aead[32];              /* `nts aead NAME` */
     char mintls[16];            /* `nts mintls TLS1.3` */
@@ -294,7 +323,11 @@ struct conf {
     struct conf_tos_extra tos_x;       /* the other `tos` options */
     struct eng_tinker tinker;          /* `tinker` step stepout panic dispersion(phi_ppm) */
     struct conf_tinker_extra tinker_x; /* the other `tinker` options */
-    char driftfile[CONF_PATH_MAX];     /* `driftfile` ("" = none) */
+    char driftfile[CONF_PATH_MAX];     /* `driftfile` ("" = none; also a bare `driftfile`) */
+    double drift_threshold_ppm;        /* `driftfile F X` / `nonvolatile X` (X s/s); 0: the
+                                          default 0.1 ppm */
+    char pidfile[CONF_PATH_MAX];       /* `pidfile` ("" = none; -p wins) */
+    uint8_t dscp;                      /* `dscp N`: DSCP of NTP datagrams (46) */
     char leapfile[CONF_PATH_MAX];      /* `leapfile` ("" = none) */
     char statsdir[CONF_PATH_MAX];      /* `statsdir` ("" = the current directory) */
     char logfile[CONF_PATH_MAX];       /* `logfile` ("" = syslog) */
@@ -318,6 +351,10 @@ struct conf {
     uint32_t rlimit_filenum;      /* `rlimit filenum` (0 = default) */
     struct conf_refclock refclocks[CONF_REFCLOCKS_MAX]; /* refclock lines in order */
     size_t n_refclocks;                                 /* how many */
+    struct conf_later *later;   /* fudge and unpeer lines until the end of the parse (owned) */
+    size_t n_later, cap_later;  /* how many, allocated room */
+    unsigned parse_depth;       /* conf_parse_* calls under way (the later lines are applied
+                                   when the outermost one ends) */
     conf_include_fn include_fn; /* conf_parse_text's includefile handler (NULL = refused) */
     void *include_ctx;          /* passed to include_fn */
 };

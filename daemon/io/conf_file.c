@@ -221,8 +221,10 @@ int conf_parse_file(struct conf *c, const char *path, struct conf_diags *d)
     }
     struct conf_pctx top = {.c = c, .d = d, .name = path};
     size_t before = d->errors;
+    c->parse_depth++;
     int e = parse_one(&top, path, real, 0);
     free(real);
+    conf_parse_done(c, d);
     if (e != 0) {
         conf_diag_add(d, CONF_SEV_ERROR, path, 0, 0, "cannot read: %s", why(e));
         return e == -ENOMEM ? NTK_ENOMEM : NTK_ENOTFOUND;

@@ -112,6 +112,43 @@ int conf_do_leapsmear(struct cline *l);
 int conf_do_rlimit(struct cline *l);
 int conf_do_include(struct cline *l);
 int conf_do_refclock(struct cline *l);
+int conf_do_fudge(struct cline *l);
+int conf_do_unpeer(struct cline *l);
+int conf_do_nonvolatile(struct cline *l);
+int conf_do_dscp(struct cline *l);
+int conf_do_mdnstries(struct cline *l);
+int conf_do_reset(struct cline *l);
+int conf_do_tick(struct cline *l);
+int conf_do_phone(struct cline *l);
+
+/* True for an IPv4 address 127.127.x.y: NTP Classic's name of a reference clock. */
+bool conf_is_refclock_addr(const struct ntk_addr *a);
+
+/* `server 127.127.TYPE.UNIT [options]` (token k is the address, the cursor after it): the
+ * refclock of that driver and unit with the refclock line's options. Returns 0 or -1. */
+int conf_refclock_server(struct cline *l, size_t k, const struct ntk_addr *a);
+
+/* The type number of a driver named as in `refclock NAME` (NTPsec's numbers; sock 47), or
+ * -1 for an unknown name. */
+int conf_clock_type(const char *name);
+
+/* Stores a fudge or unpeer line (its file, line and token k's column) for conf_later_apply.
+ * Returns 0 or -1 (reported). */
+int conf_later_add(struct cline *l, size_t k, const struct conf_later *item);
+
+/* Ends a conf_parse_* call (parse_depth was raised at its start): the outermost one applies
+ * the fudge and unpeer lines, warning about those that match nothing. */
+void conf_parse_done(struct conf *c, struct conf_diags *d);
+
+/* Applies a fudge to the refclocks with its type and unit; false when there is none. */
+bool conf_fudge_apply(struct conf *c, const struct conf_later *f);
+
+/* Removes the server lines (by address or name) or refclocks an unpeer names; false when
+ * nothing matched. */
+bool conf_unpeer_apply(struct conf *c, const struct conf_later *u);
+
+/* Removes the refclocks of type and unit; false when there was none. */
+bool conf_unpeer_clock(struct conf *c, uint8_t type, uint8_t unit);
 
 /* includefile of path (NUL-terminated, as written) from a file being read: a file or a
  * directory's *.conf files. Reports problems at token k of l. Returns 0 or -1. */

@@ -316,7 +316,8 @@ static int split_line(struct cline *l, struct ntk_span text)
 
 typedef int (*conf_handler)(struct cline *l);
 
-/* The directives: NTPsec 1.2's, plus `port` on server lines and `limit` (features.md). */
+/* The directives: NTPsec 1.2.2's, plus `port` on server lines, `discard` (NTP Classic's
+ * name of `limit`) and the few tests/data/conf/ntpsec-diff.tsv lists as ours. */
 static const struct {
     const char *word;
     conf_handler fn;
@@ -352,6 +353,16 @@ static const struct {
     {"rlimit", conf_do_rlimit},
     {"includefile", conf_do_include},
     {"refclock", conf_do_refclock},
+    {"fudge", conf_do_fudge},
+    {"unpeer", conf_do_unpeer},
+    {"unconfig", conf_do_unpeer},
+    {"pidfile", conf_do_path},
+    {"nonvolatile", conf_do_nonvolatile},
+    {"dscp", conf_do_dscp},
+    {"mdnstries", conf_do_mdnstries},
+    {"reset", conf_do_reset},
+    {"tick", conf_do_tick},
+    {"phone", conf_do_phone},
 };
 
 #define AUTOKEY_WHY                                                                           \
@@ -377,13 +388,7 @@ static const struct {
     {"manycastclient", MCAST_WHY},
     {"manycastserver", MCAST_WHY},
     {"trap", "traps were removed from NTPsec"},
-    {"fudge", "fudge (for server 127.127.t.u) is not supported; give time1, time2, stratum, "
-              "refid and flag1..flag4 on the refclock line"},
-    {"phone", "the modem reference clock is not supported"},
     {"calldelay", "the modem reference clock is not supported"},
-    {"unpeer", "unpeer is a runtime (ntpq :config) command, not a configuration directive"},
-    {"unconfig",
-     "unconfig is a runtime (ntpq :config) command, not a configuration directive"},
     {"saveconfigdir", "saveconfig was removed from NTPsec"},
 };
 

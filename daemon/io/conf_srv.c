@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ntp.conf source and access lines: server/pool/peer with their options, and
+/* ntp.conf source and access lines: server/pool/peer with their options, unpeer, and
  * restrict/unrestrict with an address, a CIDR prefix or a mask, and NTPsec's flags. */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "conf_internal.h"
 #include "ntk/err.h"
 
 #include "ntk/aead.h"
+#include "ntk/sb.h"
 
 #include "poison.h"
 
@@ -59,12 +61,19 @@ static int take_host(struct cline *l, struct conf_server *s)
     }
     struct ntk_span h = l->t[k].s;
     if (ntk_addr_parse_span(h, &s->cfg.addr) == NTK_OK) {
-        if (s->kind == CONF_SRV_POOL) {
-            return cl_err(l, (size_t)k, "pool needs a host name (for an address use server)");
-        }
         if (!family_ok(s->family, &s->cfg.addr)) {
             return cl_err(l, (size_t)k, "-%u given with an IPv%d address", s->family,
                           s->family == 4 ? 6 : 4);
+        }
+        if (s->kind == CONF_SRV_POOL) {
+            /* NTPsec takes it: a pool whose name resolves to this one address. */
+            struct ntk_addr a = s->cfg.addr;
+            memset(&s->cfg.addr, 0, sizeof s->cfg.addr);
+            s->cfg.addr.port = a.port;
+            a.port = 0;
+            struct ntk_sb sb;
+            ntk_sb_init(&sb, s->cfg.name, sizeof s->cfg.name);
+            ntk_addr_format_sb(&a, &sb);
         }
         return 0;
     }
@@ -87,7 +96,6 @@ static bool server_flag(struct cline *l, size_t k, struct conf_server *s)
         {"prefer", offsetof(struct conf_server, cfg.prefer)},
         {"noselect", offsetof(struct conf_server, cfg.noselect)},
         {"true", offsetof(struct conf_server, cfg.true_)},
-        {"preempt", offsetof(struct conf_server, preempt)},
         {"noval", offsetof(struct conf_server, nts.noval)},
     };
     for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++) {
@@ -106,8 +114,15 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
     uint32_t v;
     if (cl_is(l, k, "minpoll") || cl_is(l, k, "maxpoll")) {
         bool min = cl_is(l, k, "minpoll");
-        if (cl_u32(l, min ? "minpoll" : "maxpoll", ENG_POLL_MIN, ENG_POLL_MAX, &v) < 0) {
+        if (cl_u32(l, min ? "minpoll" : "maxpoll", 0, ENG_POLL_MAX, &v) < 0) {
             return -1;
+        }
+        if (v < ENG_POLL_MIN) {
+            cl_warn(l, k,
+                    "%s %u: a server is polled at most every %d s (NTPsec, too, sends "
+                    "its requests 2 s apart at least)",
+                    min ? "minpoll" : "maxpoll", (unsigned)v, 1 << ENG_POLL_MIN);
+            v = ENG_POLL_MIN;
         }
         *(min ? &s->cfg.minpoll_log2 : &s->cfg.maxpoll_log2) = (int8_t)v;
         poll_k[min ? 0 : 1] = k;
@@ -119,6 +134,12 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
     if (cl_is(l, k, "version")) {
         int rc = cl_u32(l, "version", 1, 4, &v);
         s->version = (uint8_t)v;
+        if (rc == 0 && v != 4) {
+            cl_warn(l, k,
+                    "version %u: not applied; requests are NTPv4 (servers of every "
+                    "version answer them)",
+                    (unsigned)v);
+        }
         return rc;
     }
     if (cl_is(l, k, "port")) {
@@ -127,7 +148,18 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
         return rc;
     }
     if (cl_is(l, k, "bias")) {
-        return cl_double(l, "bias", -86400, 86400, &s->bias_s);
+        int rc = cl_double(l, "bias", -86400, 86400, &s->bias_s);
+        s->cfg.bias_s = s->bias_s;
+        return rc;
+    }
+    if (cl_is(l, k, "preempt")) {
+        if (s->kind != CONF_SRV_POOL) {
+            cl_warn(l, k,
+                    "preempt: no effect on a server line (NTPsec 1.2.2 refuses it); "
+                    "pool members are replaced when they stop answering");
+        }
+        s->preempt = true;
+        return 0;
     }
     if (cl_is(l, k, "expire")) {
         return cl_u32(l, "expire", 1, 86400 * 365, &s->nts.expire_s);
@@ -218,9 +250,12 @@ static int server_options(struct cline *l, struct conf_server *s)
         }
     }
     if (s->cfg.minpoll_log2 > s->cfg.maxpoll_log2) {
+        /* NTPsec lowers minpoll to maxpoll without a word; say it. */
         size_t k = poll_k[0] > poll_k[1] ? poll_k[0] : poll_k[1];
-        return cl_err(l, k, "minpoll %d is greater than maxpoll %d", s->cfg.minpoll_log2,
-                      s->cfg.maxpoll_log2);
+        cl_warn(l, k, "minpoll %d is above maxpoll %d: polling every 2^%d s (as NTPsec)%s",
+                s->cfg.minpoll_log2, s->cfg.maxpoll_log2, s->cfg.maxpoll_log2,
+                poll_k[1] == 0 ? "; give maxpoll too for longer polls" : "");
+        s->cfg.minpoll_log2 = s->cfg.maxpoll_log2;
     }
     if (s->nts.enabled) { /* NTPsec: with nts, the line's port is the NTS-KE server's */
         s->cfg.nts_port = s->cfg.addr.port;
@@ -271,6 +306,16 @@ int conf_do_server(struct cline *l)
 {
     struct conf_server s;
     memset(&s, 0, sizeof s);
+    {
+        /* 127.127.TYPE.UNIT: a reference clock, the Classic way NTPsec still takes. */
+        size_t k = l->i + (cl_is(l, l->i, "-4") || cl_is(l, l->i, "-6"));
+        struct ntk_addr a;
+        if (k < l->n && ntk_addr_parse_span(l->t[k].s, &a) == NTK_OK &&
+            conf_is_refclock_addr(&a)) {
+            l->i = k + 1;
+            return conf_refclock_server(l, k, &a);
+        }
+    }
     eng_server_defaults(&s.cfg);
     s.kind = cl_is(l, 0, "pool")   ? CONF_SRV_POOL
              : cl_is(l, 0, "peer") ? CONF_SRV_PEER
@@ -415,6 +460,13 @@ static int restrict_flags(struct cline *l, struct conf_restrict *r, bool cidr)
             return cl_err(l, k, "unknown restrict flag '%s'", cl_show(l, k, b));
         }
         r->flags |= res_flags[i].bit;
+        if (res_flags[i].bit &
+            (CONF_RES_NOPEER | CONF_RES_NOEPEER | CONF_RES_NOTRAP | CONF_RES_LOWPRIOTRAP)) {
+            /* NTPsec, too: "restrict nopeer ignored" */
+            cl_warn(l, k, "restrict %s ignored (no peer mode, no traps)", res_flags[i].w);
+        } else if (res_flags[i].bit == CONF_RES_MSSNTP) {
+            cl_warn(l, k, "restrict mssntp: MS-SNTP signing is not applied by this ntpd");
+        }
     }
     return 0;
 }
@@ -447,4 +499,91 @@ int conf_do_restrict(struct cline *l)
     struct conf *c = l->c;
     return append(l, (void **)&c->rules, &c->n_rules, &c->cap_rules, &r, sizeof r,
                   CONF_RULES_MAX);
+}
+
+/* ----- unpeer --------------------------------------------------------------------------- */
+
+int conf_do_unpeer(struct cline *l)
+{
+    char b[64];
+    struct conf_later u;
+    memset(&u, 0, sizeof u);
+    u.kind = CONF_LATER_UNPEER;
+    if (cl_is(l, l->i, "clock")) { /* unpeer clock NAME [unit N] */
+        l->i++;
+        int k = cl_take(l, "unpeer clock driver");
+        if (k < 0) {
+            return -1;
+        }
+        char name[32];
+        int t =
+            ntk_span_cstr(l->t[k].s, name, sizeof name) == NTK_OK ? conf_clock_type(name) : -1;
+        if (t < 0) {
+            return cl_err(l, (size_t)k, "unpeer clock: unknown driver '%s'",
+                          cl_show(l, (size_t)k, b));
+        }
+        uint32_t unit = 0;
+        if (cl_is(l, l->i, "unit")) {
+            l->i++;
+            if (cl_u32(l, "unit", 0, 255, &unit) < 0) {
+                return -1;
+            }
+        }
+        if (cl_end(l) < 0) {
+            return -1;
+        }
+        u.clock = true;
+        u.rc.type = (enum eng_rc_type)t;
+        u.rc.unit = (uint8_t)unit;
+        return conf_later_add(l, (size_t)k, &u);
+    }
+    (void)take_family(l);
+    int k = cl_take(l, "unpeer address");
+    if (k < 0 || cl_end(l) < 0) {
+        return -1;
+    }
+    struct ntk_span h = l->t[k].s;
+    uint64_t id;
+    if (ntk_span_u64(h, &id, UINT32_MAX) == NTK_OK) {
+        cl_warn(l, (size_t)k,
+                "unpeer %s: association ids are given at start-up, not known here; ignored",
+                cl_show(l, (size_t)k, b));
+        return 0;
+    }
+    if (ntk_addr_parse_span(h, &u.addr) == NTK_OK) {
+        if (conf_is_refclock_addr(&u.addr)) {
+            u.clock = true;
+            u.rc.type = (enum eng_rc_type)u.addr.ip[2];
+            u.rc.unit = u.addr.ip[3];
+        }
+    } else if (!is_hostname(h) || ntk_span_cstr(h, u.name, sizeof u.name) != NTK_OK) {
+        return cl_err(l, (size_t)k, "'%s' is not an address or a host name",
+                      cl_show(l, (size_t)k, b));
+    }
+    return conf_later_add(l, (size_t)k, &u);
+}
+
+static bool same_host(const struct conf_server *s, const struct conf_later *u)
+{
+    if (u->name[0] != '\0') {
+        return strcasecmp(s->cfg.name, u->name) == 0;
+    }
+    return s->cfg.addr.family == u->addr.family &&
+           memcmp(s->cfg.addr.ip, u->addr.ip, sizeof u->addr.ip) == 0;
+}
+
+bool conf_unpeer_apply(struct conf *c, const struct conf_later *u)
+{
+    if (u->clock) {
+        return conf_unpeer_clock(c, (uint8_t)u->rc.type, u->rc.unit);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < c->n_servers; i++) {
+        if (!same_host(&c->servers[i], u)) {
+            c->servers[n++] = c->servers[i];
+        }
+    }
+    bool any = n != c->n_servers;
+    c->n_servers = n;
+    return any;
 }

@@ -63,6 +63,11 @@ int conf_do_discard(struct cline *l)
     if (kv_loop(l, "discard", tab, 3, &v, true) < 0) {
         return -1;
     }
+    for (size_t k = 1; k < l->n; k += 2) {
+        if (cl_is(l, k, "monitor")) {
+            cl_warn(l, k, "discard monitor: not applied (NTPsec's MRU probability scale)");
+        }
+    }
     l->c->discard = v;
     return 0;
 }
@@ -103,6 +108,7 @@ int conf_do_rlimit(struct cline *l)
         c->rlimit_filenum = save[2];
         return -1;
     }
+    cl_warn(l, 0, "rlimit: not applied; ntpd sets its own limits");
     return 0;
 }
 
@@ -148,8 +154,8 @@ static int tos_int(struct cline *l, size_t k, struct tos_pair *p)
                {"floor", 0, 16},     {"ceiling", 0, 16},   {"cohort", 0, 1},
                {"orphan", 1, 16}};
     int cohort = 0;
-    int *dst[] = {&p->tos.minclock, &p->tos.maxclock, &p->tos.minsane, &p->x.floor,
-                  &p->x.ceiling,    &cohort,          &p->tos.orphan};
+    int *dst[] = {&p->tos.minclock, &p->tos.maxclock, &p->tos.minsane, &p->tos.floor,
+                  &p->tos.ceiling,  &cohort,          &p->tos.orphan};
     for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
         if (cl_is(l, k, tab[i].w)) {
             if (cl_int(l, tab[i].w, tab[i].lo, tab[i].hi, dst[i]) < 0) {
@@ -157,6 +163,11 @@ static int tos_int(struct cline *l, size_t k, struct tos_pair *p)
             }
             if (dst[i] == &cohort) {
                 p->x.cohort = cohort != 0;
+                cl_warn(l, k, "cohort: not applied by this ntpd (NTPsec 1.2.2 refuses it)");
+            }
+            if (dst[i] == &p->tos.ceiling && p->tos.ceiling > 15) {
+                cl_warn(l, k, "ceiling %d: using 15, the highest (as NTPsec)", p->tos.ceiling);
+                p->tos.ceiling = 15;
             }
             return 0;
         }
@@ -222,6 +233,11 @@ int conf_do_tos(struct cline *l)
         if (rc > 0) {
             return cl_err(l, k, "unknown tos option '%s'", cl_show(l, k, b));
         }
+        if (cl_is(l, k, "maxdisp")) {
+            cl_warn(l, k,
+                    "maxdisp: not applied by this ntpd (maxdist bounds a source's "
+                    "distance)");
+        }
     }
     l->c->tos = p.tos;
     l->c->tos_x = p.x;
@@ -249,12 +265,31 @@ int conf_do_tinker(struct cline *l)
     }
     while (cl_more(l)) {
         size_t k = l->i++;
+        if (cl_is(l, k, "tick")) { /* NTPsec's sys_tick, as the `tick` directive */
+            double v;
+            if (cl_double(l, "tick", 0, 1, &v) < 0) {
+                return -1;
+            }
+            cl_warn(l, k,
+                    "tinker tick: this ntpd measures its clock's resolution itself; "
+                    "ignored");
+            continue;
+        }
         int rc = kvd_one(l, k, tab, sizeof tab / sizeof tab[0], &t, &x);
         if (rc < 0) {
             return -1;
         }
         if (rc > 0) {
             return cl_err(l, k, "unknown tinker option '%s'", cl_show(l, k, b));
+        }
+        if (cl_is(l, k, "allan") || cl_is(l, k, "huffpuff")) {
+            cl_warn(l, k,
+                    "tinker %s: a knob of NTPsec's loop filter, which this ntpd's "
+                    "discipline does not have; ignored",
+                    cl_show(l, k, b));
+        } else if (cl_is(l, k, "stepback") || cl_is(l, k, "stepfwd")) {
+            cl_warn(l, k, "tinker %s: not applied; step is the threshold both ways",
+                    cl_show(l, k, b));
         }
         x.have_freq = x.have_freq || cl_is(l, k, "freq");
     }
@@ -276,14 +311,35 @@ int conf_do_path(struct cline *l)
         {"logfile", offsetof(struct conf, logfile)},
         {"keys", offsetof(struct conf, keys)},
         {"ntpsigndsocket", offsetof(struct conf, signd_socket)},
+        {"pidfile", offsetof(struct conf, pidfile)},
     };
     size_t i = 0;
     while (!cl_is(l, 0, tab[i].w)) {
         i++;
     }
+    bool drift = cl_is(l, 0, "driftfile");
+    if (drift && !cl_more(l)) {
+        c->driftfile[0] = '\0'; /* NTPsec: "driftfile disabled" */
+        return 0;
+    }
     char tmp[CONF_PATH_MAX];
-    if (cl_str(l, tab[i].w, tmp, sizeof tmp) < 0 || cl_end(l) < 0) {
+    if (cl_str(l, tab[i].w, tmp, sizeof tmp) < 0) {
         return -1;
+    }
+    if (drift && cl_more(l)) { /* driftfile FILE THRESHOLD: NTPsec's wander threshold */
+        double x;
+        if (cl_double(l, "driftfile threshold", 0, 1e-3, &x) < 0) {
+            return -1;
+        }
+        c->drift_threshold_ppm = x * 1e6;
+    }
+    if (cl_end(l) < 0) {
+        return -1;
+    }
+    if (cl_is(l, 0, "ntpsigndsocket")) {
+        cl_warn(l, 0,
+                "ntpsigndsocket: not applied; MS-SNTP signing is not built into this "
+                "ntpd");
     }
     memcpy((char *)c + tab[i].off, tmp, sizeof tmp);
     return 0;
@@ -316,11 +372,18 @@ int conf_do_statistics(struct cline *l)
         return cl_err(l, l->n, "statistics: missing file name");
     }
     while (cl_more(l)) {
-        int s = stat_of(l, l->i++);
+        size_t k = l->i++;
+        int s = stat_of(l, k);
         if (s < 0) {
             return -1;
         }
         mask |= 1u << s;
+        if (s == CONF_STAT_TIMINGSTATS || s == CONF_STAT_NTSSTATS ||
+            s == CONF_STAT_NTSKESTATS) {
+            char b[64];
+            cl_warn(l, k, "%s: not written by this ntpd (nor by NTPsec 1.2.2)",
+                    cl_show(l, k, b));
+        }
     }
     l->c->stats_mask |= mask;
     for (int i = 0; i < CONF_STAT_COUNT; i++) {
@@ -382,16 +445,35 @@ int conf_do_filegen(struct cline *l)
     return 0;
 }
 
-/* One logconfig item: [=+-]?(all|clock|peer|sys|sync)(all|info|events|status|statistics). */
+/* One logconfig item as NTPsec's get_logmask reads it: [=+-]? (no prefix: '=', each such item
+ * replacing the mask), then CLASS TYPE with CLASS all|clock|peer|sys|sync and TYPE
+ * all|info|events|status|statistics; TYPE alone is the sys class; allclock, allpeer, allsys
+ * and allsync are NTPsec's spellings of clockall... Stored as class and type. */
 static bool logcfg_item(struct ntk_span s, struct conf_logcfg *out)
 {
     static const char *const classes[] = {"all", "clock", "peer", "sys", "sync"};
     static const char *const whats[] = {"all", "info", "events", "status", "statistics"};
-    out->op = '+';
+    out->op = '=';
     if (s.len > 0 && (s.p[0] == '=' || s.p[0] == '+' || s.p[0] == '-')) {
         out->op = s.p[0];
         s.p++;
         s.len--;
+    }
+    for (size_t j = 0; j < 5; j++) {
+        if (ntk_span_eq(s, whats[j])) { /* no class: NTPsec's offset 0, the sys class */
+            (void)ntk_span_cstr((struct ntk_span){"sys", 3}, out->class, sizeof out->class);
+            (void)ntk_span_cstr(s, out->what, sizeof out->what);
+            return true;
+        }
+    }
+    for (size_t i = 1; i < 5; i++) {
+        struct ntk_span cls = {classes[i], strlen(classes[i])};
+        if (s.len == 3 + cls.len && memcmp(s.p, "all", 3) == 0 &&
+            memcmp(s.p + 3, cls.p, cls.len) == 0) {
+            (void)ntk_span_cstr(cls, out->class, sizeof out->class);
+            (void)ntk_span_cstr((struct ntk_span){"all", 3}, out->what, sizeof out->what);
+            return true;
+        }
     }
     for (size_t i = 0; i < 5; i++) {
         size_t cl = strlen(classes[i]);
@@ -674,12 +756,26 @@ int conf_do_enable(struct cline *l)
             bits |= tab[i].bit;
         } else if (cl_is(l, l->i, "bclient")) {
             return cl_err(l, l->i, "bclient: broadcast mode was removed from NTPsec");
+        } else if (cl_is(l, l->i, "mode7")) {
+            return cl_err(l, l->i,
+                          "mode7: mode 7 (ntpdc) was removed from NTPsec; ntpq "
+                          "uses mode 6");
         } else {
             return cl_err(l, l->i, "unknown %s flag '%s'", on ? "enable" : "disable",
                           cl_show(l, l->i, b));
         }
     }
     l->c->sys_flags = on ? l->c->sys_flags | bits : l->c->sys_flags & ~bits;
+    if (on && (bits & (CONF_SYS_KERNEL | CONF_SYS_CALIBRATE))) {
+        cl_warn(l, 0,
+                "enable %s: not applied; ntpd disciplines the clock itself, without "
+                "the kernel's loop",
+                (bits & CONF_SYS_KERNEL) ? "kernel" : "calibrate");
+    }
+    if (!on && (bits & CONF_SYS_MONITOR)) {
+        struct conf_later m = {.kind = CONF_LATER_NOMONITOR};
+        return conf_later_add(l, 0, &m);
+    }
     return 0;
 }
 
@@ -703,35 +799,37 @@ int conf_do_nts(struct cline *l)
 #undef F
     };
     char b[64];
-    int k = cl_take(l, "nts");
-    if (k < 0) {
-        return -1;
+    if (!cl_more(l)) {
+        return cl_err(l, l->n, "nts: missing argument");
     }
-    if (cl_is(l, (size_t)k, "keport")) {
-        uint32_t v;
-        if (cl_u32(l, "keport", 1, 65535, &v) < 0 || cl_end(l) < 0)
-            return -1;
-        n->keport = (uint16_t)v;
-        return 0;
-    }
-    if (cl_is(l, (size_t)k, "enable") || cl_is(l, (size_t)k, "disable")) {
-        if (cl_end(l) < 0) {
-            return -1;
-        }
-        n->enable = cl_is(l, (size_t)k, "enable");
-        return 0;
-    }
-    for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++) {
-        if (cl_is(l, (size_t)k, tab[i].w)) {
-            char tmp[CONF_PATH_MAX];
-            if (cl_str(l, tab[i].w, tmp, tab[i].cap) < 0 || cl_end(l) < 0) {
+    /* NTPsec takes several options on one line ("nts enable cert F key F"). */
+    while (cl_more(l)) {
+        size_t k = l->i++;
+        if (cl_is(l, k, "keport")) {
+            uint32_t v;
+            if (cl_u32(l, "keport", 1, 65535, &v) < 0)
                 return -1;
-            }
-            memcpy((char *)n + tab[i].off, tmp, tab[i].cap);
-            return 0;
+            n->keport = (uint16_t)v;
+            continue;
         }
+        if (cl_is(l, k, "enable") || cl_is(l, k, "disable")) {
+            n->enable = cl_is(l, k, "enable");
+            continue;
+        }
+        size_t i = 0;
+        while (i < sizeof tab / sizeof tab[0] && !cl_is(l, k, tab[i].w)) {
+            i++;
+        }
+        if (i == sizeof tab / sizeof tab[0]) {
+            return cl_err(l, k, "unknown nts option '%s'", cl_show(l, k, b));
+        }
+        char tmp[CONF_PATH_MAX];
+        if (cl_str(l, tab[i].w, tmp, tab[i].cap) < 0) {
+            return -1;
+        }
+        memcpy((char *)n + tab[i].off, tmp, tab[i].cap);
     }
-    return cl_err(l, (size_t)k, "unknown nts option '%s'", cl_show(l, (size_t)k, b));
+    return 0;
 }
 
 int conf_do_leapsmear(struct cline *l)
@@ -741,5 +839,10 @@ int conf_do_leapsmear(struct cline *l)
         return -1;
     }
     l->c->leapsmear_s = v;
+    if (v > 0) {
+        cl_warn(l, 0,
+                "leapsmearinterval: leap smearing is not built into this ntpd (nor "
+                "into Debian's NTPsec); a leap second is inserted, not smeared");
+    }
     return 0;
 }

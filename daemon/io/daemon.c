@@ -384,11 +384,12 @@ static size_t check_server_keys(const struct ntpd *d, const struct ntk_mac_keys 
         uint32_t id = s->cfg.key_id;
         if (id == 0 || (keys != NULL && ntk_mac_keys_lookup(keys, id, NULL) == 0))
             continue;
+        char a[NTK_ADDRSTR_MAX];
         log_msg(LOG_ERR,
-                "%s: line %u: %s %s: key %u is not a trusted key of the keys file (keys, "
+                "%s:%u: error: %s %s: key %u is not a trusted key of the keys file (keys, "
                 "trustedkey, -k, -t)",
                 path, (unsigned)s->line, s->kind == CONF_SRV_POOL ? "pool" : "server",
-                s->cfg.name[0] ? s->cfg.name : "(address)", (unsigned)id);
+                s->cfg.name[0] ? s->cfg.name : ntk_addr_format(&s->cfg.addr, a), (unsigned)id);
         bad++;
     }
     return bad;
@@ -431,8 +432,15 @@ static int make_engine(struct ntpd *d)
     cfg.force_step_once = d->opts.step_first;
     cfg.once = d->opts.once;
     cfg.have_freq = dfiles_read_drift(d, &cfg.initial_freq_ppm);
+    if (d->conf.tinker_x.have_freq) { /* NTPsec: `tinker freq` wins over the drift file */
+        cfg.have_freq = true;
+        cfg.initial_freq_ppm = d->conf.tinker_x.freq_ppm;
+        log_msg(LOG_INFO, "tinker freq: starting at %+.3f ppm", cfg.initial_freq_ppm);
+    }
     drift_policy_init(&d->drift, cfg.have_freq ? cfg.initial_freq_ppm : 0,
                       loop_now_mono_ns() / 1000000000LL);
+    if (d->conf.drift_threshold_ppm > 0)
+        d->drift.threshold_ppm = d->conf.drift_threshold_ppm;
     if (d->opts.slew_only)
         cfg.tinker.step_s = 600; /* -x: NTPsec slews up to 600 s */
     static struct eng_rng rng = {.ctx = NULL, .bytes = daemon_rng_bytes};
@@ -627,6 +635,6 @@ void ntpd_free(struct ntpd *d)
     rst_free(d->rst);
     loop_free(d->loop);
     if (d->pidfile_written)
-        (void)unlink(d->opts.pidfile);
+        (void)unlink(dfiles_pidfile(d));
     conf_free(&d->conf);
 }

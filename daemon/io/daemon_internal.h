@@ -169,7 +169,10 @@ void dfiles_save_drift(struct ntpd *d, bool force);
 /* Loop timer: asks the drift policy, re-arms itself every DRIFT_TIMER_S. */
 void dfiles_on_drift_timer(void *ctx, int64_t now_mono_ns);
 
-/* -p: writes the pidfile atomically; 0, or 1 (logged). */
+/* The pidfile: -p, else the `pidfile` directive's; NULL for none. */
+const char *dfiles_pidfile(const struct ntpd *d);
+
+/* Writes the pidfile atomically (if any); 0, or 1 (logged). */
 int dfiles_write_pidfile(struct ntpd *d);
 
 /* ---- logstats: dfiles.c's log file and key reload, dstats.c's timer ---- */

@@ -101,6 +101,11 @@ int dclient_open(struct ntpd *d)
         log_msg(LOG_ERR, "cannot open a client socket: %s", strerror(-d->cli_fd4));
         return 1;
     }
+    /* `dscp` (NTPsec's default 46, Expedited Forwarding) on every NTP datagram we send. */
+    if (d->cli_fd4 >= 0)
+        (void)net_set_dscp(d->cli_fd4, AF_INET, d->conf.dscp);
+    if (d->cli_fd6 >= 0)
+        (void)net_set_dscp(d->cli_fd6, AF_INET6, d->conf.dscp);
     watch(d, d->cli_fd4, &d->cli_tx4, "IPv4");
     watch(d, d->cli_fd6, &d->cli_tx6, "IPv6");
     return 0;

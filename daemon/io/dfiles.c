@@ -195,17 +195,25 @@ void dfiles_on_drift_timer(void *ctx, int64_t now_mono_ns)
     (void)loop_timer(d->loop, now_mono_ns + DRIFT_TIMER_S * 1000000000LL,
                      dfiles_on_drift_timer, d);
 }
-/* -p: the process id, written atomically; removed at exit. */
+const char *dfiles_pidfile(const struct ntpd *d)
+{
+    if (d->opts.pidfile != NULL)
+        return d->opts.pidfile;
+    return d->conf.pidfile[0] != '\0' ? d->conf.pidfile : NULL;
+}
+
+/* -p or `pidfile`: the process id, written atomically; removed at exit. */
 int dfiles_write_pidfile(struct ntpd *d)
 {
-    if (d->opts.pidfile == NULL)
+    const char *path = dfiles_pidfile(d);
+    if (path == NULL)
         return 0;
     char text[32], why[300];
     struct ntk_sb sb, err;
     ntk_sb_init(&sb, text, sizeof text);
     ntk_sb_printf(&sb, "%ld\n", (long)getpid());
     ntk_sb_init(&err, why, sizeof why);
-    if (files_write_atomic(d->opts.pidfile, text, ntk_sb_len(&sb), 0644, &err) != 0) {
+    if (files_write_atomic(path, text, ntk_sb_len(&sb), 0644, &err) != 0) {
         log_msg(LOG_ERR, "%s", ntk_sb_str(&err));
         return 1;
     }

@@ -216,6 +216,7 @@ static void open_one(struct ntpd *d, const struct iface_plan *p, const struct nt
                 (unsigned)d->port, strerror(-fd));
         return;
     }
+    (void)net_set_dscp(fd, a->family == NTK_ADDR_V6 ? AF_INET6 : AF_INET, d->conf.dscp);
     if (loop_add_fd(d->loop, fd, callback_of(act), d) != 0) {
         log_msg(LOG_ERR, "cannot watch the socket of %s", ntk_addr_format(a, text));
         close(fd);

@@ -321,6 +321,13 @@ static const struct conf_server *line_of(const struct ntpd *d, const struct eng_
     return NULL;
 }
 
+/* The trust anchors of a server line: its own `ca`, else `nts ca` (NTPsec's site default),
+ * else "" (the system's store). */
+static const char *line_ca(const struct ntpd *d, const struct conf_server *s)
+{
+    return s->nts.ca[0] != '\0' ? s->nts.ca : d->conf.nts.ca;
+}
+
 static SSL_CTX *client_ctx(struct ntpd *d, const char *ca, bool noval)
 {
     struct dnts *n = d->nts;
@@ -474,7 +481,7 @@ void dnts_need_ke(struct ntpd *d, const struct eng_action *a)
                  s == NULL ? "no nts server line" : "too many at once");
         return;
     }
-    SSL_CTX *ctx = client_ctx(d, s->nts.ca, s->nts.noval);
+    SSL_CTX *ctx = client_ctx(d, line_ca(d, s), s->nts.noval);
     if (ctx == NULL) {
         fail_now(d, a->assoc_id, a->text, "no TLS context (see above)");
         return;
@@ -552,11 +559,12 @@ int dnts_check(const struct ntpd *d)
     }
     for (size_t i = 0; i < d->conf.n_servers; i++) {
         const struct conf_server *s = &d->conf.servers[i];
-        if (!s->nts.enabled || s->nts.ca[0] == '\0')
+        const char *ca = line_ca(d, s);
+        if (!s->nts.enabled || ca[0] == '\0')
             continue;
-        SSL_CTX *ctx = tls_client_ctx(s->nts.ca, s->nts.noval, err, sizeof err);
+        SSL_CTX *ctx = tls_client_ctx(ca, s->nts.noval, err, sizeof err);
         if (ctx == NULL) {
-            log_msg(LOG_ERR, "line %u: ca %s: %s", (unsigned)s->line, s->nts.ca, err);
+            log_msg(LOG_ERR, "line %u: ca %s: %s", (unsigned)s->line, ca, err);
             bad++;
         }
         SSL_CTX_free(ctx);

@@ -439,6 +439,7 @@ void drift_policy_init(struct drift_policy *p, double freq_ppm, int64_t now_s)
     p->written_ppm = freq_ppm;
     p->resid_ppm = 0.0;
     p->last_check_s = now_s;
+    p->threshold_ppm = DRIFT_WANDER_THRESHOLD_PPM;
 }
 
 bool drift_should_write(const struct drift_policy *p, double freq_ppm, int64_t now_s,
@@ -454,7 +455,7 @@ bool drift_should_write(const struct drift_policy *p, double freq_ppm, int64_t n
             n.resid_ppm = p->resid_ppm * 0.5;
         } else {
             n.written_ppm = freq_ppm;
-            n.resid_ppm = DRIFT_WANDER_THRESHOLD_PPM;
+            n.resid_ppm = p->threshold_ppm;
             write = true;
         }
     }

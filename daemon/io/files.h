@@ -77,18 +77,20 @@ struct drift_policy {
     double written_ppm;   /* frequency last written (or read at start), ppm */
     double resid_ppm;     /* current change threshold, ppm; halves every quiet check */
     int64_t last_check_s; /* time of the last evaluation, any monotonic seconds */
+    double threshold_ppm; /* the threshold after a write (`driftfile F X`, `nonvolatile X`) */
 };
 
 /* Starts the policy at now_s with the frequency in effect (read from the drift file, or 0):
- * the threshold starts at 0, so the first hourly check writes, as NTPsec's does. */
+ * the threshold starts at 0, so the first hourly check writes, as NTPsec's does; the one
+ * after a write is DRIFT_WANDER_THRESHOLD_PPM until the caller sets threshold_ppm. */
 void drift_policy_init(struct drift_policy *p, double freq_ppm, int64_t now_s);
 
 /* Decides whether to write freq_ppm now; pure: reads *p, writes the next state to *next
  * (which may be p). At most one evaluation per DRIFT_CHECK_INTERVAL_S: before that, false
  * and the state is unchanged. Then, as NTPsec: if |freq - written| < resid the threshold
- * halves and the answer is false; otherwise written = freq, resid = the initial threshold
- * DRIFT_WANDER_THRESHOLD_PPM, and the answer is true. So a change of 0.1 ppm or more is
- * written at the next check, a smaller one some hours later as the threshold halves, and an
+ * halves and the answer is false; otherwise written = freq, resid = threshold_ppm, and the
+ * answer is true. So a change of threshold_ppm (0.1 ppm) or more is written at the next
+ * check, a smaller one some hours later as the threshold halves, and an
  * unchanged frequency is not rewritten. A NaN or out-of-range freq is never written. */
 bool drift_should_write(const struct drift_policy *p, double freq_ppm, int64_t now_s,
                         struct drift_policy *next);

@@ -103,6 +103,14 @@ static int open_bound(int family, const struct sockaddr_storage *ss, size_t len,
     return fd;
 }
 
+int net_set_dscp(int fd, int family, unsigned dscp)
+{
+    int tos = (int)(dscp & 0x3f) << 2; /* the DS field's upper six bits (RFC 2474) */
+    int rc = family == AF_INET6 ? setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &tos, sizeof tos)
+                                : setsockopt(fd, IPPROTO_IP, IP_TOS, &tos, sizeof tos);
+    return rc == 0 ? 0 : -errno;
+}
+
 int net_open_server(const struct ntk_addr *addr, uint16_t port, unsigned flags)
 {
     struct ntk_addr a = *addr;

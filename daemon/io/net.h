@@ -57,6 +57,10 @@ struct net_out {
  * and NET_REUSE_* flags. Returns the descriptor or a negative errno. */
 int net_open_server(const struct ntk_addr *addr, uint16_t port, unsigned flags);
 
+/* Marks what fd sends with DSCP dscp (0..63: IP_TOS or IPV6_TCLASS). Returns 0 or a negative
+ * errno. */
+int net_set_dscp(int fd, int family, unsigned dscp);
+
 /* Opens a client socket of family (AF_INET / AF_INET6) on an ephemeral port, non-blocking,
  * close-on-exec, with kernel timestamps. Returns the descriptor or a negative errno. */
 int net_open_client(int family);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Fuzz harness for daemon/io/conf*.c: any text parses without crashing or leaking, includes
- * are refused, every diagnostic points inside the text, and what was stored is consistent. */
+ * are refused, every diagnostic points inside the text, and what was stored is consistent
+ * (fudge and unpeer lines applied at the end, refclocks in range). */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,6 +51,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         const struct conf_restrict *r = &c.rules[i];
         FUZZ_CHECK(r->prefix_len <= (r->addr.family == NTK_ADDR_V4 ? 32 : 128));
     }
+    for (size_t i = 0; i < c.n_refclocks; i++) {
+        const struct eng_refclock_cfg *r = &c.refclocks[i].cfg;
+        FUZZ_CHECK(r->minpoll_log2 >= 0 && r->minpoll_log2 <= r->maxpoll_log2 &&
+                   r->maxpoll_log2 <= ENG_POLL_MAX);
+        FUZZ_CHECK(r->stratum <= 15 && strlen(r->refid) <= 4);
+    }
+    /* fudge and unpeer lines were applied at the end, none left pending */
+    FUZZ_CHECK(c.n_later == 0 && c.parse_depth == 0 && c.n_refclocks <= CONF_REFCLOCKS_MAX);
+    FUZZ_CHECK(c.tos.ceiling <= 15 && c.dscp <= 63);
     FUZZ_CHECK(c.n_logcfg <= CONF_LOGCFG_MAX && c.n_nics <= CONF_NICS_MAX);
     FUZZ_CHECK(!conf_key_trusted(&c, 0));
     conf_free(&c);

@@ -7,7 +7,8 @@
 # ntpd_stats_ntpsec.sh sets them next to NTPsec's own), `logfile` (lines go there, not to
 # stderr), then logrotate's `mv logfile logfile.1; kill -HUP`: new lines go to a new logfile,
 # and a key added to the keys file is in use after the SIGHUP (ntpdig -a 2 gets an
-# authenticated reply, none before). NTK_SYSSTATS_INTERVAL makes sysstats every 3 s.
+# authenticated reply, none before). NTK_SYSSTATS_INTERVAL makes sysstats every 3 s. Last,
+# an ntpd started without -p writes the `pidfile` of its configuration and removes it.
 # Usage: ntpd_files.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -122,4 +123,18 @@ check_eq "our ntpd exits 0 on SIGTERM" 0 "$?"
 sed 's/^/  logfile.1| /' "$LOG.1"
 sed 's/^/  logfile| /' "$LOG"
 ntk_show_log o
+
+echo "== the pidfile directive (no -p): written with the pid, removed at exit"
+mkdir -m 750 "$W/q"
+printf '%s\n' "interface ignore all" "pidfile $W/q/conf.pid" >"$W/q/ntp.conf"
+NTK_NTPD_PORT=1124 "$NTK_NTPD" --observe -n -c "$W/q/ntp.conf" >"$W/q/ntpd.log" 2>&1 &
+qpid=$!
+NTK_PIDS+=("$qpid")
+for _ in $(seq 50); do
+  [ -s "$W/q/conf.pid" ] && break
+  sleep 0.1
+done
+check_eq "pidfile: holds the pid of ntpd" "$qpid" "$(tr -d ' \n' <"$W/q/conf.pid" 2>/dev/null)"
+ntk_stop "$qpid"
+check_eq "pidfile: removed at exit" no "$([ -e "$W/q/conf.pid" ] && echo yes || echo no)"
 ntk_done

@@ -2,11 +2,13 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # Interop: our ntpd (--observe) as an NTS client of chronyd 4.3's NTS server. chronyd A
 # serves NTP on 127.0.0.1:123 and NTS-KE on 4460 with a certificate for ntske.test made by a
-# test CA; our ntpd on 127.0.0.2:123 has `server ntske.test nts ca CA`. It must run NTS-KE
+# test CA; our ntpd on 127.0.0.2:123 has `nts ca CA` (NTPsec's site default, which the
+# system store does not have) and `server ntske.test nts`. It must run NTS-KE
 # (TLS 1.3, AEAD_AES_SIV_CMAC_256, 8 cookies), synchronise on NTS-authenticated replies, keep
 # its cookie jar full, and show it all over mode 6 (our ntpq: peers' t column, rv
 # ntscookies, ntsinfo). Then the refusals: chronyd B with an expired certificate, chronyd C
-# with a certificate for another name, and a CA that signed neither: each NTS-KE fails with
+# with a certificate for another name, and a CA that signed neither (the line's own ca, which
+# wins over `nts ca`): each NTS-KE fails with
 # the reason in the log, is counted (nts_ke_probes_bad), and no time is taken from them.
 # Usage: ntpd_nts.sh OUR_NTPDIG OUR_NTPD   (CTest label interop; NTK_NTPQ in the env)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -37,7 +39,7 @@ val() { tr ',' '\n' <<<"$OUT" | sed -n "s/^ *$1=//p" | head -n 1; }
 
 start_ntpd o 123 "interface ignore wildcard" "interface ignore ipv6" \
   "interface ignore 127.0.0.1" "interface listen 127.0.0.2" \
-  "server ntske.test nts ca $C/ca.pem iburst minpoll 4 maxpoll 4"
+  "nts ca $C/ca.pem" "server ntske.test nts iburst minpoll 4 maxpoll 4"
 
 echo "== NTS-KE with chronyd, then NTS-authenticated time"
 if ntk_wait_log "$W/o/ntpd.log" "NTS-KE with ntske.test: TLSv1.3, AEAD_AES_SIV_CMAC_256, 8 cookies" 15; then
@@ -94,7 +96,8 @@ ntk_wait_ntp 127.0.0.1 2123
 ntk_wait_ntp 127.0.0.1 3123
 start_ntpd p 1123 "server ntske.test nts port 5460 ca $C/ca.pem iburst minpoll 4 maxpoll 4"
 start_ntpd r 1124 "server ntske.test nts port 6460 ca $C/ca.pem iburst minpoll 4 maxpoll 4"
-start_ntpd s 1125 "server ntske.test nts ca $W/stranger.pem iburst minpoll 4 maxpoll 4"
+start_ntpd s 1125 "nts ca $C/ca.pem" \
+  "server ntske.test nts ca $W/stranger.pem iburst minpoll 4 maxpoll 4"
 for x in "p:expired:certificate has expired" "r:other name:(hostname mismatch|IP address mismatch|name)" \
   "s:unknown CA:(unable to get local issuer certificate|self.signed|verify failed)"; do
   n=${x%%:*} rest=${x#*:}

@@ -210,8 +210,8 @@ static void chk_tos(void)
     assert_int_equal(C.tos.minsane, 3);
     assert_int_equal(C.tos.orphan, 10);
     assert_true(C.tos.orphanwait_s == 60 && C.tos.mindist_s == 0.01 && C.tos.maxdist_s == 2);
-    assert_int_equal(C.tos_x.floor, 2);
-    assert_int_equal(C.tos_x.ceiling, 12);
+    assert_int_equal(C.tos.floor, 2);
+    assert_int_equal(C.tos.ceiling, 12);
     assert_true(C.tos_x.cohort && C.tos_x.maxdisp_s == 8);
 }
 
@@ -266,6 +266,25 @@ static void chk_logconfig(void)
     assert_string_equal(C.logcfg[2].what, "events");
 }
 
+/* NTPsec's reading: no prefix is '=' (each such item replaces the mask), a type alone is the
+ * sys class, allclock is clockall. */
+static void chk_logconfig_ntpsec(void)
+{
+    assert_int_equal(C.n_logcfg, 4);
+    assert_int_equal(C.logcfg[0].op, '=');
+    assert_string_equal(C.logcfg[0].class, "sys");
+    assert_string_equal(C.logcfg[0].what, "events");
+    assert_int_equal(C.logcfg[1].op, '-');
+    assert_string_equal(C.logcfg[1].class, "clock");
+    assert_string_equal(C.logcfg[1].what, "all");
+    assert_int_equal(C.logcfg[2].op, '+');
+    assert_string_equal(C.logcfg[2].class, "sys");
+    assert_string_equal(C.logcfg[2].what, "info");
+    assert_int_equal(C.logcfg[3].op, '=');
+    assert_string_equal(C.logcfg[3].class, "sys");
+    assert_string_equal(C.logcfg[3].what, "all");
+}
+
 static void chk_trustedkey(void)
 {
     static const uint32_t yes[] = {1, 2, 5, 6, 9, 10, 20, 21, 22, 65535};
@@ -316,6 +335,19 @@ static void chk_enable(void)
     assert_int_equal(C.sys_flags, CONF_SYS_CALIBRATE | CONF_SYS_NTP | CONF_SYS_STATS);
 }
 
+/* `disable monitor` stays off with no `limited` anywhere (a default rule for both families
+ * without it); it is undone, with a warning at its line, while the implicit default rule
+ * (or any rule) has limited, as NTPsec. */
+static void chk_enable_limited(void)
+{
+    assert_int_equal(C.sys_flags,
+                     CONF_SYS_KERNEL | CONF_SYS_MONITOR | CONF_SYS_NTP | CONF_SYS_STATS);
+    assert_int_equal(D.d[0].line, 1);
+    assert_int_equal(D.d[0].col, 1);
+    assert_string_equal(D.d[0].msg, "disable monitor: kept on while a restrict rule (or the "
+                                    "implicit default one) has limited, as NTPsec");
+}
+
 static void chk_nts(void)
 {
     assert_true(C.nts.enable);
@@ -343,66 +375,85 @@ static void chk_comments(void)
     assert_false(C.servers[0].cfg.prefer);
 }
 
+/* Each case: the text, its check, and how many warnings it gives (an option accepted for
+ * NTPsec's sake that does nothing here says so). */
 static const struct {
     const char *text;
     void (*check)(void);
+    size_t warnings;
 } directive_cases[] = {
-    {"server 192.0.2.1 iburst minpoll 4 maxpoll 8 key 5 prefer version 3", chk_server},
-    {"server -6 [2001:db8::1]:1123 burst noselect true bias -0.25", chk_server6},
+    {"server 192.0.2.1 iburst minpoll 4 maxpoll 8 key 5 prefer version 3", chk_server, 1},
+    {"server -6 [2001:db8::1]:1123 burst noselect true bias -0.25", chk_server6, 0},
     {"server time.example.com nts ca /etc/ssl/ca.pem aead AES_SIV_CMAC_512 noval "
      "ask 192.0.2.9:4461 port 5460",
-     chk_server_nts},
-    {"peer 198.51.100.7 port 12345", chk_peer_port},
-    {"pool 0.pool.ntp.org iburst", chk_pool},
-    {"restrict default kod limited nomodify noquery", chk_restrict_default},
-    {"restrict 10.0.0.0 mask 255.0.0.0 noserve version", chk_restrict_mask},
+     chk_server_nts, 0},
+    {"peer 198.51.100.7 port 12345", chk_peer_port, 0},
+    {"pool 0.pool.ntp.org iburst", chk_pool, 0},
+    {"restrict default kod limited nomodify noquery", chk_restrict_default, 0},
+    {"restrict 10.0.0.0 mask 255.0.0.0 noserve version", chk_restrict_mask, 0},
     {"restrict 2001:db8::/32 notrust ntpport flake mssntp nomrulist noepeer nopeer notrap "
      "lowpriotrap ignore",
-     chk_restrict_v6},
-    {"restrict 127.0.0.1", chk_restrict_host},
-    {"unrestrict -6 ::1", chk_unrestrict},
-    {"restrict ntp.example.org\nrestrict source nomodify", chk_restrict_name},
-    {"discard average 4 minimum 1 monitor 2000", chk_discard},
-    {"discard minimum 4", chk_discard_no_average},
-    {"limit average 2.5 burst 8 kod 1", chk_limit},
+     chk_restrict_v6, 5},
+    {"restrict 127.0.0.1", chk_restrict_host, 0},
+    {"unrestrict -6 ::1", chk_unrestrict, 0},
+    {"restrict ntp.example.org\nrestrict source nomodify", chk_restrict_name, 0},
+    {"discard average 4 minimum 1 monitor 2000", chk_discard, 1},
+    {"discard minimum 4", chk_discard_no_average, 0},
+    {"limit average 2.5 burst 8 kod 1", chk_limit, 0},
     {"mru maxage 600 minage 32 maxdepth 5000 mindepth 100 maxmem 2048 initalloc 10 "
      "initmem 64 incalloc 20 incmem 32",
-     chk_mru},
+     chk_mru, 0},
     {"tos maxclock 11 minclock 4 minsane 3 orphan 10 orphanwait 60 mindist 0.01\n"
      "tos maxdist 2 floor 2 ceiling 12 cohort 1 maxdisp 8e0",
-     chk_tos},
+     chk_tos, 2},
     {"tinker step 0.5 stepout 600 panic 0 dispersion 20 allan 1000 huffpuff 900 freq -12.5 "
      "stepback 1 stepfwd 2",
-     chk_tinker},
+     chk_tinker, 4},
     {"driftfile /var/lib/ntpsec/ntp.drift\nleapfile \"/usr/share/zone "
      "info/leap-seconds.list\"\n"
      "statsdir /var/log/ntpsec/\nlogfile /var/log/ntpd.log\nkeys /etc/ntpsec/ntp.keys\n"
      "ntpsigndsocket /run/signd",
-     chk_files},
-    {"statistics loopstats peerstats\nstatistics usestats", chk_statistics},
-    {"filegen loopstats file loops type week nolink enable", chk_filegen},
-    {"logconfig =syncall +clockinfo -peerevents", chk_logconfig},
-    {"trustedkey 1 2 (5 ... 6) ( 9 ... 10 )\ntrustedkey (20 ... 22) 65535", chk_trustedkey},
-    {"controlkey 65535", chk_controlkey},
+     chk_files, 1},
+    {"statistics loopstats peerstats\nstatistics usestats", chk_statistics, 0},
+    {"filegen loopstats file loops type week nolink enable", chk_filegen, 0},
+    {"logconfig =syncall +clockinfo -peerevents", chk_logconfig, 0},
+    {"logconfig events -allclock +info allsys", chk_logconfig_ntpsec, 0},
+    {"trustedkey 1 2 (5 ... 6) ( 9 ... 10 )\ntrustedkey (20 ... 22) 65535", chk_trustedkey, 0},
+    {"controlkey 65535", chk_controlkey, 0},
     {"interface listen eth0\nnic ignore ipv6\ninterface drop 192.0.2.0/24\n"
      "interface listen wildcard\nnic listen ::1",
-     chk_interface},
-    {"setvar owner = \"the lab\" default\nsetvar x=1", chk_setvar},
-    {"enable calibrate\ndisable kernel monitor", chk_enable},
+     chk_interface, 0},
+    {"setvar owner = \"the lab\" default\nsetvar x=1", chk_setvar, 0},
+    {"restrict default kod\nenable calibrate\ndisable kernel monitor", chk_enable, 1},
+    {"disable monitor\nrestrict -4 default kod", chk_enable_limited, 1},
     {"nts disable\nnts enable\nnts keport 5460\nnts key /k.pem\nnts cert /c.pem\n"
      "nts cookie /var/lib/ntpsec/nts-keys\n"
      "nts mintls TLS1.3\nnts tlsciphersuites TLS_AES_256_GCM_SHA384",
-     chk_nts},
-    {"leapsmearinterval 86400\nrlimit memlock 64 filenum 1024", chk_misc},
+     chk_nts, 0},
+    {"nts enable cert /c.pem key /k.pem cookie /var/lib/ntpsec/nts-keys keport 5460 "
+     "mintls TLS1.3 tlsciphersuites TLS_AES_256_GCM_SHA384",
+     chk_nts, 0},
+    {"leapsmearinterval 86400\nrlimit memlock 64 filenum 1024", chk_misc, 2},
     {"# comment\n\n  server 192.0.2.9\tiburst\v\r # prefer\r\n   # server 1.2.3.4\n",
-     chk_comments},
+     chk_comments, 0},
 };
 
 static void each_directive(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof directive_cases / sizeof directive_cases[0]; i++) {
-        parse_ok(directive_cases[i].text);
+        conf_free(&C);
+        conf_init(&C);
+        conf_diags_init(&D);
+        const char *t = directive_cases[i].text;
+        int rc = conf_parse_text(&C, "t.conf", t, strlen(t), &D);
+        if (rc != NTK_OK || D.warnings != directive_cases[i].warnings) {
+            fprintf(stderr, "case %zu:\n", i);
+            dump_diags();
+        }
+        assert_int_equal(rc, NTK_OK);
+        assert_int_equal(D.errors, 0);
+        assert_int_equal(D.warnings, directive_cases[i].warnings);
         directive_cases[i].check();
     }
     conf_free(&C);
@@ -419,6 +470,79 @@ static char *read_file(const char *path, size_t *len)
     fclose(f);
     buf[*len] = '\0';
     return buf;
+}
+
+/* Lines NTPsec 1.2.2 takes that this parser once refused (tests/interop/ntpd_conf_ntpsec.sh
+ * found them by running both on one corpus): accepted, applied as NTPsec does, and a warning
+ * where the line does nothing here. */
+static void ntpsec_compat(void **state)
+{
+    (void)state;
+    conf_free(&C);
+    conf_init(&C);
+    conf_diags_init(&D);
+    static const char text[] =
+        "server 192.0.2.1 minpoll 0\n"            /* 1: NTPsec's floor is 0; ours 2 s */
+        "server 192.0.2.2 minpoll 10 maxpoll 6\n" /* 2: minpoll lowered to maxpoll */
+        "server 192.0.2.3 minpoll 12\n"           /* 3: above the default maxpoll 10 */
+        "pool 192.0.2.4\n"                        /* 4: a pool of one address */
+        "pool [2001:db8::1]:1123\n"               /* 5 */
+        "server ntp.example.org\nunpeer ntp.example.org\n" /* 6, 7 */
+        "unpeer 192.0.2.3\n"                               /* 8: a line above */
+        "driftfile /d\ndriftfile\n"                        /* 9, 10: bare: no drift file */
+        "driftfile /e 2e-7\nnonvolatile 3e-7\n"            /* 11, 12 */
+        "pidfile /run/ntpd.pid\ndscp 0\n"                  /* 13, 14 */
+        "mdnstries 5\nreset allpeers io\ntick 0.01\nphone atdt1\n" /* 15..18: 3 warnings */
+        "tos ceiling 16\n"                                         /* 19: NTPsec caps it */
+        "logconfig all\n"                                          /* 20 */
+        "server 192.0.2.5 bias 0.25 preempt\n"    /* 21: preempt warned on a server */
+        "server 192.0.2.9\nunconfig 192.0.2.9\n"; /* 22, 23 */
+    int rc = conf_parse_text(&C, "t.conf", text, sizeof text - 1, &D);
+    dump_diags();
+    assert_int_equal(rc, NTK_OK);
+    assert_int_equal(D.errors, 0);
+    static const unsigned warn_lines[] = {1, 2, 3, 15, 17, 18, 19, 21};
+    assert_int_equal(D.warnings, sizeof warn_lines / sizeof warn_lines[0]);
+    for (size_t i = 0; i < D.n; i++) {
+        assert_int_equal(D.d[i].line, warn_lines[i]);
+    }
+    assert_string_equal(D.d[0].msg, "minpoll 0: a server is polled at most every 2 s (NTPsec, "
+                                    "too, sends its requests 2 s apart at least)");
+    assert_string_equal(D.d[1].msg, "minpoll 10 is above maxpoll 6: polling every 2^6 s (as "
+                                    "NTPsec)");
+    assert_string_equal(D.d[2].msg, "minpoll 12 is above maxpoll 10: polling every 2^10 s (as "
+                                    "NTPsec); give maxpoll too for longer polls");
+    assert_int_equal(C.n_servers, 5);
+    const struct conf_server *s = &C.servers[0];
+    assert_int_equal(s->cfg.minpoll_log2, ENG_POLL_MIN);
+    s = &C.servers[1];
+    assert_true(s->cfg.minpoll_log2 == 6 && s->cfg.maxpoll_log2 == 6);
+    s = &C.servers[2];
+    assert_int_equal(s->kind, CONF_SRV_POOL);
+    assert_string_equal(s->cfg.name, "192.0.2.4");
+    assert_int_equal(s->cfg.addr.family, NTK_ADDR_NONE);
+    s = &C.servers[3];
+    assert_string_equal(s->cfg.name, "2001:db8::1");
+    assert_int_equal(s->cfg.addr.port, 1123);
+    s = &C.servers[4];
+    assert_true(s->cfg.bias_s == 0.25 && s->preempt);
+    assert_string_equal(C.driftfile, "/e");
+    assert_true(C.drift_threshold_ppm > 0.2999 && C.drift_threshold_ppm < 0.3001);
+    assert_string_equal(C.pidfile, "/run/ntpd.pid");
+    assert_int_equal(C.dscp, 0);
+    assert_int_equal(C.tos.ceiling, 15);
+    assert_int_equal(C.n_logcfg, 1);
+    assert_string_equal(C.logcfg[0].class, "sys");
+    assert_string_equal(C.logcfg[0].what, "all");
+    /* A bare driftfile after one turns it off; the default DSCP is NTPsec's 46. */
+    conf_free(&C);
+    conf_init(&C);
+    assert_int_equal(C.dscp, CONF_DSCP_DEFAULT);
+    conf_diags_init(&D);
+    assert_int_equal(conf_parse_text(&C, "t.conf", "driftfile /d\ndriftfile\n", 23, &D),
+                     NTK_OK);
+    assert_string_equal(C.driftfile, "");
+    conf_free(&C);
 }
 
 static void bad_lines(void **state)
@@ -754,7 +878,10 @@ static void ntpsec_debian(void **state)
     int rc = conf_parse_file(&C, NTK_TEST_DATA_DIR "/conf/ntpsec-debian.conf", &D);
     dump_diags();
     assert_int_equal(rc, NTK_OK);
-    assert_int_equal(D.n, 0);
+    /* NTPsec 1.2.2 logs the same about its own file: "restrict nopeer ignored". */
+    assert_int_equal(D.n, 1);
+    assert_int_equal(D.d[0].sev, CONF_SEV_WARNING);
+    assert_string_equal(D.d[0].msg, "restrict nopeer ignored (no peer mode, no traps)");
     assert_string_equal(C.driftfile, "/var/lib/ntpsec/ntp.drift");
     assert_string_equal(C.leapfile, "/usr/share/zoneinfo/leap-seconds.list");
     assert_int_equal(C.tos.maxclock, 11);
@@ -897,11 +1024,17 @@ static void token_soup(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(each_directive), cmocka_unit_test(bad_lines),
-        cmocka_unit_test(engine_limits),  cmocka_unit_test(long_line_and_nul),
-        cmocka_unit_test(long_token),     cmocka_unit_test(diag_format_and_overflow),
-        cmocka_unit_test(includes),       cmocka_unit_test(include_callback),
-        cmocka_unit_test(ntpsec_debian),  cmocka_unit_test(builtin_default),
+        cmocka_unit_test(each_directive),
+        cmocka_unit_test(ntpsec_compat),
+        cmocka_unit_test(bad_lines),
+        cmocka_unit_test(engine_limits),
+        cmocka_unit_test(long_line_and_nul),
+        cmocka_unit_test(long_token),
+        cmocka_unit_test(diag_format_and_overflow),
+        cmocka_unit_test(includes),
+        cmocka_unit_test(include_callback),
+        cmocka_unit_test(ntpsec_debian),
+        cmocka_unit_test(builtin_default),
         cmocka_unit_test(token_soup),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

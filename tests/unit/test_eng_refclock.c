@@ -301,7 +301,7 @@ static void add_checks(void **state)
     c.minpoll_log2 = 5;
     c.maxpoll_log2 = 4;
     assert_int_equal(eng_add_refclock(w.e, &c, &n), NTK_EINVAL);
-    c.minpoll_log2 = 0;
+    c.minpoll_log2 = -1; /* 0 (1 s) is the shortest, as NTPsec's */
     assert_int_equal(eng_add_refclock(w.e, &c, &n), NTK_EINVAL);
     c.minpoll_log2 = 4;
     c.maxpoll_log2 = ENG_POLL_MAX + 1;

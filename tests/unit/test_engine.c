@@ -393,6 +393,76 @@ static void poll_follows_the_system_peers_range(void **state)
     eng_free(w.e);
 }
 
+/* NTPsec's tos floor and ceiling: a server of a stratum below floor, or at ceiling or above,
+ * is never selected (the default ceiling 15 shuts out stratum-15 servers, as NTPsec's). */
+static void floor_and_ceiling(void **state)
+{
+    (void)state;
+    struct world w;
+    struct snap_system sys;
+    for (int c = 0; c < 3; c++) {
+        world_init(&w, true);
+        if (c == 1)
+            w.cfg.tos.floor = 2; /* our stratum-1 server is below it */
+        world_start(&w);
+        assert_int_equal(add_server(&w, "127.0.0.1", 0), 1);
+        if (c == 2)
+            w.srv[0].stratum = 15; /* at the default ceiling */
+        run(&w, 60);
+        snap_sys(&w, &sys);
+        assert_int_equal(sys.sys_peer, c == 0 ? 1 : 0);
+        eng_free(w.e);
+    }
+}
+
+/* A server line's bias is added to every offset from it (NTPsec's bias). */
+static void bias_moves_the_offset(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, true);
+    world_start(&w);
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    struct server *s = &w.srv[w.nsrv++];
+    memset(s, 0, sizeof *s);
+    assert_int_equal(ntk_addr_parse_span((struct ntk_span){"127.0.0.1", 9}, &s->addr), 0);
+    s->addr.port = 123;
+    s->stratum = 1;
+    c.addr = s->addr;
+    c.iburst = true;
+    c.bias_s = 0.25;
+    struct eng_now n = now_of(&w);
+    assert_int_equal(eng_add_server(w.e, &c, &n), 1);
+    run(&w, 30);
+    struct snap_assoc a;
+    n = now_of(&w);
+    assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, &a, 1), 1);
+    assert_true(fabs(a.offset_s - 0.25) < 0.001);
+    eng_free(w.e);
+}
+
+/* minpoll 1 maxpoll 1 (a LAN server, as NTPsec allows down to 0 and spaces requests 2 s
+ * apart): one request every 2 s after the iburst, though the discipline's own poll stays at
+ * 8 s or more. */
+static void two_second_poll(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, true);
+    world_start(&w);
+    assert_int_equal(add_server_polls(&w, "127.0.0.1", 0, 1, 1), 1);
+    run(&w, 20);
+    int before = w.srv[0].requests;
+    run(&w, 60);
+    assert_true(w.srv[0].requests - before >= 28 && w.srv[0].requests - before <= 31);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 1);
+    assert_true(sys.poll_log2 >= ENG_DISC_POLL_MIN);
+    eng_free(w.e);
+}
+
 static void observe_never_touches_the_clock(void **state)
 {
     (void)state;
@@ -970,6 +1040,9 @@ int main(void)
         cmocka_unit_test(add_server_checks),
         cmocka_unit_test(syncs_to_a_server),
         cmocka_unit_test(poll_follows_the_system_peers_range),
+        cmocka_unit_test(floor_and_ceiling),
+        cmocka_unit_test(bias_moves_the_offset),
+        cmocka_unit_test(two_second_poll),
         cmocka_unit_test(observe_never_touches_the_clock),
         cmocka_unit_test(unknown_sources_and_garbage),
         cmocka_unit_test(pool_resolves_and_retries),

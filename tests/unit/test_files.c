@@ -564,6 +564,24 @@ static void drift_policy_table(void **state)
     }
 }
 
+/* `driftfile F X` / `nonvolatile X` (threshold_ppm): after a write, a change smaller than
+ * the threshold waits for it to halve; one at least as large is written at the next check. */
+static void drift_policy_threshold(void **state)
+{
+    (void)state;
+    struct drift_policy p;
+    drift_policy_init(&p, 0.0, 0);
+    p.threshold_ppm = 1.0;                              /* nonvolatile 1e-6 */
+    assert_true(drift_should_write(&p, 5.0, 3600, &p)); /* the first check writes */
+    assert_true(p.resid_ppm == 1.0);
+    assert_false(drift_should_write(&p, 5.6, 7200, &p)); /* 0.6 ppm < 1: not yet */
+    assert_true(p.resid_ppm == 0.5);
+    assert_true(drift_should_write(&p, 5.6, 10800, &p));         /* 0.6 >= 0.5 */
+    assert_true(drift_should_write(&p, 6.7, 14400, &p) == true); /* 1.1 >= 1 */
+    drift_policy_init(&p, 0.0, 0);
+    assert_true(p.threshold_ppm == DRIFT_WANDER_THRESHOLD_PPM);
+}
+
 /* Over 1000 hours of a random walk: never two writes within an hour, and after every check
  * the written value is within the initial threshold of the frequency. */
 static void drift_policy_property(void **state)
@@ -596,6 +614,7 @@ static void drift_policy_property(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(drift_policy_threshold),
         cmocka_unit_test_setup_teardown(atomic_content_and_mode, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(atomic_random_sizes_property, make_dir, remove_dir),
         cmocka_unit_test_setup_teardown(atomic_removes_stale_temps, make_dir, remove_dir),

@@ -137,14 +137,13 @@ static void errors(void **state)
               "t.conf:1:20: error: refclock flag: 2 is out of range 0..1");
     parse_err("refclock shm flag5 1\n",
               "t.conf:1:14: error: refclock: unknown option 'flag5'");
-    parse_err("refclock shm baud 9600\n",
-              "t.conf:1:14: error: refclock: unknown option 'baud'");
+    parse_err("refclock shm key 1\n", "t.conf:1:14: error: refclock: unknown option 'key'");
     parse_err("refclock shm stratum 16\n",
               "t.conf:1:22: error: refclock stratum: 16 is out of range 0..15");
     parse_err("refclock shm minpoll 18\n",
-              "t.conf:1:22: error: refclock minpoll: 18 is out of range 1..17");
-    parse_err("refclock shm maxpoll 0\n",
-              "t.conf:1:22: error: refclock maxpoll: 0 is out of range 1..17");
+              "t.conf:1:22: error: refclock minpoll: 18 is out of range 0..17");
+    parse_err("refclock shm maxpoll -1\n",
+              "t.conf:1:22: error: refclock maxpoll: -1 is out of range 0..17");
     parse_err("refclock shm minpoll 6 maxpoll 4\n",
               "t.conf:1:32: error: refclock: minpoll 6 is above maxpoll 4");
     parse_err("refclock shm time1 abc\n",
@@ -158,9 +157,60 @@ static void errors(void **state)
     parse_err("refclock sock path \"\"\n", "t.conf:1:20: error: refclock path: empty");
     parse_err("refclock shm mode -1\n",
               "t.conf:1:19: error: refclock mode: -1 is out of range 0..4294967295");
-    parse_err("fudge 127.127.28.0 time1 0.1\n",
-              "t.conf:1:1: error: fudge: fudge (for server 127.127.t.u) is not supported; "
-              "give time1, time2, stratum, refid and flag1..flag4 on the refclock line");
+    parse_err("server 127.127.20.0\n",
+              "t.conf:1:8: error: 127.127.20.x is NTPsec's nmea driver, not built into this "
+              "ntpd (built: shm 127.127.28.x, pps 127.127.22.x, sock 127.127.47.x)");
+    parse_err("server 127.127.28.0 key 1\n",
+              "t.conf:1:21: error: refclock: unknown option 'key'");
+    parse_err("fudge 127.127.28.0 time1 0.1 minpoll 4\n",
+              "t.conf:1:30: error: fudge: unknown option 'minpoll' (time1, time2, stratum, "
+              "refid, flag1..flag4)");
+}
+
+/* The Classic forms NTPsec 1.2.2 still takes: server 127.127.TYPE.UNIT, fudge (before or
+ * after its refclock), unpeer; and the refclock options NTPsec takes that do nothing. */
+static void classic_forms(void **state)
+{
+    (void)state;
+    parse_ok("fudge 127.127.28.0 refid GPS time1 0.1 flag1 1\n"
+             "server 127.127.28.0 minpoll 4 maxpoll 4 prefer true iburst\n"
+             "fudge 127.127.28.0 stratum 3 time2 0.5 flag1 0 flag3 1\n"
+             "server -4 127.127.22.1 minpoll 0\nrefclock shm unit 2\nunpeer clock shm unit 2\n"
+             "refclock pps unit 3\nunpeer 127.127.22.3\n");
+    assert_int_equal(C.n_refclocks, 2);
+    const struct eng_refclock_cfg *c = &C.refclocks[0].cfg;
+    assert_int_equal(c->type, ENG_RC_SHM);
+    assert_int_equal(c->unit, 0);
+    assert_string_equal(c->refid, "GPS");
+    assert_true(c->time1_s == 0.1 && c->time2_s == 0.5);
+    assert_int_equal(c->stratum, 3);
+    assert_int_equal(c->flags, 0x4); /* flag1 set by the first fudge, cleared by the second */
+    assert_true(c->prefer && c->true_ && !c->noselect);
+    assert_int_equal(c->minpoll_log2, 4);
+    assert_string_equal(C.refclocks[0].cfg.device, "SHM/Shared memory interface");
+    c = &C.refclocks[1].cfg;
+    assert_int_equal(c->type, ENG_RC_PPS);
+    assert_int_equal(c->unit, 1);
+    assert_int_equal(c->minpoll_log2, 0);
+    assert_int_equal(c->maxpoll_log2, 4);
+    assert_int_equal(C.n_servers, 0);
+    /* A fudge or unpeer that matches nothing is a warning at its own line (NTPsec ignores
+     * it without a word). */
+    assert_int_equal(parse("refclock shm\nfudge 127.127.28.1 refid X\nunpeer clock pps\n"),
+                     NTK_OK);
+    assert_int_equal(D.warnings, 2);
+    char buf[512];
+    conf_diag_format(&D.d[0], buf, sizeof buf);
+    assert_string_equal(buf, "t.conf:2:7: warning: fudge: no reference clock of this "
+                             "configuration has that address; ignored (as NTPsec)");
+    conf_diag_format(&D.d[1], buf, sizeof buf);
+    assert_string_equal(buf, "t.conf:3:14: warning: unpeer: no reference clock of this "
+                             "configuration has that address; ignored (as NTPsec)");
+    assert_string_equal(C.refclocks[0].cfg.refid, "");
+    /* baud and holdover: taken, and said to do nothing. */
+    assert_int_equal(parse("refclock shm baud 9600 holdover 5\n"), NTK_OK);
+    assert_int_equal(D.warnings, 2);
+    assert_int_equal(C.n_refclocks, 1);
 }
 
 static void duplicates_and_limit(void **state)
@@ -214,7 +264,7 @@ static void option_soup(void **state)
             assert_int_equal(C.n_refclocks, 1);
             const struct eng_refclock_cfg *c = &C.refclocks[0].cfg;
             assert_true(c->minpoll_log2 <= c->maxpoll_log2);
-            assert_true(c->maxpoll_log2 <= 17 && c->minpoll_log2 >= 1);
+            assert_true(c->maxpoll_log2 <= 17 && c->minpoll_log2 >= 0);
             assert_true(c->stratum <= 15);
             assert_true(strlen(c->refid) <= 4);
         } else {
@@ -236,7 +286,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(shm_every_option), cmocka_unit_test(defaults_and_polls),
         cmocka_unit_test(errors),           cmocka_unit_test(duplicates_and_limit),
-        cmocka_unit_test(option_soup),
+        cmocka_unit_test(option_soup),      cmocka_unit_test(classic_forms),
     };
     return cmocka_run_group_tests(tests, NULL, teardown);
 }

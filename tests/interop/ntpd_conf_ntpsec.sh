@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
+# Interop: ntp.conf read by NTPsec 1.2.2's ntpd and by ours, line by line and running.
+#
+# 1. The corpus tests/data/conf/ntpsec-diff.tsv (every directive and option of NTPsec's
+#    grammar and manual, NTP Classic's forms, mistakes): each line alone, after the same
+#    header, goes to NTPsec's ntpd (started in this namespace without CAP_SYS_TIME and
+#    stopped once it reaches its main loop: it refused the line when it logged a syntax
+#    error, a "line N column M" complaint or an unknown name, or exited) and to our
+#    ntpd --check-config (refused: exit 1). Each line's pair must be what the corpus says:
+#    same, or a difference it gives the reason for. A line NTPsec takes and ours refuses
+#    without a reason is a drop-in failure; one NTPsec would refuse and ours takes silently,
+#    a trap.
+# 2. Running: NTPsec and ours (--observe) with the same configuration of the Classic forms
+#    the corpus can only check alone (server 127.127.T.U with a fudge before and after it,
+#    unpeer of a line above, minpoll above maxpoll, a 1 s refclock poll) against chronyd
+#    must show the same associations in `ntpq -p` (remote, refid, stratum, type, poll) and
+#    the same fudges in `cv`; their NTP datagrams carry the same DSCP (NTPsec's 46).
+# Usage: ntpd_conf_ntpsec.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+. "$(dirname "$0")/lib.sh"
+ntk_setup "$@"
+NTK_NTPD=${2:-}
+[ -x "$NTK_NTPD" ] || ntk_fatal "our ntpd '$NTK_NTPD' is not an executable"
+
+echo "== 1. the corpus, line by line"
+C=$W/c
+mkdir -p "$C/incdir"
+install -m 600 "$NTK_DATA/symkey.keys" "$C/ntp.keys"
+cp "$NTK_DATA/leap-seconds.list" "$C/leap-seconds.list"
+echo "server 192.0.2.9" >"$C/inc.conf"
+echo "server 192.0.2.8" >"$C/incdir/a.conf"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C/key.pem" \
+  -out "$C/cert.pem" -subj /CN=localhost -days 30 2>/dev/null || ntk_fatal "openssl req"
+cp "$C/cert.pem" "$C/ca.pem"
+header() { printf 'disable ntp\ndisable kernel\nstatsdir %s/\n' "$C"; }
+
+# ntpsec_verdict CONF LOG: "take" or "refuse" (and NTPsec's messages in $LOG).
+ntpsec_verdict() {
+  rm -f "$2"
+  "$NTPD" -n -c "$1" -l "$2" >"$2.out" 2>&1 &
+  local p=$! w=''
+  for _ in $(seq 300); do # its main loop waits in poll(); 3 s at most
+    kill -0 "$p" 2>/dev/null || break
+    w=$(cat "/proc/$p/wchan" 2>/dev/null)
+    case $w in poll_schedule_timeout* | do_select | core_sys_select) break ;; esac
+    sleep 0.01
+  done
+  local up=0
+  if kill -0 "$p" 2>/dev/null; then
+    up=1
+    kill "$p"
+  fi
+  wait "$p" 2>/dev/null
+  if [ $up = 0 ] ||
+    grep -Eq 'syntax error|CONFIG: line [0-9]+ column|Unknown|unknown' "$2" "$2.out"; then
+    echo refuse
+  else
+    echo take
+  fi
+}
+
+n=0
+bad=0
+while IFS=$'\t' read -r expect line why; do
+  case $expect in '#'* | '') continue ;; esac
+  n=$((n + 1))
+  l=${line//@D@/$C}
+  { header && printf '%s\n' "$l"; } >"$C/t.conf"
+  nv=$(ntpsec_verdict "$C/t.conf" "$C/t.log")
+  if "$NTK_NTPD" --check-config -c "$C/t.conf" >"$C/ours.out" 2>&1; then ov=take; else
+    ov=refuse
+  fi
+  if [ "$nv" = "$ov" ]; then got=same; elif [ "$ov" = refuse ]; then got=ours-refuses; else
+    got=ours-accepts
+  fi
+  printf '  %-6s %-6s %-12s %s\n' "$nv" "$ov" "$got" "$l"
+  if [ "$got" != "$expect" ]; then
+    bad=$((bad + 1))
+    ntk_fail "'$l': expected $expect, got $got${why:+ ($why)}"
+    grep -E 'CONFIG|ERR|AUTH|NTS|REFCLOCK' "$C/t.log" | sed 's/^/    ntpsec| /'
+    grep -v 'configuration OK' "$C/ours.out" | sed 's/^/    ours| /'
+  elif [ "$expect" != same ] && [ -z "$why" ]; then
+    bad=$((bad + 1))
+    ntk_fail "'$l': a difference ($expect) without its reason in the corpus"
+  fi
+done <"$NTK_DATA/conf/ntpsec-diff.tsv"
+check_eq "corpus: lines whose verdicts are not what the corpus says" 0 "$bad"
+if [ "$n" -ge 300 ]; then ntk_pass "corpus: $n lines"; else ntk_fail "corpus: only $n lines"; fi
+
+echo "== 2. the Classic forms, running side by side"
+start_chronyd a 127.0.0.1 123 2
+ntk_wait_ntp 127.0.0.1
+# NTPsec picks its source address towards chronyd by asking the kernel (127.0.0.1, which it
+# must not use): make it 127.0.0.2 (ntpq_ntpsec.sh does the same).
+ip route replace local 127.0.0.1 dev lo table local proto kernel scope host src 127.0.0.2
+# The DSCP of the requests each sends to chronyd (NTPsec's from port 123, ours from an
+# ephemeral port): tcpdump on lo, bounded by its count and by the test's end.
+tcpdump -i lo -n -v -l -c 12 udp and dst host 127.0.0.1 and dst port 123 >"$W/dump.txt" \
+  2>/dev/null &
+NTK_PIDS+=($!)
+common=("fudge 127.127.28.0 refid GPS time1 0.1"
+  "server 127.0.0.1 iburst minpoll 10 maxpoll 6"
+  "server 127.127.28.0 minpoll 4 maxpoll 4 prefer"
+  "fudge 127.127.28.0 stratum 3"
+  "refclock shm unit 1 minpoll 0"
+  "server 127.127.28.2" "unpeer 127.127.28.2")
+start_ntpsec n 127.0.0.2 "${common[@]}"
+start_ntpd o 123 "interface ignore all" "interface listen 127.0.0.3" "${common[@]}"
+ntk_wait_ntp 127.0.0.2
+ntk_wait_ntp 127.0.0.3
+for host in 127.0.0.2 127.0.0.3; do # both have heard from chronyd
+  for _ in $(seq 40); do
+    ntpsec_ntpq -n -p "$host" 2>/dev/null | grep -qE '^[*+ #o-]127\.0\.0\.1 .* [1-7]{1,3} ' &&
+      break
+    sleep 0.25
+  done
+done
+# peers HOST: remote refid st t poll of each association, one per line, sorted.
+peers() {
+  ntpsec_ntpq -n -p "$1" | awk 'NR > 2 { r = $1; sub(/^[*+ #o.x-]/, "", r);
+    print r, $2, $3, $4, $6 }' | sort
+}
+ntk_run p_n ntpsec_ntpq -n -p 127.0.0.2
+ntk_run p_o ntpsec_ntpq -n -p 127.0.0.3
+pn=$(peers 127.0.0.2)
+po=$(peers 127.0.0.3)
+check_same "ntpq -p: the same associations, refids, strata, types and polls" "$pn" "$po"
+check_match "SHM(0) with the fudge's refid and stratum, polled every 16 s" \
+  '^SHM\(0\) \.GPS\. 3 l 16$' "$po"
+check_match "SHM(1) with minpoll 0: polled every second" '^SHM\(1\) \.SHM\. 0 l 1$' "$po"
+check_match "chronyd with minpoll 10 maxpoll 6: polled every 64 s" '^127\.0\.0\.1 .* u 64$' \
+  "$po"
+check_nomatch "SHM(2) is gone (unpeer)" 'SHM\(2\)' "$po"
+# cv of SHM(0): the fudges as NTPsec shows them.
+cvf() {
+  local id
+  id=$(ntpsec_ntpq -n -c as "$1" | awk '$1 ~ /^[0-9]+$/ { print $2 }' | while read -r a; do
+    ntpsec_ntpq -n -c "rv $a srcadr" "$1" | grep -q '127\.127\.28\.0' && echo "$a"
+  done | head -1)
+  ntpsec_ntpq -n -c "cv $id fudgetime1,stratum" "$1" | tr -d '\r' | tr ' ,' '\n' |
+    grep -E '^(fudgetime1|stratum)=' | sort | tr '\n' ' '
+}
+cn=$(cvf 127.0.0.2)
+check_same "cv of SHM(0): fudgetime1 and stratum as NTPsec's" "$cn" "$(cvf 127.0.0.3)"
+check_eq "cv of SHM(0): the fudges of both fudge lines" "fudgetime1=100.0 stratum=3 " "$cn"
+grep -E 'IP \(|>' "$W/dump.txt" | sed 's/^/  tcpdump| /'
+# tos WHO: the TOS bytes of the requests of ntpsec (source port 123) or ours (any other).
+tos() {
+  awk -v who="$1" '/ IP \(tos / { match($0, /tos 0x[0-9a-f]+/); t = substr($0, RSTART, RLENGTH) }
+    /^ +127\.0\.0\.2\.[0-9]+ > 127\.0\.0\.1\.123:/ { n = split($1, f, ".");
+      if ((f[n] == "123") == (who == "ntpsec")) print t }' "$W/dump.txt" | sort -u | tr '\n' ' '
+}
+check_same "DSCP of the requests to chronyd: NTPsec's and ours" "$(tos ntpsec)" "$(tos ours)"
+check_eq "our requests carry DSCP 46 (Expedited Forwarding, NTPsec's default)" "tos 0xb8 " \
+  "$(tos ours)"
+
+ntk_done
