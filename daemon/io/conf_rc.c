@@ -47,6 +47,7 @@ struct rc_opts {
     uint32_t given;              /* enum conf_fudge_bit: which fudge options were given */
     uint8_t flag_mask;           /* which of flag1..flag4 were given */
     bool fudge;                  /* a fudge line: only fudge options */
+    bool by_address;             /* server 127.127.T.U: the address gives the unit */
 };
 
 static int take_flag(struct cline *l, struct rc_opts *o, unsigned bit)
@@ -139,6 +140,9 @@ static int take_option(struct cline *l, struct rc_opts *o)
                       cl_show(l, k, b));
     }
     if (cl_is(l, k, "unit")) {
+        if (o->by_address) {
+            return cl_err(l, k, "unit: the address 127.127.TYPE.UNIT gives the unit");
+        }
         if (cl_u32(l, "refclock unit", 0, 255, &u) < 0) {
             return -1;
         }
@@ -311,6 +315,7 @@ int conf_refclock_server(struct cline *l, size_t k, const struct ntk_addr *a)
     struct rc_opts o;
     opts_init(&o, drv, l->line);
     o.r.cfg.unit = a->ip[3];
+    o.by_address = true;
     return take_refclock(l, &o, drv);
 }
 
