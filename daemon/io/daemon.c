@@ -353,7 +353,30 @@ static void log_diags(const struct conf_diags *g)
         log_msg(LOG_ERR, "... and %zu more errors", g->errors - g->n);
 }
 
-/* The configuration -c names, /etc/ntp.conf, or the built-in one when neither exists. */
+/* The servers named on the command line (NTPsec's ntpd [options] [server...]), each as
+ * `server NAME iburst`, through the parser's checks. Returns 0 or 1 (logged). */
+static int add_cmdline_servers(struct conf *c, const struct ntpd_opts *o)
+{
+    static struct conf_diags g;
+    int bad = 0;
+    for (int i = 0; i < o->nservers; i++) {
+        char line[CONF_NAME_MAX + 16];
+        struct ntk_sb sb;
+        ntk_sb_init(&sb, line, sizeof line);
+        ntk_sb_printf(&sb, "server %s iburst\n", o->servers[i]);
+        conf_diags_init(&g);
+        if (ntk_sb_err(&sb) != 0 ||
+            conf_parse_text(c, "(command line)", line, ntk_sb_len(&sb), &g) != 0) {
+            log_diags(&g);
+            log_msg(LOG_ERR, "command line: server '%s' not usable", o->servers[i]);
+            bad = 1;
+        }
+    }
+    return bad;
+}
+
+/* The configuration -c names, /etc/ntp.conf, or the built-in one when neither exists; then
+ * the servers of the command line. */
 static int load_conf(struct conf *c, const struct ntpd_opts *o)
 {
     static struct conf_diags g;
@@ -363,14 +386,20 @@ static int load_conf(struct conf *c, const struct ntpd_opts *o)
     /* Only a missing file means the built-in configuration: an unreadable one is an error
      * (reported by the parser), not a silent switch to the public pool. */
     if (o->config == NULL && access(path, F_OK) != 0 && errno == ENOENT) {
-        log_msg(LOG_INFO, "no %s: using the built-in configuration", path);
-        return conf_default(c) == 0 ? 0 : 1;
+        log_msg(LOG_INFO, "no %s: using the built-in configuration%s", path,
+                o->nservers > 0 ? " without its pool (servers named on the command line)"
+                                : "");
+        if (conf_default(c) != 0)
+            return 1;
+        if (o->nservers > 0)
+            c->n_servers = 0; /* the built-in pool line: the named servers replace it */
+        return add_cmdline_servers(c, o);
     }
     int rc = conf_parse_file(c, path, &g);
     log_diags(&g);
     if (rc != 0)
         log_msg(LOG_ERR, "%s: %zu error(s) in the configuration", path, g.errors);
-    return rc == 0 ? 0 : 1;
+    return rc == 0 ? add_cmdline_servers(c, o) : 1;
 }
 
 /* Every `key N` of a server line must be a trusted key of the keys file: the engine would

@@ -21,8 +21,9 @@
 #endif
 
 static const char usage_text[] =
-    "Usage: ntpd [options]\n"
-    "The NTP daemon: keeps the clock synchronised and serves time. Options as NTPsec's ntpd.\n"
+    "Usage: ntpd [options] [server...]\n"
+    "The NTP daemon: keeps the clock synchronised and serves time. Options as NTPsec's ntpd;\n"
+    "each server named after them is added as `server NAME iburst`.\n"
     "\n"
     "  -4, --ipv4                resolve names to IPv4 only\n"
     "  -6, --ipv6                resolve names to IPv6 only\n"
@@ -38,6 +39,7 @@ static const char usage_text[] =
     "  -k, --keyfile=FILE        symmetric keys file\n"
     "  -l, --logfile=FILE        log to FILE instead of syslog\n"
     "  -L, --novirtualips        do not listen on virtual interfaces\n"
+    "  -m, --mdns                NTPsec's mDNS registration: accepted, not built in\n"
     "  -n, --nofork              stay in the foreground\n"
     "  -N, --nice                run at high priority\n"
     "  -p, --pidfile=FILE        write the process id to FILE\n"
@@ -79,6 +81,7 @@ static const struct option long_opts[] = {
     {"keyfile", required_argument, NULL, 'k'},
     {"logfile", required_argument, NULL, 'l'},
     {"novirtualips", no_argument, NULL, 'L'},
+    {"mdns", no_argument, NULL, 'm'},
     {"nofork", no_argument, NULL, 'n'},
     {"nice", no_argument, NULL, 'N'},
     {"pidfile", required_argument, NULL, 'p'},
@@ -196,6 +199,10 @@ static bool take_flag(struct ntpd_opts *o, int c)
     case 'L':
         o->no_virtual = true;
         return true;
+    case 'm': /* NTPsec registers with mDNS; the line still works here */
+        o->mdns = true;
+        fputs("ntpd: -m: this ntpd does not register with mDNS; ignored\n", stderr);
+        return true;
     case 'n':
         o->foreground = true;
         return true;
@@ -289,7 +296,7 @@ enum opts_result opts_parse(int argc, char **argv, struct ntpd_opts *o)
     opterr = 0;
     optind = 0; /* glibc: 0 resets getopt completely */
     int c, at = 1;
-    while ((c = getopt_long(argc, argv, ":46c:dD:f:gGhi:I:k:l:LnNp:P:qs:t:u:U:w:xz:Z:V",
+    while ((c = getopt_long(argc, argv, ":46c:dD:f:gGhi:I:k:l:LmnNp:P:qs:t:u:U:w:xz:Z:V",
                             long_opts, NULL)) != -1) {
         if (c == 'h' || c == 'V') {
             if (c == 'h')
@@ -304,9 +311,15 @@ enum opts_result opts_parse(int argc, char **argv, struct ntpd_opts *o)
             return OPTS_BAD;
         at = optind;
     }
-    if (optind < argc) {
-        fprintf(stderr, "ntpd: unexpected argument '%s' (see ntpd --help)\n", argv[optind]);
-        return OPTS_BAD;
+    /* NTPsec's ntpd [options] [server...]: each a `server NAME iburst` (daemon.c). */
+    for (; optind < argc; optind++) {
+        if (argv[optind][0] == '\0' || argv[optind][0] == '-') {
+            fprintf(stderr, "ntpd: unexpected argument '%s' (see ntpd --help)\n",
+                    argv[optind]);
+            return OPTS_BAD;
+        }
+        if (!add_str(o->servers, &o->nservers, argv[optind], "server"))
+            return OPTS_BAD;
     }
     return OPTS_RUN;
 }

@@ -38,6 +38,9 @@ struct ntpd_opts {
     const char *setvars[OPTS_LIST_MAX]; /* -z / -Z var=value */
     bool setvar_default[OPTS_LIST_MAX]; /* true for -Z (listed by default) */
     int nsetvars;
+    bool mdns;                          /* -m: NTPsec's mDNS registration (not built) */
+    const char *servers[OPTS_LIST_MAX]; /* the arguments: servers, `server NAME iburst` */
+    int nservers;
     bool check_config; /* --check-config: parse, report every error, exit */
     bool observe;      /* --observe: compute and serve, never touch the clock */
     long coalesce_us;  /* --coalesce: the longest wait for requests to gather under load

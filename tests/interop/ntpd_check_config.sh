@@ -4,7 +4,8 @@
 # good ones (NTPsec syntax as the interop tests use it, comments, an empty file, includefile);
 # exit 1 and one "FILE:LINE:COL: error: ..." message per bad line, an included file's errors
 # with that file's name, a missing file, a missing or malformed keys file (which ntpd itself
-# refuses or complains about at start). Needs neither root nor the peers.
+# refuses or complains about at start), servers named after the options. Needs neither root
+# nor the peers.
 # Usage: ntpd_check_config.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -152,4 +153,15 @@ if command -v openssl >/dev/null; then
 else
   ntk_log "no openssl CLI: the NTS cases are not run"
 fi
+
+echo "== servers named on the command line (NTPsec's ntpd [options] [server...]), and -m"
+conf cl.conf "server 127.0.0.5 iburst"
+ntk_run cmdline "$NTK_NTPD" --check-config -c cl.conf time.example.org -m 192.0.2.1
+check_rc "two servers after the options, and -m" 0
+check_match "they are server lines with the file's" "configuration OK: 3 server line" "$OUT$ERR"
+check_match "-m: said to do nothing" "-m: this ntpd does not register with mDNS" "$OUT$ERR"
+ntk_run cmdbad "$NTK_NTPD" --check-config -c cl.conf 'bad!host'
+check_rc "a command-line server that is not a host name" 1
+check_match "its error names the command line" \
+  "\(command line\):1:[0-9]+: error: 'bad!host' is not an address or a host name" "$OUT$ERR"
 ntk_done

@@ -11,7 +11,10 @@
 #    same, or a difference it gives the reason for. A line NTPsec takes and ours refuses
 #    without a reason is a drop-in failure; one NTPsec would refuse and ours takes silently,
 #    a trap.
-# 2. Running: NTPsec and ours (--observe) with the same configuration of the Classic forms
+# 2. The command line: NTPsec's options, and servers after them, given to both the same way
+#    (ours with --check-config), with the differences listed and why: ntpd [options]
+#    [server...] and -m were refused by ours before this test.
+# 3. Running: NTPsec and ours (--observe) with the same configuration of the Classic forms
 #    the corpus can only check alone (server 127.127.T.U with a fudge before and after it,
 #    unpeer of a line above, minpoll above maxpoll, a 1 s refclock poll) against chronyd
 #    must show the same associations in `ntpq -p` (remote, refid, stratum, type, poll) and
@@ -35,10 +38,12 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$C
 cp "$C/cert.pem" "$C/ca.pem"
 header() { printf 'disable ntp\ndisable kernel\nstatsdir %s/\n' "$C"; }
 
-# ntpsec_verdict CONF LOG: "take" or "refuse" (and NTPsec's messages in $LOG).
+# ntpsec_verdict CONF LOG [ARG...]: "take" or "refuse" (and NTPsec's messages in $LOG).
 ntpsec_verdict() {
-  rm -f "$2"
-  "$NTPD" -n -c "$1" -l "$2" >"$2.out" 2>&1 &
+  local conf=$1 log=$2
+  shift 2
+  rm -f "$log"
+  "$NTPD" -n -c "$conf" -l "$log" "$@" >"$log.out" 2>&1 &
   local p=$! w=''
   for _ in $(seq 300); do # its main loop waits in poll(); 3 s at most
     kill -0 "$p" 2>/dev/null || break
@@ -53,7 +58,7 @@ ntpsec_verdict() {
   fi
   wait "$p" 2>/dev/null
   if [ $up = 0 ] ||
-    grep -Eq 'syntax error|CONFIG: line [0-9]+ column|Unknown|unknown' "$2" "$2.out"; then
+    grep -Eq 'syntax error|CONFIG: line [0-9]+ column|Unknown|unknown' "$log" "$log.out"; then
     echo refuse
   else
     echo take
@@ -88,7 +93,78 @@ done <"$NTK_DATA/conf/ntpsec-diff.tsv"
 check_eq "corpus: lines whose verdicts are not what the corpus says" 0 "$bad"
 if [ "$n" -ge 300 ]; then ntk_pass "corpus: $n lines"; else ntk_fail "corpus: only $n lines"; fi
 
-echo "== 2. the Classic forms, running side by side"
+echo "== 2. the command line: NTPsec's options (and servers after them) to both"
+header >"$C/o.conf"
+# expect|arguments|why, as in the corpus; arguments split on blanks. Left out: -w (NTPsec's
+# parent waits and exits), -u and -i (they need a user and a jail), -q (it waits for
+# servers), -l (the harness's own). -a: NTPsec's aborts on purpose (an assertion test),
+# ours is unknown: both fail.
+bad=0
+while IFS='|' read -r expect args why; do
+  # shellcheck disable=SC2086 # the arguments are words
+  nv=$(ntpsec_verdict "$C/o.conf" "$C/o.log" $args)
+  # shellcheck disable=SC2086
+  if "$NTK_NTPD" --check-config -c "$C/o.conf" $args >"$C/ours.out" 2>&1; then
+    ov=take
+  else
+    ov=refuse
+  fi
+  if [ "$nv" = "$ov" ]; then got=same; elif [ "$ov" = refuse ]; then got=ours-refuses; else
+    got=ours-accepts
+  fi
+  printf '  %-6s %-6s %-12s %s\n' "$nv" "$ov" "$got" "$args"
+  if [ "$got" != "$expect" ]; then
+    bad=$((bad + 1))
+    ntk_fail "ntpd $args: expected $expect, got $got${why:+ ($why)}"
+    sed 's/^/    ntpsec| /' "$C/o.log.out"
+    sed 's/^/    ours| /' "$C/ours.out"
+  fi
+done <<ARGS
+same|-4
+same|-6
+same|-d
+same|-dd
+same|-D 3
+same|-D3
+same|--set-debug-level=3
+same|-f $C/drift
+same|-g
+same|-G
+same|-I lo
+same|--interface=127.0.0.1
+same|-k $C/ntp.keys
+same|-L
+same|-m
+same|--mdns
+same|-N
+same|-P 10
+same|--priority=10
+same|-s $C
+same|-t 1 -t 2
+same|-U 60
+same|--updateinterval=60
+same|-x
+same|-z a=b
+same|-Z a=b
+same|--var=a=b
+same|--dvar=a=b
+same|192.0.2.1
+same|-n time.example.org 192.0.2.2
+same|-y
+same|--bogus
+same|-t 0
+same|-t x
+same|-a
+ours-refuses|-D x|not a number: NTPsec reads 0
+ours-refuses|-P x|not a number: NTPsec reads 0
+ours-refuses|-U x|not a number: NTPsec reads 0
+ours-refuses|-z a|a variable without a value
+ours-accepts|--driftfile=$C/drift|in NTPsec's manual; its 1.2.2 binary lacks the long form
+ours-accepts|--wait-sync=5|in NTPsec's manual; its 1.2.2 binary lacks the long form
+ARGS
+check_eq "command line: arguments whose verdicts are not what the list says" 0 "$bad"
+
+echo "== 3. the Classic forms, running side by side"
 start_chronyd a 127.0.0.1 123 2
 ntk_wait_ntp 127.0.0.1
 # NTPsec picks its source address towards chronyd by asking the kernel (127.0.0.1, which it

@@ -112,8 +112,7 @@ static void usage_errors(void **state)
     (void)state;
     struct ntpd_opts o;
     static const char *const bad[][3] = {
-        {"-a"},
-        {"-m"},
+        {"-a"}, /* NTPsec's: "Testing assert failure", then an abort */
         {"-r", "5"},
         {"--bogus"},
         {"-t", "0"},
@@ -126,7 +125,8 @@ static void usage_errors(void **state)
         {"-z", "novalue"},
         {"-Z", "=x"},
         {"-c"},
-        {"stray"},
+        {"-"},
+        {""},
         {"--check-config=1"},
         {"--coalesce=-1"},
         {"--coalesce=10001"},
@@ -146,13 +146,25 @@ static void usage_errors(void **state)
     assert_true(o.panic_gate);
 }
 
+/* NTPsec's `ntpd [options] [server...]` and -m (mDNS, not built here: accepted). */
+static void servers_and_mdns(void **state)
+{
+    (void)state;
+    struct ntpd_opts o;
+    assert_int_equal(PARSE(&o, "time.example.org", "-n", "-m", "192.0.2.1", "--mdns"),
+                     OPTS_RUN);
+    assert_true(o.foreground && o.mdns);
+    assert_int_equal(o.nservers, 2);
+    assert_string_equal(o.servers[0], "time.example.org");
+    assert_string_equal(o.servers[1], "192.0.2.1");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(defaults),
-        cmocka_unit_test(every_option),
-        cmocka_unit_test(long_forms),
-        cmocka_unit_test(usage_errors),
+        cmocka_unit_test(defaults),         cmocka_unit_test(every_option),
+        cmocka_unit_test(long_forms),       cmocka_unit_test(usage_errors),
+        cmocka_unit_test(servers_and_mdns),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
