@@ -615,6 +615,22 @@ static void put_iface(struct ntk_cvar_wr *w, const struct ctlsrv_iface *f, size_
     ntk_cvar_put_i64(w, n, f->uptime_s);
 }
 
+/* The flags of a rule in the order NTPsec 1.2.2 writes them (its match flags, then its access
+ * flags), then the two it stores and leaves out (nomrulist, mssntp). Never written, as
+ * NTPsec does not keep them: nopeer, noepeer, notrap, lowpriotrap, which do nothing. */
+static const uint32_t reslist_order[] = {
+    RST_NTPPORT, RST_IGNORE,  RST_NOSERVE, RST_NOTRUST, RST_NOQUERY,   RST_NOMODIFY,
+    RST_LIMITED, RST_VERSION, RST_KOD,     RST_FLAKE,   RST_NOMRULIST, RST_MSSNTP,
+};
+
+static const char *flag_word(uint32_t bit)
+{
+    for (unsigned b = 0; b < RST_FLAG_COUNT; b++)
+        if (bit == 1u << b)
+            return rst_flag_name(b);
+    return "";
+}
+
 static void put_rule(struct ntk_cvar_wr *w, const struct rst_rule *ru, size_t i)
 {
     char n[NTK_CVAR_NAME_MAX], flags[512];
@@ -633,11 +649,41 @@ static void put_rule(struct ntk_cvar_wr *w, const struct rst_rule *ru, size_t i)
     ntk_cvar_put_u64(w, n, ru->hits);
     struct ntk_sb sb;
     ntk_sb_init(&sb, flags, sizeof flags);
-    for (unsigned b = 0; b < RST_FLAG_COUNT; b++)
-        if (ru->flags & (1u << b))
-            ntk_sb_printf(&sb, "%s%s", ntk_sb_len(&sb) ? " " : "", rst_flag_name(b));
+    for (size_t b = 0; b < sizeof reslist_order / sizeof reslist_order[0]; b++)
+        if (ru->flags & reslist_order[b])
+            ntk_sb_printf(&sb, "%s%s", ntk_sb_len(&sb) ? " " : "",
+                          flag_word(reslist_order[b]));
     idx_name(n, sizeof n, "flags", i);
     ntk_cvar_put_str(w, n, flags, ntk_sb_len(&sb));
+}
+
+/* NTPsec's order of the list: IPv4 before IPv6, each by address then prefix, larger first
+ * (our table is kept by prefix length for the lookup; the answer is the same). */
+static int rule_cmp(const void *pa, const void *pb)
+{
+    const struct rst_rule *a = pa, *b = pb;
+    if (a->family != b->family)
+        return a->family == NTK_ADDR_V4 ? -1 : 1;
+    int c = memcmp(b->ip, a->ip, sizeof a->ip);
+    if (c != 0)
+        return c;
+    return (int)b->prefix_len - (int)a->prefix_len;
+}
+
+static void put_rules(struct ntk_cvar_wr *w, const struct rst_table *t)
+{
+    size_t n = t != NULL ? rst_count(t) : 0;
+    struct rst_rule *all = n > 0 ? calloc(n, sizeof *all) : NULL;
+    if (all == NULL)
+        return; /* no rule, or no memory for the copy: an empty list */
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (rst_get(t, i, &all[k]))
+            k++;
+    qsort(all, k, sizeof *all, rule_cmp);
+    for (size_t i = 0; i < k; i++)
+        put_rule(w, &all[i], i);
+    free(all);
 }
 
 static int op_ordlist(struct ctlsrv *s, struct rq *r)
@@ -654,12 +700,7 @@ static int op_ordlist(struct ctlsrv *s, struct rq *r)
         for (size_t i = 0; i < r->env->nifs; i++)
             put_iface(&w, &r->env->ifs[i], i);
     } else if (ntk_span_eq(which, "addr_restrictions")) {
-        size_t n = r->env->rst != NULL ? rst_count(r->env->rst) : 0;
-        for (size_t i = 0; i < n; i++) {
-            struct rst_rule ru;
-            if (rst_get(r->env->rst, i, &ru))
-                put_rule(&w, &ru, i);
-        }
+        put_rules(&w, r->env->rst);
     } else {
         return error_resp(s, r, NTK_CTL_CERR_UNKNOWNVAR);
     }

@@ -18,7 +18,8 @@
 #    the corpus can only check alone (server 127.127.T.U with a fudge before and after it,
 #    unpeer of a line above, minpoll above maxpoll, a 1 s refclock poll) against chronyd
 #    must show the same associations in `ntpq -p` (remote, refid, stratum, type, poll) and
-#    the same fudges in `cv`; their NTP datagrams carry the same DSCP (NTPsec's 46).
+#    the same fudges in `cv`, the same restrict rules in `reslist` (order and flags as
+#    NTPsec writes them); their NTP datagrams carry the same DSCP (NTPsec's 46).
 # Usage: ntpd_conf_ntpsec.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -175,7 +176,15 @@ ip route replace local 127.0.0.1 dev lo table local proto kernel scope host src 
 tcpdump -i lo -n -v -l -c 12 udp and dst host 127.0.0.1 and dst port 123 >"$W/dump.txt" \
   2>/dev/null &
 NTK_PIDS+=($!)
-common=("fudge 127.127.28.0 refid GPS time1 0.1"
+common=("keys $NTK_DATA/symkey.keys" "trustedkey 3" "controlkey 3"
+  "restrict default kod nomodify noquery limited"
+  "restrict -6 default kod nomodify noquery limited notrust"
+  "restrict 127.0.0.0 mask 255.0.0.0" "restrict 127.0.0.1"
+  "restrict 10.0.0.0 mask 255.0.0.0 noserve version" "restrict 192.168.0.0/16 ignore"
+  "restrict 192.168.1.0/24 ntpport flake" "restrict 2001:db8::/32 nomodify"
+  "unrestrict 10.0.0.0 mask 255.0.0.0 version" "restrict 203.0.113.0/24 kod"
+  "unrestrict 203.0.113.0/24"
+  "fudge 127.127.28.0 refid GPS time1 0.1"
   "server 127.0.0.1 iburst minpoll 10 maxpoll 6"
   "server 127.127.28.0 minpoll 4 maxpoll 4 prefer"
   "fudge 127.127.28.0 stratum 3"
@@ -220,6 +229,20 @@ cvf() {
 cn=$(cvf 127.0.0.2)
 check_same "cv of SHM(0): fudgetime1 and stratum as NTPsec's" "$cn" "$(cvf 127.0.0.3)"
 check_eq "cv of SHM(0): the fudges of both fudge lines" "fudgetime1=100.0 stratum=3 " "$cn"
+# reslist: the rules in NTPsec's order with its flags (hits left out); NTPsec's own
+# "interface ignore" entry for each of its addresses is its way of not answering itself.
+rules() {
+  ntpsec_ntpq -n -a 3 -k "$NTK_DATA/symkey.keys" -c reslist "$1" | tr -d '\r' |
+    awk 'NR > 3 { if (NR % 2 == 0) a = $2; else { $1 = $1; print a, $0 } }' |
+    grep -v ' interface ' || true
+}
+ntk_run rl_n ntpsec_ntpq -n -a 3 -k "$NTK_DATA/symkey.keys" -c reslist 127.0.0.2
+ntk_run rl_o ntpsec_ntpq -n -a 3 -k "$NTK_DATA/symkey.keys" -c reslist 127.0.0.3
+rn=$(rules 127.0.0.2)
+check_same "reslist: the same rules, in NTPsec's order, with its flags in its order" "$rn" \
+  "$(rules 127.0.0.3)"
+check_match "reslist: unrestrict took version off 10.0.0.0/8 and removed 203.0.113.0/24" \
+  '^10\.0\.0\.0/8 noserve$' "$rn"
 grep -E 'IP \(|>' "$W/dump.txt" | sed 's/^/  tcpdump| /'
 # tos WHO: the TOS bytes of the requests of ntpsec (source port 123) or ours (any other).
 tos() {

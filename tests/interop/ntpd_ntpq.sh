@@ -28,7 +28,7 @@ start_chronyd c 127.0.0.1 123 2
 ntk_wait_ntp 127.0.0.1
 common=("server 127.0.0.1 iburst minpoll 4 maxpoll 4" "keys $KEYS" "trustedkey 1 2 3"
   "controlkey 3" "interface ignore wildcard" "interface ignore ipv6"
-  "interface ignore 127.0.0.1" "restrict default nopeer" "restrict 127.0.0.1")
+  "interface ignore 127.0.0.1" "restrict default nomodify" "restrict 127.0.0.1")
 start_ntpd o 123 "${common[@]}" "interface listen 127.0.0.2" "interface listen 10.99.0.2" \
   'setvar site = "lab 7" default' 'setvar rack = "r12"'
 start_ntpd r 123 "${common[@]}" "interface listen 10.99.0.3" \
@@ -109,7 +109,7 @@ check_match "ifstats: 10.99.0.2 too" '10\.99\.0\.2:123' "$OUT"
 q reslist -a 3 -k "$KEYS" -c reslist 127.0.0.2
 check_rc "ntpq -a 3 reslist" 0
 check_match "reslist: restrict 127.0.0.1" '127\.0\.0\.1/32' "$OUT"
-check_match "reslist: restrict default nopeer" '0\.0\.0\.0/0 +nopeer' "$(tr -s ' \n' ' ' <<<"$OUT")"
+check_match "reslist: restrict default nomodify" '0\.0\.0\.0/0 +nomodify' "$(tr -s ' \n' ' ' <<<"$OUT")"
 q reslist2 -a 2 -k "$KEYS" -c reslist 127.0.0.2
 check_match "reslist with key 2 (not the control key): PERMISSION" 'PERMISSION' "$OUT$ERR"
 
