@@ -313,6 +313,19 @@ EOF
 ntpsec_ntpdig() { PYTHONPATH=$NTK_PYPATH "$NTK_PY" "$NTK_PEERS/ntpsec-ntpdig/usr/bin/ntpdig" "$@"; }
 ntpsec_ntpq() { PYTHONPATH=$NTK_PYPATH "$NTK_PY" "$NTK_PEERS/ntpsec/usr/bin/ntpq" "$@"; }
 
+# ntk_wait_heard HOST...: wait (10 s at most each) until NTPsec's ntpq -p on HOST shows its
+# association with chronyd on 127.0.0.1 reached (reach no longer 0).
+ntk_wait_heard() {
+  local host
+  for host in "$@"; do
+    for _ in $(seq 40); do
+      ntpsec_ntpq -n -p "$host" 2>/dev/null | grep -qE '^[*+ #o-]127\.0\.0\.1 .* [1-7]{1,3} ' &&
+        break
+      sleep 0.25
+    done
+  done
+}
+
 # ntk_run LABEL TOOL ARGS...: run TOOL (a name of ntk_argv or a command; bounded to 30 s) with
 # stdout in $W/LABEL.out and stderr in $W/LABEL.err; print all of it; set RC, OUT, ERR.
 ntk_run() {

@@ -66,6 +66,32 @@ ntpsec_verdict() {
   fi
 }
 
+# ours_verdict ARG...: "take" or "refuse" from our ntpd --check-config ARG... (output in
+# $C/ours.out).
+ours_verdict() {
+  if "$NTK_NTPD" --check-config "$@" >"$C/ours.out" 2>&1; then echo take; else echo refuse; fi
+}
+
+# judge EXPECT WHY WHAT NTPSEC-VERDICT OUR-VERDICT NTPSEC-LOG: prints the pair, counts in
+# $bad a pair that is not what was expected (showing both daemons' words) and a difference
+# without its reason.
+judge() {
+  local got
+  if [ "$4" = "$5" ]; then got=same; elif [ "$5" = refuse ]; then got=ours-refuses; else
+    got=ours-accepts
+  fi
+  printf '  %-6s %-6s %-12s %s\n' "$4" "$5" "$got" "$3"
+  if [ "$got" != "$1" ]; then
+    bad=$((bad + 1))
+    ntk_fail "'$3': expected $1, got $got${2:+ ($2)}"
+    grep -E 'CONFIG|ERR|AUTH|NTS|REFCLOCK|switch' "$6" "$6.out" | sed 's/^/    ntpsec| /'
+    grep -v 'configuration OK' "$C/ours.out" | sed 's/^/    ours| /'
+  elif [ "$1" != same ] && [ -z "$2" ]; then
+    bad=$((bad + 1))
+    ntk_fail "'$3': a difference ($1) without its reason"
+  fi
+}
+
 n=0
 bad=0
 while IFS=$'\t' read -r expect line why; do
@@ -73,23 +99,8 @@ while IFS=$'\t' read -r expect line why; do
   n=$((n + 1))
   l=${line//@D@/$C}
   { header && printf '%s\n' "$l"; } >"$C/t.conf"
-  nv=$(ntpsec_verdict "$C/t.conf" "$C/t.log")
-  if "$NTK_NTPD" --check-config -c "$C/t.conf" >"$C/ours.out" 2>&1; then ov=take; else
-    ov=refuse
-  fi
-  if [ "$nv" = "$ov" ]; then got=same; elif [ "$ov" = refuse ]; then got=ours-refuses; else
-    got=ours-accepts
-  fi
-  printf '  %-6s %-6s %-12s %s\n' "$nv" "$ov" "$got" "$l"
-  if [ "$got" != "$expect" ]; then
-    bad=$((bad + 1))
-    ntk_fail "'$l': expected $expect, got $got${why:+ ($why)}"
-    grep -E 'CONFIG|ERR|AUTH|NTS|REFCLOCK' "$C/t.log" | sed 's/^/    ntpsec| /'
-    grep -v 'configuration OK' "$C/ours.out" | sed 's/^/    ours| /'
-  elif [ "$expect" != same ] && [ -z "$why" ]; then
-    bad=$((bad + 1))
-    ntk_fail "'$l': a difference ($expect) without its reason in the corpus"
-  fi
+  judge "$expect" "$why" "$l" "$(ntpsec_verdict "$C/t.conf" "$C/t.log")" \
+    "$(ours_verdict -c "$C/t.conf")" "$C/t.log"
 done <"$NTK_DATA/conf/ntpsec-diff.tsv"
 check_eq "corpus: lines whose verdicts are not what the corpus says" 0 "$bad"
 if [ "$n" -ge 300 ]; then ntk_pass "corpus: $n lines"; else ntk_fail "corpus: only $n lines"; fi
@@ -103,23 +114,8 @@ header >"$C/o.conf"
 bad=0
 while IFS='|' read -r expect args why; do
   # shellcheck disable=SC2086 # the arguments are words
-  nv=$(ntpsec_verdict "$C/o.conf" "$C/o.log" $args)
-  # shellcheck disable=SC2086
-  if "$NTK_NTPD" --check-config -c "$C/o.conf" $args >"$C/ours.out" 2>&1; then
-    ov=take
-  else
-    ov=refuse
-  fi
-  if [ "$nv" = "$ov" ]; then got=same; elif [ "$ov" = refuse ]; then got=ours-refuses; else
-    got=ours-accepts
-  fi
-  printf '  %-6s %-6s %-12s %s\n' "$nv" "$ov" "$got" "$args"
-  if [ "$got" != "$expect" ]; then
-    bad=$((bad + 1))
-    ntk_fail "ntpd $args: expected $expect, got $got${why:+ ($why)}"
-    sed 's/^/    ntpsec| /' "$C/o.log.out"
-    sed 's/^/    ours| /' "$C/ours.out"
-  fi
+  judge "$expect" "$why" "ntpd $args" "$(ntpsec_verdict "$C/o.conf" "$C/o.log" $args)" \
+    "$(ours_verdict -c "$C/o.conf" $args)" "$C/o.log"
 done <<ARGS
 same|-4
 same|-6
@@ -194,13 +190,7 @@ start_ntpsec n 127.0.0.2 "${common[@]}"
 start_ntpd o 123 "interface ignore all" "interface listen 127.0.0.3" "${common[@]}"
 ntk_wait_ntp 127.0.0.2
 ntk_wait_ntp 127.0.0.3
-for host in 127.0.0.2 127.0.0.3; do # both have heard from chronyd
-  for _ in $(seq 40); do
-    ntpsec_ntpq -n -p "$host" 2>/dev/null | grep -qE '^[*+ #o-]127\.0\.0\.1 .* [1-7]{1,3} ' &&
-      break
-    sleep 0.25
-  done
-done
+ntk_wait_heard 127.0.0.2 127.0.0.3 # both have heard from chronyd
 # peers HOST: remote refid st t poll of each association, one per line, sorted.
 peers() {
   ntpsec_ntpq -n -p "$1" | awk 'NR > 2 { r = $1; sub(/^[*+ #o.x-]/, "", r);

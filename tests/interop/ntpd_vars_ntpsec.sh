@@ -26,13 +26,7 @@ start_ntpd o 123 "interface ignore all" "interface listen 127.0.0.3" \
 ntk_wait_ntp 127.0.0.2
 ntk_wait_ntp 127.0.0.3
 # Both must have heard from chronyd (reach no longer 0) before the peer variables compare.
-for host in 127.0.0.2 127.0.0.3; do
-  for _ in $(seq 40); do
-    ntpsec_ntpq -n -p "$host" 2>/dev/null | grep -qE '^[*+ #o-]127\.0\.0\.1 .* [1-7]{1,3} ' &&
-      break
-    sleep 0.25
-  done
-done
+ntk_wait_heard 127.0.0.2 127.0.0.3
 nassoc=$(ntpsec_ntpq -n -c as 127.0.0.2 | awk '/^ *1 /{print $2}')
 
 # names HOST ASSOC LIST: the variable names of the answer, in order, one line.
