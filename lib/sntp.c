@@ -55,11 +55,12 @@ static int append_mac(struct ntk_wr *w, struct ntk_mac_keys *ks, uint32_t key_id
 
 /* Builds the whole request in out[NTK_SNTP_REQ_MAX]; returns its length or an error. */
 static int build_request(ntk_ts xmt, struct ntk_mac_keys *ks, uint32_t key_id, size_t mac_len,
-                         uint8_t *out)
+                         uint8_t version, uint8_t *out)
 {
     struct ntk_pkt p = request_template;
     struct ntk_wr w;
     p.xmt = xmt;
+    p.version = version;
     ntk_wr_init(&w, out, NTK_SNTP_REQ_MAX);
     int rc = ntk_pkt_encode(&w, &p);
     if (rc == NTK_OK && key_id != 0) {
@@ -71,9 +72,15 @@ static int build_request(ntk_ts xmt, struct ntk_mac_keys *ks, uint32_t key_id, s
 int ntk_sntp_request(struct ntk_sntp_query *q, const uint8_t rnd[8], struct ntk_mac_keys *ks,
                      uint32_t key_id, uint8_t *buf, size_t cap)
 {
+    return ntk_sntp_request_v(q, rnd, ks, key_id, 4, buf, cap);
+}
+
+int ntk_sntp_request_v(struct ntk_sntp_query *q, const uint8_t rnd[8], struct ntk_mac_keys *ks,
+                       uint32_t key_id, uint8_t version, uint8_t *buf, size_t cap)
+{
     ntk_ts xmt = ts_from_bytes(rnd);
     size_t mac_len;
-    if (ntk_ts_is_zero(xmt)) {
+    if (ntk_ts_is_zero(xmt) || version < 1 || version > 4) {
         return NTK_EINVAL; /* a zero origin means "none" (RFC 5905 §8): no nonce at all */
     }
     int rc = request_mac_len(ks, key_id, &mac_len);
@@ -84,7 +91,7 @@ int ntk_sntp_request(struct ntk_sntp_query *q, const uint8_t rnd[8], struct ntk_
         return NTK_ENOSPC;
     }
     uint8_t out[NTK_SNTP_REQ_MAX];
-    int len = build_request(xmt, ks, key_id, mac_len, out);
+    int len = build_request(xmt, ks, key_id, mac_len, version, out);
     if (len < 0) {
         return len;
     }

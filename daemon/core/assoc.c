@@ -107,7 +107,8 @@ int assoc_poll(struct assoc *a, const struct eng_now *now, const uint8_t rnd[12]
     struct ntk_sntp_query q;
     int len = NTK_EINVAL;
     if (a->state == ASSOC_ACTIVE) {
-        len = ntk_sntp_request(&q, rnd, keys, a->cfg.key_id, buf, cap);
+        len = ntk_sntp_request_v(&q, rnd, keys, a->cfg.key_id,
+                                 a->cfg.version != 0 ? a->cfg.version : 4, buf, cap);
     }
     if (len < 0) {
         a->next_poll_mono_ns = now->mono_ns + interval_ns(a->hpoll_log2, jit);

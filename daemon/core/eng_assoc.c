@@ -27,10 +27,11 @@ struct assoc *eng_assoc_by_id(struct eng *e, uint32_t id)
     return NULL;
 }
 
+/* The poll range, and the NTP version of the requests (0: 4). */
 static bool poll_range_ok(const struct eng_server_cfg *c)
 {
     return c->minpoll_log2 >= ENG_POLL_MIN && c->maxpoll_log2 <= ENG_POLL_MAX &&
-           c->minpoll_log2 <= c->maxpoll_log2;
+           c->minpoll_log2 <= c->maxpoll_log2 && c->version <= 4;
 }
 
 static bool same_server(const struct ntk_addr *a, const struct ntk_addr *b)

@@ -76,6 +76,7 @@ struct eng_server_cfg {
     bool true_;              /* `true`: never declared a falseticker */
     uint32_t key_id;         /* symmetric key (`key N`); 0 = none */
     double bias_s;           /* `bias X`: added to every offset from this server (NTPsec) */
+    uint8_t version;         /* `version N`: the NTP version of the requests (0: 4) */
     bool from_pool;          /* spawned by a pool line: replaced when it becomes useless */
     bool nts;                /* `nts`: NTS-KE, then NTS-authenticated requests (key_id must
                                 be 0); the address is the NTS-KE server's */

@@ -134,12 +134,7 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
     if (cl_is(l, k, "version")) {
         int rc = cl_u32(l, "version", 1, 4, &v);
         s->version = (uint8_t)v;
-        if (rc == 0 && v != 4) {
-            cl_warn(l, k,
-                    "version %u: not applied; requests are NTPv4 (servers of every "
-                    "version answer them)",
-                    (unsigned)v);
-        }
+        s->cfg.version = (uint8_t)v;
         return rc;
     }
     if (cl_is(l, k, "port")) {
@@ -212,6 +207,9 @@ static int server_nts_check(struct cline *l, struct conf_server *s, size_t nts_k
                       "nts and key %u: a server is authenticated one way or the "
                       "other, not both",
                       (unsigned)s->cfg.key_id);
+    if (s->version != 4)
+        return cl_err(l, nts_k, "nts needs NTP version 4 (RFC 8915), not version %u",
+                      (unsigned)s->version);
     if (s->nts.ask[0] && ntk_addr_parse_span((struct ntk_span){s->nts.ask, strlen(s->nts.ask)},
                                              &s->cfg.nts_ask) != 0)
         return cl_err(l, nts_k,

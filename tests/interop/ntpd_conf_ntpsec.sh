@@ -19,7 +19,8 @@
 #    unpeer of a line above, minpoll above maxpoll, a 1 s refclock poll) against chronyd
 #    must show the same associations in `ntpq -p` (remote, refid, stratum, type, poll) and
 #    the same fudges in `cv`, the same restrict rules in `reslist` (order and flags as
-#    NTPsec writes them); their NTP datagrams carry the same DSCP (NTPsec's 46).
+#    NTPsec writes them); their requests carry the same DSCP (NTPsec's 46) and NTP version
+#    (`version 3`).
 # Usage: ntpd_conf_ntpsec.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -181,7 +182,7 @@ common=("keys $NTK_DATA/symkey.keys" "trustedkey 3" "controlkey 3"
   "unrestrict 10.0.0.0 mask 255.0.0.0 version" "restrict 203.0.113.0/24 kod"
   "unrestrict 203.0.113.0/24"
   "fudge 127.127.28.0 refid GPS time1 0.1"
-  "server 127.0.0.1 iburst minpoll 10 maxpoll 6"
+  "server 127.0.0.1 iburst minpoll 10 maxpoll 6 version 3"
   "server 127.127.28.0 minpoll 4 maxpoll 4 prefer"
   "fudge 127.127.28.0 stratum 3"
   "refclock shm unit 1 minpoll 0"
@@ -243,5 +244,13 @@ tos() {
 check_same "DSCP of the requests to chronyd: NTPsec's and ours" "$(tos ntpsec)" "$(tos ours)"
 check_eq "our requests carry DSCP 46 (Expedited Forwarding, NTPsec's default)" "tos 0xb8 " \
   "$(tos ours)"
+# vers WHO: the NTP versions of those requests (`version 3` on the server line).
+vers() {
+  awk -v who="$1" '/^ +127\.0\.0\.2\.[0-9]+ > 127\.0\.0\.1\.123:/ { n = split($1, f, ".");
+      if ((f[n] == "123") == (who == "ntpsec")) print $4 }' "$W/dump.txt" | sort -u | tr '\n' ' '
+}
+check_same "the requests' NTP version (version 3): NTPsec's and ours" "$(vers ntpsec)" \
+  "$(vers ours)"
+check_eq "our requests are NTPv3" "NTPv3, " "$(vers ours)"
 
 ntk_done

@@ -66,6 +66,7 @@ static void chk_server(void)
     assert_int_equal(s->cfg.maxpoll_log2, 8);
     assert_int_equal(s->cfg.key_id, 5);
     assert_int_equal(s->version, 3);
+    assert_int_equal(s->cfg.version, 3); /* the requests are NTPv3 */
     assert_int_equal(s->line, 1);
 }
 
@@ -382,7 +383,7 @@ static const struct {
     void (*check)(void);
     size_t warnings;
 } directive_cases[] = {
-    {"server 192.0.2.1 iburst minpoll 4 maxpoll 8 key 5 prefer version 3", chk_server, 1},
+    {"server 192.0.2.1 iburst minpoll 4 maxpoll 8 key 5 prefer version 3", chk_server, 0},
     {"server -6 [2001:db8::1]:1123 burst noselect true bias -0.25", chk_server6, 0},
     {"server time.example.com nts ca /etc/ssl/ca.pem aead AES_SIV_CMAC_512 noval "
      "ask 192.0.2.9:4461 port 5460",

@@ -96,6 +96,7 @@ struct server {
     enum ntk_leap leap;
     bool silent;
     int requests;
+    uint8_t req0; /* the first byte of the last request (leap, version, mode) */
 };
 
 struct world {
@@ -188,6 +189,7 @@ static struct server *server_at(struct world *w, const struct ntk_addr *a)
 static void answer(struct world *w, struct server *s, const uint8_t *req)
 {
     s->requests++;
+    s->req0 = req[0];
     if (s->silent)
         return;
     double server_unix = (double)START_UNIX + (double)w->true_ns / (double)NS + s->offset_s;
@@ -439,6 +441,35 @@ static void bias_moves_the_offset(void **state)
     n = now_of(&w);
     assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, &a, 1), 1);
     assert_true(fabs(a.offset_s - 0.25) < 0.001);
+    eng_free(w.e);
+}
+
+/* `version 3` on a server line: its requests are NTPv3 (and its NTPv4 replies taken). */
+static void version_of_the_requests(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, true);
+    world_start(&w);
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    struct server *s = &w.srv[w.nsrv++];
+    memset(s, 0, sizeof *s);
+    assert_int_equal(ntk_addr_parse_span((struct ntk_span){"127.0.0.1", 9}, &s->addr), 0);
+    s->addr.port = 123;
+    s->stratum = 1;
+    c.addr = s->addr;
+    c.iburst = true;
+    c.version = 3;
+    struct eng_now n = now_of(&w);
+    assert_int_equal(eng_add_server(w.e, &c, &n), 1);
+    run(&w, 30);
+    assert_int_equal((s->req0 >> 3) & 7, 3);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 1);
+    c.version = 5;
+    assert_int_equal(eng_add_server(w.e, &c, &n), NTK_EINVAL);
     eng_free(w.e);
 }
 
@@ -1043,6 +1074,7 @@ int main(void)
         cmocka_unit_test(floor_and_ceiling),
         cmocka_unit_test(bias_moves_the_offset),
         cmocka_unit_test(two_second_poll),
+        cmocka_unit_test(version_of_the_requests),
         cmocka_unit_test(observe_never_touches_the_clock),
         cmocka_unit_test(unknown_sources_and_garbage),
         cmocka_unit_test(pool_resolves_and_retries),

@@ -232,6 +232,29 @@ static void request_decodes(void **state)
     ntk_mac_keys_free(ks);
 }
 
+/* `server ... version N`: the header's version is N (1..4), the MAC covers it, and another
+ * version is refused before anything is written. */
+static void request_versions(void **state)
+{
+    (void)state;
+    struct ntk_mac_keys *ks = new_store(false);
+    for (uint8_t v = 1; v <= 4; v++) {
+        uint8_t b[NTK_SNTP_REQ_MAX];
+        struct ntk_sntp_query q;
+        int n = ntk_sntp_request_v(&q, rnd, ks, KEY_CMAC, v, b, sizeof b);
+        assert_int_equal(n, 68);
+        assert_int_equal(b[0], (uint8_t)(v << 3 | NTK_MODE_CLIENT)); /* leap 0 */
+        assert_int_equal(ntk_mac_verify(ks, KEY_CMAC, b, 48, b + 52, 16), 0);
+    }
+    uint8_t b[NTK_SNTP_REQ_MAX];
+    memset(b, 0xaa, sizeof b);
+    struct ntk_sntp_query q;
+    assert_int_equal(ntk_sntp_request_v(&q, rnd, ks, 0, 0, b, sizeof b), NTK_EINVAL);
+    assert_int_equal(ntk_sntp_request_v(&q, rnd, ks, 0, 5, b, sizeof b), NTK_EINVAL);
+    assert_int_equal(b[0], 0xaa);
+    ntk_mac_keys_free(ks);
+}
+
 static void request_errors(void **state)
 {
     (void)state;
@@ -1069,6 +1092,7 @@ int main(void)
         cmocka_unit_test(request_bytes),
         cmocka_unit_test(request_decodes),
         cmocka_unit_test(request_errors),
+        cmocka_unit_test(request_versions),
         cmocka_unit_test(verdict_ok),
         cmocka_unit_test(verdict_malformed),
         cmocka_unit_test(verdict_bad_version),

@@ -134,6 +134,11 @@ struct ntk_sntp_sample {
 int ntk_sntp_request(struct ntk_sntp_query *q, const uint8_t rnd[8], struct ntk_mac_keys *ks,
                      uint32_t key_id, uint8_t *buf, size_t cap);
 
+/* As ntk_sntp_request, with NTP version 1..4 in the header (`server ... version N`: servers
+ * that only answer an old version); NTK_EINVAL for another version. */
+int ntk_sntp_request_v(struct ntk_sntp_query *q, const uint8_t rnd[8], struct ntk_mac_keys *ks,
+                       uint32_t key_id, uint8_t version, uint8_t *buf, size_t cap);
+
 /* Checks the datagram buf[0..len) received at t4 against q, in the order at the top of this
  * file (ks is needed when q->key_id is not 0; it may be NULL otherwise). Always writes
  * *sample: the fields valid for the verdict returned, zero for the others. */
