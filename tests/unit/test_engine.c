@@ -153,8 +153,9 @@ static void world_start(struct world *w)
     assert_non_null(w->e);
 }
 
-static int add_server_polls(struct world *w, const char *ip, double offset_s, int8_t minpoll,
-                            int8_t maxpoll)
+/* A stratum-1 server of the world at ip, and the line for it (iburst, NTPsec's defaults)
+ * for the caller to change before eng_add_server. */
+static struct eng_server_cfg new_server(struct world *w, const char *ip, double offset_s)
 {
     struct server *s = &w->srv[w->nsrv++];
     memset(s, 0, sizeof *s);
@@ -166,10 +167,22 @@ static int add_server_polls(struct world *w, const char *ip, double offset_s, in
     eng_server_defaults(&c);
     c.addr = s->addr;
     c.iburst = true;
+    return c;
+}
+
+static int add_server_cfg(struct world *w, const struct eng_server_cfg *c)
+{
+    struct eng_now n = now_of(w);
+    return eng_add_server(w->e, c, &n);
+}
+
+static int add_server_polls(struct world *w, const char *ip, double offset_s, int8_t minpoll,
+                            int8_t maxpoll)
+{
+    struct eng_server_cfg c = new_server(w, ip, offset_s);
     c.minpoll_log2 = minpoll;
     c.maxpoll_log2 = maxpoll;
-    struct eng_now n = now_of(w);
-    return eng_add_server(w->e, &c, &n);
+    return add_server_cfg(w, &c);
 }
 
 static int add_server(struct world *w, const char *ip, double offset_s)
@@ -424,21 +437,12 @@ static void bias_moves_the_offset(void **state)
     struct world w;
     world_init(&w, true);
     world_start(&w);
-    struct eng_server_cfg c;
-    eng_server_defaults(&c);
-    struct server *s = &w.srv[w.nsrv++];
-    memset(s, 0, sizeof *s);
-    assert_int_equal(ntk_addr_parse_span((struct ntk_span){"127.0.0.1", 9}, &s->addr), 0);
-    s->addr.port = 123;
-    s->stratum = 1;
-    c.addr = s->addr;
-    c.iburst = true;
+    struct eng_server_cfg c = new_server(&w, "127.0.0.1", 0);
     c.bias_s = 0.25;
-    struct eng_now n = now_of(&w);
-    assert_int_equal(eng_add_server(w.e, &c, &n), 1);
+    assert_int_equal(add_server_cfg(&w, &c), 1);
     run(&w, 30);
     struct snap_assoc a;
-    n = now_of(&w);
+    struct eng_now n = now_of(&w);
     assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, &a, 1), 1);
     assert_true(fabs(a.offset_s - 0.25) < 0.001);
     eng_free(w.e);
@@ -451,25 +455,16 @@ static void version_of_the_requests(void **state)
     struct world w;
     world_init(&w, true);
     world_start(&w);
-    struct eng_server_cfg c;
-    eng_server_defaults(&c);
-    struct server *s = &w.srv[w.nsrv++];
-    memset(s, 0, sizeof *s);
-    assert_int_equal(ntk_addr_parse_span((struct ntk_span){"127.0.0.1", 9}, &s->addr), 0);
-    s->addr.port = 123;
-    s->stratum = 1;
-    c.addr = s->addr;
-    c.iburst = true;
+    struct eng_server_cfg c = new_server(&w, "127.0.0.1", 0);
     c.version = 3;
-    struct eng_now n = now_of(&w);
-    assert_int_equal(eng_add_server(w.e, &c, &n), 1);
+    assert_int_equal(add_server_cfg(&w, &c), 1);
     run(&w, 30);
-    assert_int_equal((s->req0 >> 3) & 7, 3);
+    assert_int_equal((w.srv[0].req0 >> 3) & 7, 3);
     struct snap_system sys;
     snap_sys(&w, &sys);
     assert_int_equal(sys.sys_peer, 1);
     c.version = 5;
-    assert_int_equal(eng_add_server(w.e, &c, &n), NTK_EINVAL);
+    assert_int_equal(add_server_cfg(&w, &c), NTK_EINVAL);
     eng_free(w.e);
 }
 
