@@ -192,6 +192,12 @@ start_ntpd o 123 "interface ignore all" "interface listen 127.0.0.3" "${common[@
 ntk_wait_ntp 127.0.0.2
 ntk_wait_ntp 127.0.0.3
 ntk_wait_heard 127.0.0.2 127.0.0.3 # both have heard from chronyd
+# NTPsec's ntpq shows the refclock of `server 127.127.28.0` as "127.127.28.0 ... u" until
+# NTPsec has set it up (seen once, under load in CI), then as "SHM(0) ... l": wait for that.
+for _ in $(seq 40); do
+  ntpsec_ntpq -n -p 127.0.0.2 2>/dev/null | grep -q '^ *SHM(0) ' && break
+  sleep 0.25
+done
 # peers HOST: remote refid st t poll of each association, one per line, sorted.
 peers() {
   ntpsec_ntpq -n -p "$1" | awk 'NR > 2 { r = $1; sub(/^[*+ #o.x-]/, "", r);
