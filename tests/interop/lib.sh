@@ -474,10 +474,12 @@ check_sample() { # DESC FILE
     "(lambda t: abs(((t[2]-t[1])+(t[3]-t[4]))/2 - S['offset']) < 2e-6
       and abs((t[4]-t[1])-(t[3]-t[2]) - S['delay']) < 2e-6)(
       {i: int(S['t%d' % i].replace('.', ''), 16) / 2**32 for i in (1, 2, 3, 4)})" true
-  check_json "$1: time is T3 in local time (within 2 us of t3_iso)" "$2" "(lambda dt: abs(
-    dt.datetime.strptime(S['time'], '%Y-%m-%dT%H:%M:%S.%f%z').timestamp() -
-    dt.datetime.strptime(S['t3_iso'][:26] + '+0000', '%Y-%m-%dT%H:%M:%S.%f%z').timestamp())
-    < 2e-6)(__import__('datetime'))" true
+  # `time` has the digits the server's precision justifies (NTPsec's rule: 5 for 2^-19, as a
+  # server under valgrind measures itself), truncated: within one unit of the last digit.
+  check_json "$1: time is T3 in local time (truncated to its digits, + 2 us)" "$2" "(lambda dt: 0
+    <= dt.datetime.strptime(S['t3_iso'][:26] + '+0000', '%Y-%m-%dT%H:%M:%S.%f%z').timestamp() -
+    dt.datetime.strptime(S['time'], '%Y-%m-%dT%H:%M:%S.%f%z').timestamp()
+    < 10 ** -len(S['time'].split('.')[1][:-5]) + 2e-6)(__import__('datetime'))" true
 }
 
 # ntk_jitter ADDR [ARGS...]: 4 of our samples; NTK_TOL = their offset spread + 1 ms, the base
