@@ -85,6 +85,7 @@ static void start_poll(struct assoc *a)
     bool reachable = a->reach != 0;
     a->reach = (uint8_t)(a->reach << 1);
     a->unreach++;
+    a->unselected++;
     if (backing_off(a)) {
         a->hpoll_log2 = clamp_poll(a->hpoll_log2 + 1, a->poll_floor_log2, a->cfg.maxpoll_log2);
     }

@@ -116,6 +116,9 @@ struct assoc {
     int8_t poll_floor_log2;    /* lowest hpoll allowed: minpoll, raised by KoD RATE */
     uint8_t reach;             /* reachability register */
     unsigned unreach;          /* polls since the last reply */
+    unsigned unselected;       /* polls since the selection last kept it (a survivor): what
+                                  the engine prunes pool members by (NTPsec's unreach of a
+                                  preemptable association) */
     int burst_left;            /* requests left in the current burst */
     bool ever_reached;         /* any reply to our request yet (it set reach) */
     int64_t next_poll_mono_ns; /* when assoc_due becomes true */

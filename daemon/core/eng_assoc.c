@@ -95,21 +95,28 @@ int eng_add_pool(struct eng *e, const struct eng_server_cfg *c, const struct eng
     return 0;
 }
 
-static size_t pool_members(const struct eng *e, const char *name)
+/* The associations NTPsec counts against tos maxclock: ours, and each pool line's own. */
+static size_t associations(const struct eng *e)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < e->nassoc; i++)
-        if (e->assoc[i].cfg.from_pool && strcmp(e->assoc[i].cfg.name, name) == 0)
-            n++;
-    return n;
+    return e->nassoc + e->npool;
+}
+
+static size_t maxclock(const struct eng *e)
+{
+    return e->cfg.tos.maxclock < 1 ? 1 : (size_t)e->cfg.tos.maxclock;
+}
+
+/* Whether the pools should look for more servers (NTPsec's condition for a pool's poll). */
+static bool pool_wants_more(const struct eng *e)
+{
+    size_t n = associations(e);
+    return n <= 2 * maxclock(e) && (n < maxclock(e) || e->sel.survivors < e->cfg.tos.minclock);
 }
 
 static void pool_grow(struct eng *e, struct eng_pool *p, const struct ntk_addr *addrs,
                       size_t n, const struct eng_now *now)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (pool_members(e, p->tmpl.name) >= (size_t)e->cfg.tos.maxclock)
-            break;
+    for (size_t i = 0; i < n && associations(e) < 2 * maxclock(e); i++) {
         struct eng_server_cfg c = p->tmpl;
         c.addr = addrs[i];
         (void)eng_add_server(e, &c, now); /* duplicates and a full table are skipped */
@@ -131,6 +138,7 @@ void eng_on_resolved(struct eng *e, const char *name, const struct ntk_addr *add
             continue;
         }
         p->backoff_s = ENG_RESOLVE_MIN_S;
+        p->next_resolve_mono_ns = now->mono_ns + (int64_t)ENG_POOL_POLL_S * NS_PER_S;
         pool_grow(e, p, addrs, n, now);
     }
 }
@@ -252,19 +260,57 @@ void eng_on_sent(struct eng *e, uint32_t assoc_id, const uint8_t nonce[8],
         e->ctr.tx_ts_ignored++;
 }
 
-/* Drops pool members that stopped answering, so the pool can find better ones. */
+/* How useful a pool member is, for choosing which one to drop: answering, fit, a truechimer,
+ * a survivor (NTPsec's score of a preemptable association, in our terms). */
+static int pool_score(const struct eng *e, const struct assoc *a, int64_t now_mono_ns)
+{
+    int fate = -1;
+    for (size_t i = 0; i < e->nsel; i++)
+        if (e->sel_ids[i] == a->id)
+            fate = (int)e->sel.fate[i];
+    return (a->reach != 0) + eng_selectable(e, a, now_mono_ns) + (fate > SEL_FALSETICKER) +
+           (fate >= SEL_SURVIVOR);
+}
+
+static void drop_assoc(struct eng *e, size_t i, const char *why)
+{
+    struct eng_action *act = eng_push(e, ENG_ACT_EVENT, e->assoc[i].id);
+    if (act != NULL) {
+        act->event = ENG_EV_DEMOBILIZE;
+        act->remote = e->assoc[i].cfg.addr; /* the association is gone when it is read */
+        act->value = e->assoc[i].ever_reached;
+        struct ntk_sb sb;
+        ntk_sb_init(&sb, act->text, sizeof act->text);
+        ntk_sb_puts(&sb, why);
+    }
+    /* keep creation order: mode 6 and ntpq list associations by id */
+    memmove(&e->assoc[i], &e->assoc[i + 1], (e->nassoc - i - 1) * sizeof e->assoc[0]);
+    e->nassoc--;
+}
+
+/* Drops the pool members refused by a kiss, then, while there are more associations than
+ * maxclock, the least useful of those the selection has not kept for a while. */
 static void pool_prune(struct eng *e, const struct eng_now *now)
 {
-    for (size_t i = 0; i < e->nassoc; i++) {
-        struct assoc *a = &e->assoc[i];
-        bool useless = a->state == ASSOC_DENIED || a->unreach >= ENG_POOL_DROP_POLLS;
-        if (!a->cfg.from_pool || !useless)
-            continue;
-        for (size_t p = 0; p < e->npool; p++)
-            if (strcmp(e->pool[p].tmpl.name, a->cfg.name) == 0 && !e->pool[p].resolving)
-                e->pool[p].next_resolve_mono_ns = now->mono_ns;
-        e->assoc[i] = e->assoc[--e->nassoc];
-        i--;
+    for (size_t i = e->nassoc; i-- > 0;)
+        if (e->assoc[i].cfg.from_pool && e->assoc[i].state == ASSOC_DENIED)
+            drop_assoc(e, i, "kiss");
+    while (associations(e) > maxclock(e)) {
+        int low = INT32_MAX;
+        size_t worst = SIZE_MAX;
+        for (size_t i = 0; i < e->nassoc; i++) {
+            const struct assoc *a = &e->assoc[i];
+            if (!a->cfg.from_pool)
+                continue;
+            int score = pool_score(e, a, now->mono_ns);
+            if (score < low)
+                low = score, worst = SIZE_MAX;
+            if (score == low && worst == SIZE_MAX && a->unselected >= ENG_POOL_DROP_POLLS)
+                worst = i;
+        }
+        if (worst == SIZE_MAX)
+            return; /* the least useful ones have not been idle long enough */
+        drop_assoc(e, worst, "timeout");
     }
 }
 
@@ -311,9 +357,15 @@ void eng_on_timer(struct eng *e, const struct eng_now *now)
     if (disc_next_deadline(&e->disc) <= now->mono_ns)
         disc_on_timer(&e->disc, now->mono_ns);
     pool_prune(e, now);
-    for (size_t i = 0; i < e->npool; i++)
-        if (e->pool[i].next_resolve_mono_ns <= now->mono_ns)
-            request_resolve(e, &e->pool[i]);
+    for (size_t i = 0; i < e->npool; i++) {
+        struct eng_pool *p = &e->pool[i];
+        if (p->next_resolve_mono_ns > now->mono_ns)
+            continue;
+        if (pool_wants_more(e))
+            request_resolve(e, p);
+        else
+            p->next_resolve_mono_ns = now->mono_ns + (int64_t)ENG_POOL_POLL_S * NS_PER_S;
+    }
     eng_sys_timer(e, now);
 }
 

@@ -232,11 +232,23 @@ static void lose_sync(struct eng *e, const struct eng_now *now)
         e->unsync_since_mono_ns = now->mono_ns;
 }
 
+/* The survivors were kept: none is a pool member to drop (eng_assoc.c pool_prune). */
+static void note_survivors(struct eng *e)
+{
+    for (size_t i = 0; i < e->nsel; i++) {
+        struct assoc *a =
+            e->sel.fate[i] >= SEL_SURVIVOR ? eng_assoc_by_id(e, e->sel_ids[i]) : NULL;
+        if (a != NULL)
+            a->unselected = 0;
+    }
+}
+
 void eng_clock_select(struct eng *e, const struct eng_now *now, uint32_t from)
 {
     struct sel_cand c[SEL_MAX];
     size_t n = gather(e, now->mono_ns, c);
     select_run(c, n, &e->cfg.tos, e->sys.sys_peer, &e->sel);
+    note_survivors(e);
     uint32_t sel_peer = e->sel.ok && e->sel.sys_peer >= 0 ? e->sel_ids[e->sel.sys_peer] : 0;
     uint32_t peer_id = eng_pps_rule(e, now, sel_peer); /* NTPsec's PPS peer */
     if (peer_id == 0) {

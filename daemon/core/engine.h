@@ -163,6 +163,9 @@ enum eng_event {
     ENG_EV_FREQ_NOT_SET, /* no frequency to start from: no drift file (NTPsec
                             "freq_not_set") */
     ENG_EV_MOBILIZE,     /* assoc_id was created (NTPsec "mobilize") */
+    ENG_EV_DEMOBILIZE,   /* pool member assoc_id was dropped (NTPsec "demobilize"; text:
+                            "timeout" or "kiss"; remote: its address; value: 1 if
+                            it ever answered) */
 };
 
 /* An exchange as NTPsec's rawstats reports it: our four timestamps (t1 the kernel's transmit

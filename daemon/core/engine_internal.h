@@ -23,8 +23,16 @@ _Static_assert(ENG_ASSOC_MAX == ENG_SERVERS_MAX, "engine.h's ENG_SERVERS_MAX is 
 #define ENG_RESOLVE_MIN_S 16
 #define ENG_RESOLVE_MAX_S 3600
 
-/* A pool member unanswered for this many polls is dropped and the pool resolved again. */
+/* Pools, as NTPsec's: every pool line counts as one association against tos maxclock (NTPsec
+ * lists it, as the ".POOL." row), and so do servers, pool members and refclocks. A pool
+ * resolves its name again every ENG_POOL_POLL_S while there are fewer associations than
+ * maxclock, or fewer survivors than minclock and at most twice maxclock associations, and
+ * takes every new address of the answer (up to twice maxclock). A member the selection has
+ * not kept for ENG_POOL_DROP_POLLS polls (unanswered, unfit, a falseticker or an outlier) is
+ * dropped while there are more associations than maxclock, the least useful first; one
+ * refused by a kiss DENY or RSTR at once. */
 #define ENG_POOL_DROP_POLLS 10
+#define ENG_POOL_POLL_S     256
 
 /* Most refclocks (each also takes an association slot). */
 #define ENG_RC_MAX 16
@@ -57,8 +65,8 @@ struct eng_rc {
 struct eng_pool {
     struct eng_server_cfg tmpl;   /* the line; tmpl.name is the name to resolve */
     bool resolving;               /* an ENG_ACT_RESOLVE is out */
-    int64_t next_resolve_mono_ns; /* when to ask again (INT64_MAX: not needed) */
-    int backoff_s;                /* current retry delay */
+    int64_t next_resolve_mono_ns; /* when to ask again (INT64_MAX: a lookup is out) */
+    int backoff_s;                /* current retry delay after a failed lookup */
 };
 
 struct eng {

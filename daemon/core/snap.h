@@ -61,8 +61,10 @@ enum snap_sys_event {
 /* NTPsec's peer event codes (PEVNT_* without the 0x80 PEER_EVENT bit; RFC 9327 §2.2.2). */
 enum snap_peer_event {
     SNAP_PEVNT_MOBIL = 1,    /* mobilize: the association was created */
+    SNAP_PEVNT_DEMOBIL = 2,  /* demobilize: a pool member was dropped */
     SNAP_PEVNT_UNREACH = 3,  /* unreachable */
     SNAP_PEVNT_REACH = 4,    /* reachable */
+    SNAP_PEVNT_RESTART = 5,  /* restart: NTPsec's "timeout" before a demobilize */
     SNAP_PEVNT_RATE = 7,     /* rate_exceeded: KoD RATE */
     SNAP_PEVNT_DENY = 8,     /* access_denied: KoD DENY / RSTR */
     SNAP_PEVNT_NEWPEER = 10, /* sys_peer: became the system peer */

@@ -126,6 +126,7 @@ static uint32_t event_class(enum eng_event ev)
     case ENG_EV_REACH:
     case ENG_EV_NTS_REFUSED:
     case ENG_EV_MOBILIZE:
+    case ENG_EV_DEMOBILIZE:
         return LOG_BIT(PEER, EVENT);
     case ENG_EV_LEAP_ARMED:
     case ENG_EV_RESTART:
@@ -174,6 +175,7 @@ static void log_event(struct ntpd *d, const struct eng_action *a)
         [ENG_EV_RESTART] = "restart",
         [ENG_EV_FREQ_NOT_SET] = "no initial frequency (no drift file)",
         [ENG_EV_MOBILIZE] = "mobilize",
+        [ENG_EV_DEMOBILIZE] = "demobilize",
     };
     const char *what = a->event < sizeof names / sizeof names[0] && names[a->event] != NULL
                            ? names[a->event]

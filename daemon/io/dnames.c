@@ -276,6 +276,12 @@ static void take_answer(struct ntpd *d, const struct resolve_answer *a)
 {
     struct dnames *g = d->names;
     if (a->tag == 0) { /* a pool's: the engine asked */
+        if (a->n == 0)
+            log_msg(LOG_INFO, "pool %s: lookup failed: %s (asked again later)", a->name,
+                    a->gai_err != 0 ? gai_strerror(a->gai_err) : "no address");
+        else
+            log_msg(LOG_INFO, "pool %s: resolved to %zu address%s", a->name, a->n,
+                    a->n == 1 ? "" : "es");
         struct eng_now now = daemon_now();
         eng_on_resolved(d->eng, a->name, a->addrs, a->n, &now);
         return;

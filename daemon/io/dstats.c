@@ -33,6 +33,8 @@
 #define EVNT_CLOCKRESET SNAP_EVNT_CLOCKRESET              /* clock_step */
 #define EVNT_KERN       SNAP_EVNT_KERN                    /* kern */
 #define PEVNT_MOBIL     (PEER_EVENT | SNAP_PEVNT_MOBIL)   /* mobilize */
+#define PEVNT_DEMOBIL   (PEER_EVENT | SNAP_PEVNT_DEMOBIL) /* demobilize */
+#define PEVNT_RESTART   (PEER_EVENT | SNAP_PEVNT_RESTART) /* restart */
 #define PEVNT_UNREACH   (PEER_EVENT | SNAP_PEVNT_UNREACH) /* unreachable */
 #define PEVNT_REACH     (PEER_EVENT | SNAP_PEVNT_REACH)   /* reachable */
 #define PEVNT_RATE      (PEER_EVENT | SNAP_PEVNT_RATE)    /* rate_exceeded */
@@ -382,6 +384,16 @@ bool dstats_proto_line(struct dstats *s, const struct eng_action *ev,
     }
     if (ev->event == ENG_EV_UNSYNC)
         s->synced = false;
+    if (ev->event == ENG_EV_DEMOBILIZE) {
+        /* NTPsec: "restart timeout", then "demobilize assoc N" */
+        char extra[32];
+        struct ntk_sb x;
+        ntk_sb_init(&x, extra, sizeof extra);
+        ntk_sb_printf(&x, "assoc %u", (unsigned)ev->assoc_id);
+        bool wrote = report(s, PEVNT_RESTART, "restart", ev->text, sys, sys_peer, as, now, sb);
+        return report(s, PEVNT_DEMOBIL, "demobilize", extra, sys, sys_peer, as, now, sb) ||
+               wrote;
+    }
     unsigned code = 0;
     const char *msg = NULL;
     char extra[STATS_LINE_MAX / 4];
@@ -521,6 +533,14 @@ static void proto_line(struct dstats *s, const struct eng *e, const struct eng_a
     static struct snap_assoc as;
     struct snap_system sys;
     bool have = snap_one(e, ev->assoc_id, &sys, &as);
+    if (!have && ev->event == ENG_EV_DEMOBILIZE) {
+        /* gone: what its status word needs (a pool member, heard or not) */
+        as = (struct snap_assoc){.id = ev->assoc_id,
+                                 .addr = ev->remote,
+                                 .from_pool = true,
+                                 .last_rx_mono_ns = ev->value != 0};
+        have = true;
+    }
     if (ev->assoc_id == 0) /* snap_one filled sys only */
         eng_snap(e, loop_now_mono_ns(), &sys, NULL, NULL, 0);
     static struct snap_assoc peer; /* the system peer: a refclock changes the source */

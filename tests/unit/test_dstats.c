@@ -324,6 +324,10 @@ static void proto_lines_exact(void **state)
     assert_string_equal(proto(ENG_EV_KOD, &peer1, 0, "XYZW"), ""); /* NTPsec: no event */
     assert_string_equal(proto(ENG_EV_MOBILIZE, &peer1, 0, NULL),
                         T "192.0.2.1 b611 81 mobilize assoc 1\n");
+    /* a pool member dropped: NTPsec's two lines, a new count for each event */
+    assert_string_equal(proto(ENG_EV_DEMOBILIZE, &peer2, 1, "timeout"),
+                        T "2001:db8::1 7415 85 restart timeout\n" T
+                          "2001:db8::1 7412 82 demobilize assoc 2\n");
     sys.leap = NTK_LEAP_UNSYNC;
     sys.sys_peer = 0;
     assert_string_equal(proto(ENG_EV_UNSYNC, NULL, 0, NULL),

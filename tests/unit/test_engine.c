@@ -8,6 +8,7 @@
 
 #include <cmocka.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../daemon/core/engine.h"
@@ -86,7 +87,7 @@ static void rng_bytes(void *ctx, uint8_t *p, size_t n)
     }
 }
 
-/* ---- the world: true time, the engine, up to 4 servers ---- */
+/* ---- the world: true time, the engine, up to 8 servers ---- */
 
 struct server {
     struct ntk_addr addr;
@@ -108,7 +109,7 @@ struct world {
     struct eng_rng rng;
     struct eng_cfg cfg;
     struct eng *e;
-    struct server srv[4];
+    struct server srv[8];
     int nsrv;
     int events[32]; /* counts by enum eng_event */
     int exits, exit_status, resolves;
@@ -575,6 +576,150 @@ static void pool_resolves_and_retries(void **state)
     struct snap_system sys;
     snap_sys(&w, &sys);
     assert_int_not_equal(sys.sys_peer, 0);
+    eng_free(w.e);
+}
+
+/* ---- pools, as NTPsec's (engine_internal.h) ---- */
+
+/* Servers 127.0.1.1.. of the world (stratum 2, offsets[i]) as the answer to a pool's lookup,
+ * which the engine must have asked for. */
+static void pool_answer(struct world *w, const double *offsets, int n)
+{
+    struct ntk_addr addrs[8];
+    assert_true(w->nsrv + n <= 8);
+    for (int i = 0; i < n; i++) {
+        char ip[24];
+        snprintf(ip, sizeof ip, "127.0.1.%d", (w->nsrv + 1) & 0xff);
+        (void)new_server(w, ip, offsets[i]);
+        w->srv[w->nsrv - 1].stratum = 2;
+        addrs[i] = w->srv[w->nsrv - 1].addr;
+    }
+    struct eng_now now = now_of(w);
+    eng_on_resolved(w->e, "pool.test", addrs, (size_t)n, &now);
+    drain(w);
+}
+
+/* A world with `pool pool.test iburst minpoll 4 maxpoll 4` and tos maxclock m. */
+static void pool_world(struct world *w, int m)
+{
+    world_init(w, true);
+    w->cfg.tos.maxclock = m;
+    world_start(w);
+    struct eng_server_cfg c;
+    eng_server_defaults(&c);
+    memcpy(c.name, "pool.test", 10);
+    c.iburst = true;
+    c.minpoll_log2 = c.maxpoll_log2 = 4;
+    struct eng_now n = now_of(w);
+    assert_int_equal(eng_add_pool(w->e, &c, &n), 0);
+    drain(w);
+    assert_int_equal(w->resolves, 1);
+}
+
+/* The pool members' servers, as the indexes of w->srv (-1 ends the list). */
+static void pool_members(struct world *w, int *out, int cap)
+{
+    struct snap_assoc a[ENG_SERVERS_MAX];
+    struct eng_now n = now_of(w);
+    size_t k = eng_snap(w->e, n.mono_ns, NULL, NULL, a, ENG_SERVERS_MAX);
+    int m = 0;
+    for (size_t i = 0; i < k && m + 1 < cap; i++) {
+        assert_true(a[i].from_pool);
+        struct server *s = server_at(w, &a[i].addr);
+        assert_non_null(s);
+        out[m++] = (int)(s - w->srv);
+    }
+    out[m] = -1;
+}
+
+static void assert_members(struct world *w, const char *want)
+{
+    int m[16];
+    pool_members(w, m, 16);
+    char got[64] = "";
+    for (int i = 0; m[i] >= 0; i++)
+        snprintf(got + strlen(got), sizeof got - strlen(got), "%s%d", i ? " " : "", m[i] + 1);
+    assert_string_equal(got, want);
+}
+
+/* NTPsec takes every address of an answer, then drops the ones the selection does not keep
+ * while there are more associations than maxclock (the pool line is one of them). */
+static void pool_takes_all_then_drops_the_useless(void **state)
+{
+    (void)state;
+    struct world w;
+    pool_world(&w, 4);
+    const double off[6] = {0.001, 0.001, 0.4, 0.001, 0.45, 0.001};
+    pool_answer(&w, off, 6);
+    assert_members(&w, "1 2 3 4 5 6");
+    assert_int_equal(w.events[ENG_EV_MOBILIZE], 6);
+    /* 10 polls of 16 s: the two falsetickers go; the four that agree are all combined, so
+     * they stay although 5 associations are more than maxclock */
+    run(&w, 400);
+    assert_members(&w, "1 2 4 6");
+    assert_int_equal(w.events[ENG_EV_DEMOBILIZE], 2);
+    /* 5 associations >= maxclock and 4 survivors >= minclock: no lookup since the first */
+    run(&w, 600);
+    assert_int_equal(w.resolves, 1);
+    assert_members(&w, "1 2 4 6");
+    eng_free(w.e);
+}
+
+/* A member that stops answering stays while there are no more associations than maxclock
+ * (NTPsec's rule); survivors below minclock make the pool look again at its next poll, and
+ * the new address it takes puts the silent one over the limit: dropped. */
+static void pool_replaces_the_silent(void **state)
+{
+    (void)state;
+    struct world w;
+    pool_world(&w, 4);
+    const double off[4] = {0.001, 0.001, 0.001, 0.001};
+    pool_answer(&w, off, 3);
+    run(&w, 600);
+    assert_members(&w, "1 2 3");
+    assert_int_equal(w.resolves, 1); /* 4 associations, 3 survivors */
+    w.srv[1].silent = true;
+    for (int i = 0; i < 40 && w.resolves == 1; i++)
+        run(&w, 10);
+    assert_int_equal(w.resolves, 2);
+    assert_members(&w, "1 2 3");
+    (void)new_server(&w, "127.0.1.4", off[3]);
+    w.srv[3].stratum = 2;
+    /* the answer has the silent one again (not taken twice), and a new one */
+    struct ntk_addr answer2[2] = {w.srv[1].addr, w.srv[3].addr};
+    struct eng_now n = now_of(&w);
+    eng_on_resolved(w.e, "pool.test", answer2, 2, &n);
+    drain(&w);
+    assert_members(&w, "1 2 3 4");
+    run(&w, 400);
+    assert_members(&w, "1 3 4");
+    assert_int_equal(w.events[ENG_EV_DEMOBILIZE], 1);
+    eng_free(w.e);
+}
+
+/* Below maxclock the pool asks again at every pool poll (256 s) and grows; an address it
+ * already has is not taken twice. */
+static void pool_grows_to_maxclock(void **state)
+{
+    (void)state;
+    struct world w;
+    pool_world(&w, 8);
+    const double off[6] = {0.001, 0.001, 0.001, 0.001, 0.001, 0.001};
+    pool_answer(&w, off, 2);
+    run(&w, 250);
+    assert_int_equal(w.resolves, 1);
+    run(&w, 10);
+    assert_int_equal(w.resolves, 2);
+    struct ntk_addr again[3] = {w.srv[0].addr, w.srv[1].addr};
+    struct eng_now n = now_of(&w);
+    eng_on_resolved(w.e, "pool.test", again, 2, &n); /* the same two: nothing new */
+    assert_members(&w, "1 2");
+    run(&w, 256);
+    assert_int_equal(w.resolves, 3);
+    pool_answer(&w, off, 6);
+    assert_members(&w, "1 2 3 4 5 6 7 8");
+    run(&w, 600); /* 9 associations, all 8 servers kept: no more lookups */
+    assert_int_equal(w.resolves, 3);
     eng_free(w.e);
 }
 
@@ -1073,6 +1218,9 @@ int main(void)
         cmocka_unit_test(observe_never_touches_the_clock),
         cmocka_unit_test(unknown_sources_and_garbage),
         cmocka_unit_test(pool_resolves_and_retries),
+        cmocka_unit_test(pool_takes_all_then_drops_the_useless),
+        cmocka_unit_test(pool_replaces_the_silent),
+        cmocka_unit_test(pool_grows_to_maxclock),
         cmocka_unit_test(once_exits_after_the_first_update),
         cmocka_unit_test(panic_is_not_corrected),
         cmocka_unit_test(observe_panic_stays_unsynchronised),
