@@ -1328,6 +1328,7 @@ uint16_t ctlv_peer_word(const struct snap_assoc *a, uint8_t n, uint8_t ev)
 {
     uint8_t f = 0;
     f |= a->from_pool ? 0 : NTK_CTL_PST_CONFIG;
+    f |= a->pool_line ? NTK_CTL_PST_BCAST : 0; /* NTPsec: its prototype solicits servers */
     f |= a->key_id != 0 ? NTK_CTL_PST_AUTHENABLE : 0;
     f |= authentic(a) ? NTK_CTL_PST_AUTHENTIC : 0;
     f |= a->reach != 0 ? NTK_CTL_PST_REACH : 0;

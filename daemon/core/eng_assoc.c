@@ -91,6 +91,9 @@ int eng_add_pool(struct eng *e, const struct eng_server_cfg *c, const struct eng
     p->tmpl = *c;
     p->tmpl.from_pool = true;
     p->backoff_s = ENG_RESOLVE_MIN_S;
+    p->id = e->next_id++; /* the line is an association too, listed first (NTPsec's) */
+    snap_events_note(&p->events, SNAP_PEVNT_MOBIL);
+    eng_event(e, ENG_EV_MOBILIZE, p->id, 0, NULL);
     request_resolve(e, p);
     return 0;
 }

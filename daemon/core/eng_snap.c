@@ -194,6 +194,23 @@ static void snap_one(const struct eng *e, const struct assoc *a, int64_t now_mon
         eng_refclock_snap(e, a, s);
 }
 
+/* A pool line as NTPsec shows its prototype: an association that was never answered, with
+ * the pool's name, refid POOL and the lookup interval as its poll. */
+static void snap_pool(const struct eng *e, const struct eng_pool *p, int64_t now_mono_ns,
+                      struct snap_assoc *s)
+{
+    struct assoc fresh;
+    assoc_init(&fresh, p->id, &p->tmpl, e->cfg.tinker.phi_ppm, now_mono_ns, 0);
+    fresh.cfg.from_pool = false;
+    fresh.cfg.addr = (struct ntk_addr){.family = NTK_ADDR_NONE};
+    snap_one(e, &fresh, now_mono_ns, s);
+    s->pool_line = true;
+    s->refid = NTK_REFID_CODE('P', 'O', 'O', 'L');
+    s->hpoll_log2 = ENG_POOL_POLL_LOG2;
+    s->next_poll_mono_ns = p->next_resolve_mono_ns;
+    s->events = p->events;
+}
+
 size_t eng_snap(const struct eng *e, int64_t now_mono_ns, struct snap_system *sys,
                 struct snap_counters *ctr, struct snap_assoc *assocs, size_t cap)
 {
@@ -212,7 +229,17 @@ size_t eng_snap(const struct eng *e, int64_t now_mono_ns, struct snap_system *sy
         ctr->nts_ke_probes_good = e->nts_st.ke_good;
         ctr->nts_ke_probes_bad = e->nts_st.ke_bad;
     }
-    for (size_t i = 0; i < e->nassoc && i < cap; i++)
-        snap_one(e, &e->assoc[i], now_mono_ns, &assocs[i]);
-    return e->nassoc;
+    /* in id order, as NTPsec lists them: the pool lines among the associations */
+    size_t n = 0, i = 0, p = 0;
+    while (i < e->nassoc || p < e->npool) {
+        bool pool = i == e->nassoc || (p < e->npool && e->pool[p].id < e->assoc[i].id);
+        if (n < cap && pool)
+            snap_pool(e, &e->pool[p], now_mono_ns, &assocs[n]);
+        else if (n < cap)
+            snap_one(e, &e->assoc[i], now_mono_ns, &assocs[n]);
+        p += pool;
+        i += !pool;
+        n++;
+    }
+    return n;
 }

@@ -61,6 +61,8 @@ enum eng_rx_src {
 /* Most associations (servers plus pool members) and most pool lines. */
 #define ENG_SERVERS_MAX 64
 #define ENG_POOLS_MAX   8
+/* eng_snap's most entries: the associations and, as NTPsec lists them, the pool lines. */
+#define ENG_SNAP_MAX (ENG_SERVERS_MAX + ENG_POOLS_MAX)
 
 /* One `server` / `peer` / `pool` line. Zero-initialise, then set what the line says;
  * eng_server_defaults() gives NTPsec's defaults. */

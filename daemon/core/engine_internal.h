@@ -32,7 +32,8 @@ _Static_assert(ENG_ASSOC_MAX == ENG_SERVERS_MAX, "engine.h's ENG_SERVERS_MAX is 
  * dropped while there are more associations than maxclock, the least useful first; one
  * refused by a kiss DENY or RSTR at once. */
 #define ENG_POOL_DROP_POLLS 10
-#define ENG_POOL_POLL_S     256
+#define ENG_POOL_POLL_LOG2  8
+#define ENG_POOL_POLL_S     (1 << ENG_POOL_POLL_LOG2)
 
 /* Most refclocks (each also takes an association slot). */
 #define ENG_RC_MAX 16
@@ -63,6 +64,8 @@ struct eng_rc {
 
 /* One pool line. */
 struct eng_pool {
+    uint32_t id;                  /* its row in the associations (NTPsec's pool prototype) */
+    struct snap_events events;    /* its peer events (mobilize) */
     struct eng_server_cfg tmpl;   /* the line; tmpl.name is the name to resolve */
     bool resolving;               /* an ENG_ACT_RESOLVE is out */
     int64_t next_resolve_mono_ns; /* when to ask again (INT64_MAX: a lookup is out) */

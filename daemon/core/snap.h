@@ -127,6 +127,9 @@ struct snap_assoc {
     double filt_delay_s[8];    /* the filter stages, newest first: delay, */
     double filt_offset_s[8];   /* offset */
     double filt_disp_s[8];     /* and dispersion when taken (empty stages: 0, 0, 16 s) */
+    /* A pool line itself, as NTPsec lists it (its "prototype"): name is the pool's, no
+       address, refid POOL, stratum 16, never polled; hpoll the pool's lookup interval. */
+    bool pool_line;
     /* NTS (ntsc.h) */
     bool nts;                    /* `nts` on the server line */
     int ntscookies;              /* cookies in the jar; -1 when not NTS (NTPsec's variable) */
@@ -214,7 +217,8 @@ struct snap_counters {
 };
 
 /* Fills *sys and *ctr (each may be NULL) and up to cap associations (assocs may be NULL
- * when cap is 0) as of now (dispersions age); returns how many associations there are. */
+ * when cap is 0) as of now (dispersions age), in id order, the pool lines among them
+ * (pool_line); returns how many there are (at most ENG_SNAP_MAX). */
 size_t eng_snap(const struct eng *e, int64_t now_mono_ns, struct snap_system *sys,
                 struct snap_counters *ctr, struct snap_assoc *assocs, size_t cap);
 

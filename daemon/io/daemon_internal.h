@@ -102,7 +102,7 @@ void dnames_free(struct ntpd *d);
 #include "snap.h" /* struct snap_assoc, for the two pure helpers below */
 
 /* Most `restrict source` rules held (one per association). */
-#define DNAMES_SRC_MAX 64
+#define DNAMES_SRC_MAX ENG_SNAP_MAX
 
 /* One association's `restrict source` rule in force. */
 struct dnames_src {
@@ -197,7 +197,7 @@ void dstats_start(struct ntpd *d);
 #include "ctlv.h"
 
 /* Most associations dctl_fill_src reports (the engine holds at most SEL_MAX). */
-#define DCTLSRC_ASSOCS_MAX 64
+#define DCTLSRC_ASSOCS_MAX ENG_SNAP_MAX
 
 /* Storage behind a filled struct ctlv_src (large: keep it static or on the heap). */
 struct dctl_src_store {

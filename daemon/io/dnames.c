@@ -97,6 +97,8 @@ size_t dnames_sync_sources(struct rst_table *t, uint32_t flags, struct dnames_sr
         src[i] = src[--n];
     }
     for (size_t k = 0; k < nas && n < DNAMES_SRC_MAX; k++) {
+        if (as[k].pool_line)
+            continue; /* no address: its members are associations of their own */
         bool known = false;
         for (size_t i = 0; i < n && !known; i++)
             known = src[i].id == as[k].id;

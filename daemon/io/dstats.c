@@ -358,6 +358,7 @@ static bool report(struct dstats *s, unsigned code, const char *msg, const char 
         if (!count_event(&h->last, &h->count, (uint8_t)(code & ~PEER_EVENT)))
             return false;
         r.src.addr = as->addr;
+        r.src.label = as->pool_line ? as->name : NULL; /* NTPsec: "pool.test ... mobilize" */
         r.status = peer_word(s, as);
     } else {
         if (!count_event(&s->sys_last, &s->sys_count, (uint8_t)code))

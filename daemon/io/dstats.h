@@ -19,7 +19,7 @@
 #include "stats.h"
 
 /* Associations whose protostats event history (NTPsec's last_event/num_events) is kept. */
-#define DSTATS_PEERS_MAX 64
+#define DSTATS_PEERS_MAX ENG_SNAP_MAX
 
 /* How often sysstats gets a line (NTPsec: hourly). */
 #define DSTATS_SYS_INTERVAL_S 3600

@@ -21,7 +21,7 @@ static void print_peer(const struct snap_assoc *a, int64_t now_mono_ns)
     struct ntk_addr host = a->addr;
     host.port = 0;
     ntk_addr_format(&host, remote);
-    if (a->refclock) /* NTPsec shows a refclock by its name, "SHM(0)", type l */
+    if (a->refclock || a->pool_line) /* NTPsec: "SHM(0)" type l, "pool.test" type p */
         snprintf(remote, sizeof remote, "%s", a->name);
     struct ntk_sb sb;
     ntk_sb_init(&sb, refid, sizeof refid);
@@ -40,9 +40,10 @@ static void print_peer(const struct snap_assoc *a, int64_t now_mono_ns)
         int dec = ntk_fit8_decimals(v[i], 4); /* NTPsec's ntpq -p: f8dot4 */
         snprintf(ms[i], sizeof ms[i], "%8.*f", dec < 0 ? 0 : dec, v[i]);
     }
+    char type = a->refclock ? 'l' : a->pool_line ? 'p' : 'u';
     printf("%c%-15.15s %-15.15s %2u %c %4s %4d %4o %s %s %s\n", a->tally, remote, refid,
-           (unsigned)a->stratum, a->refclock ? 'l' : 'u', ntk_sb_str(&sb), 1 << a->hpoll_log2,
-           (unsigned)a->reach, ms[0], ms[1], ms[2]);
+           (unsigned)a->stratum, type, ntk_sb_str(&sb), 1 << a->hpoll_log2, (unsigned)a->reach,
+           ms[0], ms[1], ms[2]);
 }
 
 /* The foreground's live status: a summary line on the log and, on stdout, the peers table. */
@@ -50,10 +51,10 @@ void dstatus_on_timer(void *ctx, int64_t now_mono_ns)
 {
     struct ntpd *d = ctx;
     struct snap_system s;
-    static struct snap_assoc as[64];
-    size_t n = eng_snap(d->eng, now_mono_ns, &s, NULL, as, 64);
+    static struct snap_assoc as[ENG_SNAP_MAX];
+    size_t n = eng_snap(d->eng, now_mono_ns, &s, NULL, as, ENG_SNAP_MAX);
     /* The poll shown is the system peer's own (clamped to its maxpoll). */
-    for (size_t i = 0; i < n && i < 64; i++)
+    for (size_t i = 0; i < n && i < ENG_SNAP_MAX; i++)
         if (as[i].id == s.sys_peer)
             s.poll_log2 = as[i].hpoll_log2;
     if (s.sys_peer == 0)
@@ -67,7 +68,7 @@ void dstatus_on_timer(void *ctx, int64_t now_mono_ns)
     printf(
         "     remote           refid      st t when poll reach   delay   offset   jitter\n"
         "===============================================================================\n");
-    for (size_t i = 0; i < n && i < 64; i++)
+    for (size_t i = 0; i < n && i < ENG_SNAP_MAX; i++)
         print_peer(&as[i], now_mono_ns);
     fflush(stdout);
     d->status_timer = loop_timer(d->loop, now_mono_ns + STATUS_INTERVAL_S * 1000000000LL,

@@ -9,8 +9,8 @@
 #    as one), both drop them within 10 polls or so, each with NTPsec's "restart timeout" and
 #    "demobilize" lines, and keep at least minclock (3) servers that answer;
 #  - neither looks the name up again (one lookup in 256 s: enough associations and survivors).
-# Known difference: NTPsec lists the pool line itself as an association (".POOL." in ntpq -p);
-# ours does not.
+#  - the pool line is an association of its own in both (NTPsec's "prototype"): the same
+#    `ntpq -p` row (".POOL.", type p, poll 256), status word, variables and protostats line.
 # Usage: ntpd_pool_ntpsec.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -31,9 +31,9 @@ for i in 1 2 3 4 5 6; do ntk_wait_ntp "127.0.1.$i" >/dev/null; done
 common=("tos maxclock 4" "pool pool.test iburst minpoll 1 maxpoll 1"
   "statistics protostats" "filegen protostats type none enable")
 start_ntpsec n 127.0.0.2 "${common[@]}"
+mkdir -p "$W/ostats"
 start_ntpd o 123 "interface ignore all" "interface listen 127.0.0.3" "statsdir $W/ostats/" \
   "${common[@]}"
-mkdir -p "$W/ostats"
 
 # The pool members a daemon lists in `ntpq -pn`, sorted ("127.0.1.3 127.0.1.4 ...").
 members() {
@@ -61,7 +61,20 @@ mob="127.0.1.1 mobilize,127.0.1.2 mobilize,127.0.1.3 mobilize,127.0.1.4 mobilize
 members_mobilized() { events "$1" mobilize | tr ',' '\n' | grep '^127\.0\.1\.' | sed 's/ assoc//' | paste -sd, -; }
 check_eq "NTPsec: one mobilize per address of the answer" "$mob" "$(members_mobilized "$NP")"
 check_eq "ours: one mobilize per address of the answer" "$mob" "$(members_mobilized "$OP")"
-check_match "NTPsec lists its pool line (.POOL.)" '^ pool\.test +\.POOL\.' "$(ntpsec_ntpq -n -p 127.0.0.2)"
+# The pool line itself, as NTPsec lists it: its ntpq -p row (up to reach), its status word
+# and its variables.
+pool_row() { ntpsec_ntpq -n -p "$1" | awk '$1 == "pool.test" { print $1, $2, $3, $4, $5, $6, $7 }'; }
+check_same "the pool line's ntpq -p row" "$(pool_row 127.0.0.2)" "$(pool_row 127.0.0.3)"
+pool_as() { ntpsec_ntpq -n -c as "$1" | awk '$1 == "1" { print $3, $4, $5, $6, $7, $8, $9 }'; }
+check_same "the pool line's ntpq as (status conf reach auth condition event count)" \
+  "$(pool_as 127.0.0.2)" "$(pool_as 127.0.0.3)"
+pool_rv() {
+  ntpsec_ntpq -n -c "rv &1 srcadr,srcport,dstadr,leap,hmode,stratum,hpoll,refid,reach,srchost" "$1" |
+    tr -d '\n' | sed 's/^associd=[0-9]* //'
+}
+check_same "the pool line's variables" "$(pool_rv 127.0.0.2)" "$(pool_rv 127.0.0.3)"
+pool_mob() { awk '$3 == "pool.test" { print $3, $4, $5, $6 }' "$1"; }
+check_same "the pool line's mobilize line in protostats" "$(pool_mob "$NP")" "$(pool_mob "$OP")"
 
 echo "== 127.0.1.1 and 127.0.1.2 go silent"
 ntk_stop "${cpid[1]}"

@@ -499,6 +499,10 @@ static void test_status_words(void **state)
     as[1].tally = SNAP_TALLY_CANDIDATE;
     as[1].events = (struct snap_events){.last = SNAP_PEVNT_REACH, .count = 15};
     assert_int_equal(ctlv_peer_status(&src, &as[1]), 0x74f4);
+    /* a pool line (NTPsec's prototype, `ntpq as` 8811): conf, bcast, reject, mobilize */
+    struct snap_assoc line = {.pool_line = true, .tally = SNAP_TALLY_REJECT};
+    line.events = (struct snap_events){.last = SNAP_PEVNT_MOBIL, .count = 1};
+    assert_int_equal(ctlv_peer_status(&src, &line), 0x8811);
 }
 
 /* ---- the engine's event histories ---- */

@@ -569,9 +569,19 @@ static void pool_resolves_and_retries(void **state)
     n = now_of(&w);
     eng_on_resolved(w.e, "pool.example", addrs, 3, &n);
     struct snap_assoc a[4];
-    assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, a, 4), 3);
-    assert_true(a[0].from_pool && a[2].from_pool);
-    assert_int_equal(a[1].addr.port, 123);
+    assert_int_equal(eng_snap(w.e, n.mono_ns, NULL, NULL, a, 4), 4);
+    /* the pool line first (NTPsec's prototype: id 1, refid POOL, stratum 16, never polled) */
+    assert_true(a[0].pool_line && !a[0].from_pool);
+    assert_int_equal(a[0].id, 1);
+    assert_string_equal(a[0].name, "pool.example");
+    assert_int_equal(a[0].refid, NTK_REFID_CODE('P', 'O', 'O', 'L'));
+    assert_int_equal(a[0].stratum, 16);
+    assert_int_equal(a[0].addr.family, NTK_ADDR_NONE);
+    assert_int_equal(a[0].hpoll_log2, 8);
+    assert_int_equal(a[0].events.count, 1);
+    assert_true(a[1].from_pool && a[3].from_pool && !a[1].pool_line);
+    assert_int_equal(a[1].id, 2);
+    assert_int_equal(a[2].addr.port, 123);
     run(&w, 60);
     struct snap_system sys;
     snap_sys(&w, &sys);
@@ -623,8 +633,10 @@ static void pool_members(struct world *w, int *out, int cap)
     struct eng_now n = now_of(w);
     size_t k = eng_snap(w->e, n.mono_ns, NULL, NULL, a, ENG_SERVERS_MAX);
     int m = 0;
-    for (size_t i = 0; i < k && m + 1 < cap; i++) {
-        assert_true(a[i].from_pool);
+    assert_true(k >= 1 && a[0].pool_line); /* the pool line first, as NTPsec lists it */
+    assert_string_equal(a[0].name, "pool.test");
+    for (size_t i = 1; i < k && m + 1 < cap; i++) {
+        assert_true(a[i].from_pool && !a[i].pool_line);
         struct server *s = server_at(w, &a[i].addr);
         assert_non_null(s);
         out[m++] = (int)(s - w->srv);
@@ -652,7 +664,7 @@ static void pool_takes_all_then_drops_the_useless(void **state)
     const double off[6] = {0.001, 0.001, 0.4, 0.001, 0.45, 0.001};
     pool_answer(&w, off, 6);
     assert_members(&w, "1 2 3 4 5 6");
-    assert_int_equal(w.events[ENG_EV_MOBILIZE], 6);
+    assert_int_equal(w.events[ENG_EV_MOBILIZE], 7); /* the pool line's, then one each */
     /* 10 polls of 16 s: the two falsetickers go; the four that agree are all combined, so
      * they stay although 5 associations are more than maxclock */
     run(&w, 400);
