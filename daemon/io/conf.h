@@ -63,12 +63,11 @@ struct conf_nts_client {
 /* One server, pool or peer line. */
 struct conf_server {
     enum conf_srv_kind kind;    /* which directive */
-    struct eng_server_cfg cfg;  /* address or name (cfg.name), poll range, flags, key;
+    struct eng_server_cfg cfg;  /* address or name (cfg.name), poll range, flags, key,
+                                 * `version N` (1..4; 4 by default), `bias X`;
                                  * cfg.addr.port is the `port N` or address port (0 = 123) */
     uint8_t family;             /* 4 for `-4`, 6 for `-6`, 0 = either when resolving */
-    uint8_t version;            /* `version N` (1..4); default 4 */
     bool preempt;               /* `preempt`: may be dropped when useless (pool's default) */
-    double bias_s;              /* `bias X`: added to the offset of this source, seconds */
     struct conf_nts_client nts; /* NTS options */
     uint32_t line;              /* the line it came from, for messages */
 };

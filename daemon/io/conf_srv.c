@@ -133,7 +133,6 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
     }
     if (cl_is(l, k, "version")) {
         int rc = cl_u32(l, "version", 1, 4, &v);
-        s->version = (uint8_t)v;
         s->cfg.version = (uint8_t)v;
         return rc;
     }
@@ -143,9 +142,7 @@ static int server_valued(struct cline *l, size_t k, struct conf_server *s, size_
         return rc;
     }
     if (cl_is(l, k, "bias")) {
-        int rc = cl_double(l, "bias", -86400, 86400, &s->bias_s);
-        s->cfg.bias_s = s->bias_s;
-        return rc;
+        return cl_double(l, "bias", -86400, 86400, &s->cfg.bias_s);
     }
     if (cl_is(l, k, "preempt")) {
         if (s->kind != CONF_SRV_POOL) {
@@ -207,9 +204,9 @@ static int server_nts_check(struct cline *l, struct conf_server *s, size_t nts_k
                       "nts and key %u: a server is authenticated one way or the "
                       "other, not both",
                       (unsigned)s->cfg.key_id);
-    if (s->version != 4)
+    if (s->cfg.version != 4)
         return cl_err(l, nts_k, "nts needs NTP version 4 (RFC 8915), not version %u",
-                      (unsigned)s->version);
+                      (unsigned)s->cfg.version);
     if (s->nts.ask[0] && ntk_addr_parse_span((struct ntk_span){s->nts.ask, strlen(s->nts.ask)},
                                              &s->cfg.nts_ask) != 0)
         return cl_err(l, nts_k,
@@ -319,7 +316,7 @@ int conf_do_server(struct cline *l)
              : cl_is(l, 0, "peer") ? CONF_SRV_PEER
                                    : CONF_SRV_SERVER;
     s.preempt = s.kind == CONF_SRV_POOL;
-    s.version = 4;
+    s.cfg.version = 4;
     s.line = l->line;
     s.family = take_family(l);
     if (take_host(l, &s) < 0 || server_options(l, &s) < 0) {

@@ -45,7 +45,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(s->cfg.minpoll_log2 >= ENG_POLL_MIN && s->cfg.maxpoll_log2 <= ENG_POLL_MAX);
         FUZZ_CHECK(s->cfg.minpoll_log2 <= s->cfg.maxpoll_log2);
         FUZZ_CHECK(s->cfg.addr.family != NTK_ADDR_NONE || s->cfg.name[0] != '\0');
-        FUZZ_CHECK(s->version >= 1 && s->version <= 4);
+        FUZZ_CHECK(s->cfg.version >= 1 && s->cfg.version <= 4);
     }
     for (size_t i = 0; i < c.n_rules; i++) {
         const struct conf_restrict *r = &c.rules[i];

@@ -65,7 +65,6 @@ static void chk_server(void)
     assert_int_equal(s->cfg.minpoll_log2, 4);
     assert_int_equal(s->cfg.maxpoll_log2, 8);
     assert_int_equal(s->cfg.key_id, 5);
-    assert_int_equal(s->version, 3);
     assert_int_equal(s->cfg.version, 3); /* the requests are NTPv3 */
     assert_int_equal(s->line, 1);
 }
@@ -76,7 +75,7 @@ static void chk_server6(void)
     assert_int_equal(s->family, 6);
     addr_is(&s->cfg.addr, "[2001:db8::1]:1123");
     assert_true(s->cfg.burst && s->cfg.noselect && s->cfg.true_);
-    assert_true(s->bias_s == -0.25);
+    assert_true(s->cfg.bias_s == -0.25);
     assert_int_equal(s->cfg.minpoll_log2, ENG_MINPOLL_DEFAULT);
 }
 
@@ -111,7 +110,7 @@ static void chk_pool(void)
     assert_int_equal(s->kind, CONF_SRV_POOL);
     assert_string_equal(s->cfg.name, "0.pool.ntp.org");
     assert_true(s->preempt && s->cfg.iburst);
-    assert_int_equal(s->version, 4);
+    assert_int_equal(s->cfg.version, 4);
 }
 
 static void chk_restrict_default(void)
