@@ -196,7 +196,7 @@ void dstats_start(struct ntpd *d);
 
 #include "ctlv.h"
 
-/* Most associations dctl_fill_src reports (the engine holds at most SEL_MAX). */
+/* Most associations dctl_fill_src reports (eng_snap: associations and pool lines). */
 #define DCTLSRC_ASSOCS_MAX ENG_SNAP_MAX
 
 /* Storage behind a filled struct ctlv_src (large: keep it static or on the heap). */
