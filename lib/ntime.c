@@ -356,7 +356,8 @@ int ntk_civil_to_unix(const struct ntk_civil *c, int64_t *unix_s)
 
 /* ---- ISO 8601 ----------------------------------------------------------------------- */
 
-static void put_iso(int64_t unix_s, long ns, int frac_digits, struct ntk_sb *sb)
+/* seconds false: to the minute only, "YYYY-MM-DDTHH:MMZ" (ntk_time_format_minute). */
+static void put_iso(int64_t unix_s, long ns, int frac_digits, bool seconds, struct ntk_sb *sb)
 {
     struct ntk_civil c;
     ntk_civil_from_unix(unix_s, &c);
@@ -365,8 +366,11 @@ static void put_iso(int64_t unix_s, long ns, int frac_digits, struct ntk_sb *sb)
     } else {
         ntk_sb_printf(sb, "%+05" PRId64, c.year); /* ISO 8601 §4.1.2.4 expanded year */
     }
-    ntk_sb_printf(sb, "-%02d-%02dT%02d:%02d:%02d", c.mon, c.mday, c.hour, c.min, c.sec);
-    if (frac_digits > 0) {
+    ntk_sb_printf(sb, "-%02d-%02dT%02d:%02d", c.mon, c.mday, c.hour, c.min);
+    if (seconds) {
+        ntk_sb_printf(sb, ":%02d", c.sec);
+    }
+    if (seconds && frac_digits > 0) {
         int digits = frac_digits > 9 ? 9 : frac_digits;
         long div = 1;
         for (int i = digits; i < 9; i++) {
@@ -379,7 +383,12 @@ static void put_iso(int64_t unix_s, long ns, int frac_digits, struct ntk_sb *sb)
 
 void ntk_time_format_iso(const struct timespec *t, int frac_digits, struct ntk_sb *sb)
 {
-    put_iso((int64_t)t->tv_sec, t->tv_nsec, frac_digits, sb);
+    put_iso((int64_t)t->tv_sec, t->tv_nsec, frac_digits, true, sb);
+}
+
+void ntk_time_format_minute(int64_t unix_s, struct ntk_sb *sb)
+{
+    put_iso(unix_s, 0, 0, false, sb);
 }
 
 void ntk_ts_format_pretty(ntk_ts ts, int64_t pivot_unix_s, struct ntk_sb *sb)
@@ -394,7 +403,7 @@ void ntk_ts_format_pretty(ntk_ts ts, int64_t pivot_unix_s, struct ntk_sb *sb)
     }
     ntk_ts_format_hex(ts, sb);
     ntk_sb_putc(sb, ' ');
-    put_iso(unfold(sec, pivot_unix_s), (long)ms * 1000000, 3, sb);
+    put_iso(unfold(sec, pivot_unix_s), (long)ms * 1000000, 3, true, sb);
 }
 
 /* Takes a run of min..max decimal digits; 0 or NTK_EFORMAT. *width gets the digit count. */

@@ -95,7 +95,8 @@ enum vkind {
     VK_PPM,     /* double, ppm -> ratio */
     VK_LOG2,    /* double 2^value from an integer log2 */
     VK_TS,      /* double Unix seconds from a hex NTP timestamp (0 stays 0) */
-    VK_DATE,    /* double Unix seconds from YYYYMMDDhhmm (or a hex timestamp) */
+    VK_DATE,    /* double Unix seconds from "YYYY-MM-DDThh:mmZ" (NTPsec 1.2), YYYYMMDDhhmm
+                   (NTP Classic, NTPsec 1.1) or a hex timestamp */
     VK_STR,     /* char[size], printable */
     VK_U16,     /* uint16_t */
     VK_U32,     /* uint32_t, decimal or 0x hex */
@@ -240,6 +241,20 @@ static void store(const struct field *f, const struct ntk_cvar_item *it, void *b
         int n = ntk_cvar_unquote(it, tmp, sizeof tmp);
         if (n >= 0) {
             copy_printable(dst, f->size, tmp, (size_t)n);
+        }
+        return;
+    }
+    if (f->kind == VK_DATE && it->quoted) {
+        /* NTPsec 1.2's "2026-12-01T00:00Z" (its ctl_putfs since 1.2; Classic's is below). */
+        struct timespec t;
+        char tmp[40];
+        int n = ntk_cvar_unquote(it, tmp, sizeof tmp - 4);
+        if (n == 17 && tmp[16] == 'Z') {
+            memcpy(tmp + 16, ":00Z", 4); /* the seconds ntk_time_parse_iso wants */
+            if (ntk_time_parse_iso((struct ntk_span){.p = tmp, .len = 20}, &t) == 0) {
+                d = (double)t.tv_sec;
+                memcpy(dst, &d, sizeof d);
+            }
         }
         return;
     }

@@ -178,7 +178,7 @@ static const char ours_sys[] =
     "offset=-0.123456, sys_jitter=0.500000, clk_jitter=0.250000,\r\n"
     "frequency=-12.345678, clk_wander=0.012000, clock=0xeeb22b9a.9ef41b6f,\r\n"
     "processor=\"x86_64\", system=\"Linux/6.1\", version=\"ntpkit 0.1.0\", tai=37,\r\n"
-    "leapsec=201701010000, expire=202606280000, mintc=0\r\n";
+    "leapsec=\"2017-01-01T00:00Z\", expire=\"2026-06-28T00:00Z\", mintc=0\r\n";
 
 static void test_sys_ours(void **state)
 {
@@ -201,6 +201,16 @@ static void test_sys_ours(void **state)
     assert_int_equal(y.tai_s, 37);
     assert_true(y.leapsec_unix_s == 1483228800.0);     /* 2017-01-01 00:00 UTC */
     assert_true(y.leap_expire_unix_s == 1782604800.0); /* 2026-06-28 00:00 UTC */
+    /* NTP Classic's (and NTPsec 1.1's) unquoted YYYYMMDDhhmm reads the same. */
+    static const char classic[] = "leapsec=201701010000, expire=202606280000";
+    y.leapsec_unix_s = y.leap_expire_unix_s = NAN;
+    assert_int_equal(m6_parse_sys(classic, sizeof classic - 1, &y), 0);
+    assert_true(y.leapsec_unix_s == 1483228800.0);
+    assert_true(y.leap_expire_unix_s == 1782604800.0);
+    static const char bad[] = "leapsec=\"2017-01-01T00:00\", expire=\"2026-13-28T00:00Z\"";
+    y.leapsec_unix_s = y.leap_expire_unix_s = NAN;
+    assert_int_equal(m6_parse_sys(bad, sizeof bad - 1, &y), 0);
+    assert_true(isnan(y.leapsec_unix_s) && isnan(y.leap_expire_unix_s));
     assert_string_equal(y.version, "ntpkit 0.1.0");
 }
 

@@ -458,6 +458,18 @@ static void iso_format(void **state)
     iso_expect(1795665121, 5, -3, "2026-11-26T03:52:01Z");
     iso_expect(1795665121, 1234567890, 9, "2026-11-26T03:52:01.999999999Z"); /* clamped */
     iso_expect(951827696, 0, 0, "2000-02-29T12:34:56Z");
+    /* NTPsec's leap dates: to the minute, seconds dropped. */
+    char buf[NTK_TIMESTR_MAX];
+    struct ntk_sb sb;
+    ntk_sb_init(&sb, buf, sizeof buf);
+    ntk_time_format_minute(1483228800, &sb);
+    assert_string_equal(buf, "2017-01-01T00:00Z");
+    ntk_sb_init(&sb, buf, sizeof buf);
+    ntk_time_format_minute(1795665179, &sb);
+    assert_string_equal(buf, "2026-11-26T03:52Z");
+    ntk_sb_init(&sb, buf, sizeof buf);
+    ntk_time_format_minute(-62167219201LL, &sb);
+    assert_string_equal(buf, "-0001-12-31T23:59Z");
     if (!wide_time_t()) {
         return;
     }

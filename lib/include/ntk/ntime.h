@@ -119,6 +119,11 @@ int ntk_ts_parse_hex(struct ntk_span s, ntk_ts *out);
  * characters. */
 void ntk_time_format_iso(const struct timespec *t, int frac_digits, struct ntk_sb *sb);
 
+/* Appends unix_s to the minute, "2026-12-01T00:00Z" (seconds dropped, not rounded): NTPsec
+ * 1.2's form of a leap-second date (its rfc3339time), in mode 6 `leapsec`/`expire`, its
+ * TAI event and its leap-file log lines. Years as ntk_time_format_iso. */
+void ntk_time_format_minute(int64_t unix_s, struct ntk_sb *sb);
+
 /* Parses "YYYY-MM-DDTHH:MM:SS[.fraction]Z": 'T' may also be 't' or a space, 'Z' also 'z'; the
  * year is 4 digits, or a sign and 4-12 digits (what ntk_time_format_iso writes); the
  * fraction has 1-9 digits (nanoseconds, no rounding). Returns 0 and writes *out, or
