@@ -9,7 +9,7 @@
  *   reftime D (hex ts)  tc D (system poll, log2 s)  peer D (system peer's association id)
  *   offset D sys_jitter D clk_jitter D (ms, 6)  frequency D clk_wander D (ppm, 6)
  *   clock D (hex ts)  processor D  system D ("sysname/release" as 1.2.2)  release (NTPsec
- *   HEAD's)  version D (quoted)  sys_var_list  tai D  leapsec D expire D (YYYYMMDDhhmm UTC)
+ *   HEAD's)  version D (quoted)  sys_var_list  tai D  leapsec D expire D ("2026-12-01T00:00Z")
  *   mintc D (0: `tos mintc` is not supported, NTPsec's default)  peeradr  peermode
  *   lockclock (0);
  *   sysstats: ss_uptime ss_reset ss_reset_r (seconds) and the ss_* pairs (ctlv.h struct
@@ -308,17 +308,15 @@ static uint64_t sec_since(int64_t now_ns, int64_t then_ns)
     return now_ns > then_ns ? (uint64_t)((now_ns - then_ns) / NS_PER_S) : 0;
 }
 
-/* NTPsec's ctl_putfs: a Unix time as YYYYMMDDhhmm (UTC). */
+/* NTPsec 1.2.2's ctl_putfs: a quoted "YYYY-MM-DDThh:mmZ" (UTC). NTP Classic and NTPsec before
+ * 1.2 wrote YYYYMMDDhhmm unquoted, which ntpq/ntpmon/the exporter still read (m6snap.c). */
 static void put_fs(struct ntk_cvar_wr *w, const char *name, int64_t unix_s)
 {
-    struct ntk_civil c;
-    ntk_civil_from_unix(unix_s, &c);
-    char buf[32];
+    char buf[NTK_TIMESTR_MAX];
     struct ntk_sb sb;
     ntk_sb_init(&sb, buf, sizeof buf);
-    ntk_sb_printf(&sb, "%04lld%02d%02d%02d%02d", (long long)c.year, c.mon, c.mday, c.hour,
-                  c.min);
-    ntk_cvar_put_raw(w, name, buf, ntk_sb_len(&sb));
+    ntk_time_format_minute(unix_s, &sb);
+    ntk_cvar_put_str(w, name, buf, ntk_sb_len(&sb));
 }
 
 /* A refid as NTPsec writes it in mode 6 (ctlv.c header). */

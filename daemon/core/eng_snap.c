@@ -50,6 +50,12 @@ static uint8_t sys_event(const struct eng *e, enum eng_event ev)
         return SNAP_EVNT_RESTART;
     case ENG_EV_LEAP_ARMED:
         return SNAP_EVNT_ARMED;
+    case ENG_EV_LEAP_DISARMED:
+        return SNAP_EVNT_DISARMED;
+    case ENG_EV_LEAP:
+        return SNAP_EVNT_LEAP;
+    case ENG_EV_LEAP_FILE:
+        return SNAP_EVNT_TAI;
     case ENG_EV_CLOCK_ERROR:
         return SNAP_EVNT_KERN;
     default:
@@ -73,6 +79,8 @@ static uint8_t peer_event(enum eng_event ev, const char *text)
         return kod_event(text);
     case ENG_EV_NTS_REFUSED:
         return SNAP_PEVNT_AUTH;
+    case ENG_EV_LEAP_ARMED:
+        return SNAP_PEVNT_ARMED;
     default:
         return 0;
     }
@@ -80,7 +88,8 @@ static uint8_t peer_event(enum eng_event ev, const char *text)
 
 void eng_note_event(struct eng *e, enum eng_event ev, uint32_t assoc_id, const char *text)
 {
-    uint8_t code = sys_event(e, ev);
+    /* A leap the servers voted is the system peer's event alone (NTPsec's PEVNT_ARMED). */
+    uint8_t code = ev == ENG_EV_LEAP_ARMED && assoc_id != 0 ? 0 : sys_event(e, ev);
     if (code != 0)
         snap_events_note(&e->sys.events, code);
     code = peer_event(ev, text);

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The engine's system side: selection over the associations, the system variables it
- * yields (RFC 5905 §11.2.3 clock_update), the discipline, leap arming and orphan mode. */
+ * yields (RFC 5905 §11.2.3 clock_update), the discipline and orphan mode (leap seconds:
+ * eng_leap.c). */
 #include <math.h>
 #include <string.h>
 
 #include "engine_internal.h"
-#include "ntk/leapfile.h"
 #include "ntk/refid.h"
 
 #include "poison.h"
@@ -64,63 +64,6 @@ static size_t gather(struct eng *e, int64_t now_mono_ns, struct sel_cand *c)
     return n;
 }
 
-/* The leap warning most survivors agree on (RFC 5905: the system peer's; we want a
- * majority so one confused server cannot arm a leap second). */
-static enum ntk_leap survivors_leap(struct eng *e)
-{
-    int votes[4] = {0}, total = 0;
-    for (size_t i = 0; i < e->nsel; i++) {
-        if (e->sel.fate[i] < SEL_SURVIVOR)
-            continue;
-        struct assoc *a = eng_assoc_by_id(e, e->sel_ids[i]);
-        if (a != NULL) {
-            votes[a->last.leap & 3]++;
-            total++;
-        }
-    }
-    if (votes[NTK_LEAP_INSERT] * 2 > total)
-        return NTK_LEAP_INSERT;
-    if (votes[NTK_LEAP_DELETE] * 2 > total)
-        return NTK_LEAP_DELETE;
-    return NTK_LEAP_NONE;
-}
-
-void eng_set_leap_table(struct eng *e, const struct ntk_leap_table *tab)
-{
-    e->leap_table = tab;
-}
-
-/* What the leap-seconds file says about the UTC day of now: NTK_LEAP_INSERT / _DELETE when
- * this day ends with a leap second, NTK_LEAP_NONE when it does not; false when there is no
- * usable file (none, or expired), so the servers decide. */
-static bool leap_from_table(const struct eng *e, const struct eng_now *now, enum ntk_leap *out)
-{
-    int64_t t = (int64_t)now->real.tv_sec;
-    if (e->leap_table == NULL || ntk_leap_expired(e->leap_table, t))
-        return false;
-    int64_t when = 0;
-    int delta = 0;
-    int64_t day_end = (t / 86400 + 1) * 86400; /* Unix time has no leap seconds */
-    bool today = ntk_leap_next(e->leap_table, t, &when, &delta) == 0 && when == day_end;
-    *out = !today ? NTK_LEAP_NONE : delta > 0 ? NTK_LEAP_INSERT : NTK_LEAP_DELETE;
-    return true;
-}
-
-static void arm_leap(struct eng *e, enum ntk_leap leap)
-{
-    int want = leap == NTK_LEAP_INSERT ? 1 : leap == NTK_LEAP_DELETE ? -1 : 0;
-    if (want == e->leap_armed)
-        return;
-    e->leap_armed = want;
-    if (!e->cfg.observe && e->clk->set_leap != NULL) {
-        int rc = e->clk->set_leap(e->clk->ctx, want);
-        if (rc != 0)
-            eng_event(e, ENG_EV_CLOCK_ERROR, 0, rc, "set_leap");
-    }
-    if (want != 0)
-        eng_event(e, ENG_EV_LEAP_ARMED, 0, want, want > 0 ? "insert" : "delete");
-}
-
 /* The system variables from the system peer (RFC 5905 clock_update). */
 static void update_sys(struct eng *e, const struct assoc *p, const struct eng_now *now)
 {
@@ -138,9 +81,7 @@ static void update_sys(struct eng *e, const struct assoc *p, const struct eng_no
                      e->sel.jitter_s + fabs(e->sel.offset_s);
     s->offset_s = e->sel.offset_s;
     s->sys_jitter_s = e->sel.jitter_s;
-    enum ntk_leap file;
-    s->leap = leap_from_table(e, now, &file) ? file : survivors_leap(e);
-    arm_leap(e, s->leap);
+    eng_leap_on_update(e, now);
 }
 
 static void fan_out_step(struct eng *e, double step_s)
@@ -300,23 +241,20 @@ static void orphan(struct eng *e, const struct eng_now *now)
 
 int64_t eng_sys_deadline(const struct eng *e)
 {
+    int64_t leap = e->leap.deadline_mono_ns;
     if (e->cfg.tos.orphan >= 16 || e->sys.sys_peer != 0 ||
         e->sys.stratum == (uint8_t)e->cfg.tos.orphan)
-        return INT64_MAX;
+        return leap;
     int64_t since = e->unsync_since_mono_ns ? e->unsync_since_mono_ns : e->start_mono_ns;
-    return since + (int64_t)(e->cfg.tos.orphanwait_s * (double)NS_PER_S);
+    int64_t orphan_at = since + (int64_t)(e->cfg.tos.orphanwait_s * (double)NS_PER_S);
+    return orphan_at < leap ? orphan_at : leap;
 }
 
 void eng_sys_timer(struct eng *e, const struct eng_now *now)
 {
-    enum ntk_leap file;
-    /* The file arms the kernel on its own schedule, between clock updates too. */
-    if (leap_from_table(e, now, &file) && e->sys.sys_peer != 0) {
-        e->sys.leap = file;
-        arm_leap(e, file);
-    }
     struct assoc *p = e->sys.sys_peer ? eng_assoc_by_id(e, e->sys.sys_peer) : NULL;
     if (e->sys.sys_peer != 0 && (p == NULL || !eng_selectable(e, p, now->mono_ns)))
         eng_clock_select(e, now, 0);
     orphan(e, now);
+    eng_leap_tick(e, now); /* the leap's schedule runs between clock updates too */
 }

@@ -141,6 +141,7 @@ struct eng *eng_new(const struct eng_cfg *cfg, const struct ntk_clk_ops *clk,
     e->start_mono_ns = now->mono_ns;
     e->next_id = 1;
     sys_unsync(&e->sys);
+    e->leap.deadline_mono_ns = INT64_MAX;
     e->sys.precision_log2 = cfg->precision_log2;
     e->sys.observe = cfg->observe;
     e->sys.poll_log2 = ENG_MINPOLL_DEFAULT;

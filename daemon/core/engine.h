@@ -149,7 +149,9 @@ enum eng_event {
     ENG_EV_KOD,          /* kiss-o'-death from assoc_id (text: the code) */
     ENG_EV_UNREACH,      /* assoc_id became unreachable */
     ENG_EV_REACH,        /* assoc_id became reachable */
-    ENG_EV_LEAP_ARMED,   /* a leap second was armed (value +1 insert / -1 delete) */
+    ENG_EV_LEAP_ARMED,   /* a leap second was scheduled (value +1 insert / -1 delete; text:
+                            when and why; assoc_id: the system peer when the servers voted
+                            it, else 0) */
     ENG_EV_CLOCK_ERROR,  /* a clock call failed (value = -errno, text: which call) */
     ENG_EV_CLOCK_UPDATE, /* the discipline took an offset (value: it; the statistics file
                             loopstats reads the rest from eng_snap) */
@@ -168,6 +170,10 @@ enum eng_event {
     ENG_EV_DEMOBILIZE,   /* pool member assoc_id was dropped (NTPsec "demobilize"; text:
                             "timeout" or "kiss"; remote: its address; value: 1 if
                             it ever answered) */
+    ENG_EV_LEAP_DISARMED, /* the scheduled leap second went away (value +1 / -1) */
+    ENG_EV_LEAP,          /* the scheduled leap second has passed (value +1 / -1) */
+    ENG_EV_LEAP_FILE,     /* a leap-seconds file was taken (NTPsec's TAI event; value: its last
+                             TAI - UTC; text "37 leap 2017-01-01T00:00Z expires ...") */
 };
 
 /* An exchange as NTPsec's rawstats reports it: our four timestamps (t1 the kernel's transmit
@@ -249,11 +255,12 @@ int64_t eng_next_deadline(const struct eng *e);
 
 /* Uses tab (borrowed: the caller keeps it alive and calls again after a reload; NULL
  * forgets it) as the leap-seconds file (NTPsec's `leapfile`). While it is not expired it
- * decides the leap warning: the kernel is armed during the UTC day whose last second is a
- * leap in the table, and the servers' leap bits are not needed. Without a table, or once it
- * has expired, the leap bits most survivors send decide (eng_sys.c). */
+ * decides the leap seconds and the servers' leap bits are not needed; without a table, or
+ * once it has expired, the servers' bits schedule one for the end of the month (eng_leap.c
+ * has the rules). A table with entries yields ENG_EV_LEAP_FILE (now_unix_s: for its
+ * "expired"). */
 struct ntk_leap_table;
-void eng_set_leap_table(struct eng *e, const struct ntk_leap_table *tab);
+void eng_set_leap_table(struct eng *e, const struct ntk_leap_table *tab, int64_t now_unix_s);
 
 /* Takes the oldest pending action into *out. Returns false when there is none. */
 bool eng_pop_action(struct eng *e, struct eng_action *out);

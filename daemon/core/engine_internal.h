@@ -72,6 +72,16 @@ struct eng_pool {
     int backoff_s;                /* current retry delay after a failed lookup */
 };
 
+/* Leap-second state (eng_leap.c). */
+struct eng_leap {
+    int64_t dyn_when;         /* a leap the servers voted: its instant (Unix s), 0 none */
+    int dyn_delta;            /* ... +1 insert, -1 delete */
+    int64_t sched_when;       /* the leap reported scheduled (leap_armed), 0 none */
+    int sched_delta;          /* ... +1 / -1 */
+    int armed;                /* +1 / -1 / 0, as told to the clock */
+    int64_t deadline_mono_ns; /* when eng_leap_tick must run next, INT64_MAX: no need */
+};
+
 struct eng {
     struct eng_cfg cfg;
     const struct ntk_clk_ops *clk;
@@ -94,7 +104,7 @@ struct eng {
     size_t nsel;
     struct snap_system sys;
     int64_t unsync_since_mono_ns;            /* for orphan mode */
-    int leap_armed;                          /* +1 / -1 / 0, as told to the clock */
+    struct eng_leap leap;                    /* eng_leap.c */
     const struct ntk_leap_table *leap_table; /* eng_set_leap_table (borrowed), or NULL */
     struct disc disc;
     bool exited; /* ENG_ACT_EXIT was queued */
@@ -139,7 +149,15 @@ void eng_clock_select(struct eng *e, const struct eng_now *now, uint32_t from);
 /* Periodic system work: orphan mode, losing the system peer (eng_sys.c). */
 void eng_sys_timer(struct eng *e, const struct eng_now *now);
 
-/* When eng_sys_timer has work of its own (orphan mode to enter), INT64_MAX if none. */
+/* Leap seconds (eng_leap.c has the rules). eng_leap_on_update at each clock update (the
+ * servers' vote, then as eng_leap_tick); eng_leap_tick at every timer pass: the events, the
+ * announced leap in sys.leap (untouched while it is NTK_LEAP_UNSYNC) and the kernel's arming;
+ * it sets leap.deadline_mono_ns to when it must run next. */
+void eng_leap_on_update(struct eng *e, const struct eng_now *now);
+void eng_leap_tick(struct eng *e, const struct eng_now *now);
+
+/* When eng_sys_timer has work of its own (orphan mode to enter, a leap-second boundary),
+ * INT64_MAX if none. */
 int64_t eng_sys_deadline(const struct eng *e);
 
 /* The loop-test view of the system for assoc_receive. */

@@ -53,9 +53,12 @@ enum snap_sys_event {
     SNAP_EVNT_RESTART = 6,     /* restart: the engine started */
     SNAP_EVNT_SYSFAULT = 7,    /* panic_stop: offset beyond the panic threshold */
     SNAP_EVNT_NOPEER = 8,      /* no_sys_peer: synchronisation lost */
-    SNAP_EVNT_ARMED = 9,       /* leap_armed */
+    SNAP_EVNT_ARMED = 9,       /* leap_armed: a leap second is scheduled (from the file) */
+    SNAP_EVNT_DISARMED = 10,   /* leap_disarmed: the scheduled leap second went away */
+    SNAP_EVNT_LEAP = 11,       /* leap_event: the leap second has passed */
     SNAP_EVNT_CLOCKRESET = 12, /* clock_step */
     SNAP_EVNT_KERN = 13,       /* kern: a clock call failed */
+    SNAP_EVNT_TAI = 14,        /* TAI: a leap-seconds file was loaded */
 };
 
 /* NTPsec's peer event codes (PEVNT_* without the 0x80 PEER_EVENT bit; RFC 9327 §2.2.2). */
@@ -67,6 +70,7 @@ enum snap_peer_event {
     SNAP_PEVNT_RESTART = 5,  /* restart: NTPsec's "timeout" before a demobilize */
     SNAP_PEVNT_RATE = 7,     /* rate_exceeded: KoD RATE */
     SNAP_PEVNT_DENY = 8,     /* access_denied: KoD DENY / RSTR */
+    SNAP_PEVNT_ARMED = 9,    /* leap_armed: the servers voted a leap second (system peer) */
     SNAP_PEVNT_NEWPEER = 10, /* sys_peer: became the system peer */
     SNAP_PEVNT_CLOCK = 11,   /* clock_event: a refclock's status changed */
     SNAP_PEVNT_AUTH = 12,    /* bad_auth: a reply to us failed authentication (NTS) */

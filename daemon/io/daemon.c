@@ -129,6 +129,9 @@ static uint32_t event_class(enum eng_event ev)
     case ENG_EV_DEMOBILIZE:
         return LOG_BIT(PEER, EVENT);
     case ENG_EV_LEAP_ARMED:
+    case ENG_EV_LEAP_DISARMED:
+    case ENG_EV_LEAP:
+    case ENG_EV_LEAP_FILE:
     case ENG_EV_RESTART:
         return LOG_BIT(SYS, EVENT);
     default:
@@ -176,6 +179,8 @@ static void log_event(struct ntpd *d, const struct eng_action *a)
         [ENG_EV_FREQ_NOT_SET] = "no initial frequency (no drift file)",
         [ENG_EV_MOBILIZE] = "mobilize",
         [ENG_EV_DEMOBILIZE] = "demobilize",
+        [ENG_EV_LEAP_DISARMED] = "leap second disarmed",
+        [ENG_EV_LEAP] = "leap second",
     };
     const char *what = a->event < sizeof names / sizeof names[0] && names[a->event] != NULL
                            ? names[a->event]
@@ -199,7 +204,8 @@ static void log_event(struct ntpd *d, const struct eng_action *a)
     }
     if (a->text[0] != '\0')
         ntk_sb_printf(&m, "%s%s", sep, a->text);
-    log_class(event_class(a->event), level, "%s", line);
+    if (a->event != ENG_EV_LEAP_FILE) /* dleap_load has logged the file */
+        log_class(event_class(a->event), level, "%s", line);
     dstats_event(&d->stats, d->eng, a);
 }
 
@@ -316,7 +322,7 @@ static void on_signal(void *ctx, int fd)
             dstats_reopen(&d->stats);
             dfiles_reload_keys(d);
             dnts_reload(d);
-            dfiles_load_leap(d);
+            dleap_load(d);
             dnames_retry(d); /* the names that could not be resolved, now (NTPsec too) */
             daemon_drain_actions(d);
             continue;
@@ -563,9 +569,10 @@ int ntpd_setup(struct ntpd *d, const struct ntpd_opts *o)
     /* refclocks */
     (void)drefclk_open(d);
     (void)loop_add_fd(d->loop, resolver_fd(d->resolver), dnames_on_resolved, d);
-    dfiles_load_leap(d);
+    dleap_load(d);
     dstats_init(&d->stats, &d->conf, d->opts.statsdir);
     dstats_start(d); /* the hourly sysstats line */
+    dleap_start(d);  /* the hourly look at the leap file */
     dnames_add_servers(d);
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "coalesce.h"
 #include "conf.h"
@@ -59,6 +60,12 @@ struct ntpd {
     struct drift_policy drift;  /* when to write the drift file */
     struct ntk_leap_table leap; /* the leap file's table, given to the engine */
     struct ntk_leap_entry leap_entries[NTK_LEAPFILE_ENTRIES_MAX];
+    struct dleap_watch {     /* dleap.c */
+        struct stat st;      /* the file as last read (st_ino 0: never read) */
+        int64_t timer;       /* the hourly check (0: none) */
+        int64_t interval_ns; /* an hour, or NTK_LEAPFILE_INTERVAL */
+        unsigned checks;     /* hourly checks done: every 24th is the daily one */
+    } leapw;
     bool pidfile_written; /* remove it at exit */
     bool eng_observe;     /* the engine never touches the clock */
     struct dstats stats;  /* loopstats, peerstats */

@@ -148,16 +148,29 @@ void dctl_free(struct ntpd *d);
 /* Loop timer: logs the status line, prints the peers table, re-arms itself. */
 void dstatus_on_timer(void *ctx, int64_t now_mono_ns);
 
-/* ---- dfiles.c: keys, leap, drift and pid files ---- */
+/* ---- dleap.c: the leap-seconds file (`leapfile`) ---- */
+
+/* (Re)reads the leap file: a good table replaces the engine's (its TAI event goes to
+ * protostats), a bad one is reported with every problem and the previous table stays. Then
+ * NTPsec's daily expiry check: an error once it has expired, a warning in its last 28 days. */
+void dleap_load(struct ntpd *d);
+
+/* Starts the hourly check (NTPsec's check_leap_file): the file is read again when it changed
+ * on disk (a cron job renewed it: no SIGHUP needed), a warning is logged every hour in its
+ * last day, the expiry check above once a day. NTK_LEAPFILE_INTERVAL (seconds, 1..3600;
+ * tests) shortens the hour. */
+void dleap_start(struct ntpd *d);
+
+/* ---- dfiles.c: keys, drift and pid files ---- */
+
+/* A whole small file, NUL not added (*len bytes, malloc'd: the caller frees); NULL, logged,
+ * when it cannot be read or is larger than max bytes. */
+char *dfiles_read_small(const char *path, size_t max, size_t *len);
 
 /* Reads the keys file (-k or `keys`), keeping the trusted keys only, into *out (NULL when
  * there is no file). Returns 0 (also with no file) or 1 (logged); d->key_errors counts the
  * lines in error. */
 int dfiles_load_keys(struct ntpd *d, struct ntk_mac_keys **out);
-
-/* (Re)reads the leap file: a good table replaces the engine's, a bad one is reported and
- * the previous table stays; an expired one is warned. */
-void dfiles_load_leap(struct ntpd *d);
 
 /* The frequency the drift file remembers; false when there is none (or it is unusable). */
 bool dfiles_read_drift(const struct ntpd *d, double *freq_ppm);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ntpd's own files: the keys file, the leap-seconds file, the drift file and the pidfile. */
+/* ntpd's own files: the keys file, the drift file and the pidfile (the leap file: dleap.c). */
 #include "daemon_internal.h"
 
 #include <errno.h>
@@ -17,8 +17,8 @@
 
 #include "poison.h"
 
-/* Reads a whole (small) file: NULL after logging why. */
-static char *read_small_file(const char *path, size_t max, size_t *len)
+/* daemon_internal.h */
+char *dfiles_read_small(const char *path, size_t max, size_t *len)
 {
     FILE *f = fopen(path, "re");
     if (f == NULL) {
@@ -76,7 +76,7 @@ int dfiles_load_keys(struct ntpd *d, struct ntk_mac_keys **out)
     if (path == NULL || path[0] == '\0')
         return 0;
     size_t len = 0;
-    char *text = read_small_file(path, 1024 * 1024, &len);
+    char *text = dfiles_read_small(path, 1024 * 1024, &len);
     if (text == NULL)
         return 1;
     size_t cap = ntk_keyfile_max_keys(text, len) + 1;
@@ -98,47 +98,6 @@ int dfiles_load_keys(struct ntpd *d, struct ntk_mac_keys **out)
     free(text);
     free(keys);
     return rc;
-}
-
-/* ---- the leap-seconds file ---- */
-
-/* (Re)reads the leap file (`leapfile`): a good table replaces the engine's; a bad one is
- * reported with every problem and the previous table stays. Warns when it has expired. */
-void dfiles_load_leap(struct ntpd *d)
-{
-    const char *path = d->conf.leapfile;
-    if (path[0] == '\0')
-        return;
-    size_t len = 0;
-    char *text = read_small_file(path, 64 * 1024, &len);
-    if (text == NULL)
-        return;
-    static struct ntk_leap_entry fresh[NTK_LEAPFILE_ENTRIES_MAX];
-    struct ntk_leapfile_diag diags[16];
-    struct ntk_leapfile lf;
-    ntk_leapfile_init(&lf, fresh, NTK_LEAPFILE_ENTRIES_MAX, diags, 16);
-    int rc = ntk_leapfile_parse(&lf, text, len, NTK_LEAPFILE_ALLOW_NOHASH);
-    free(text);
-    for (size_t i = 0; i < lf.ndiags; i++) {
-        char line[256];
-        struct ntk_sb sb;
-        ntk_sb_init(&sb, line, sizeof line);
-        ntk_leapfile_diag_format(&sb, path, &diags[i]);
-        log_msg(diags[i].warning ? LOG_WARNING : LOG_ERR, "%s", ntk_sb_str(&sb));
-    }
-    if (rc != 0)
-        return;
-    memcpy(d->leap_entries, fresh, lf.table.n * sizeof fresh[0]);
-    d->leap = lf.table;
-    d->leap.entries = d->leap_entries;
-    eng_set_leap_table(d->eng, &d->leap);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    bool expired = ntk_leap_expired(&d->leap, (int64_t)now.tv_sec);
-    log_msg(expired ? LOG_WARNING : LOG_INFO, "%s: %zu entries, TAI-UTC %d s%s", path,
-            d->leap.n, ntk_leap_tai_offset(&d->leap, (int64_t)now.tv_sec),
-            expired ? "; EXPIRED: leap seconds come from the servers until it is renewed"
-                    : "");
 }
 
 /* ---- the drift file ---- */

@@ -30,6 +30,9 @@
 #define EVNT_SYSFAULT   SNAP_EVNT_SYSFAULT                /* panic_stop */
 #define EVNT_NOPEER     SNAP_EVNT_NOPEER                  /* no_sys_peer */
 #define EVNT_ARMED      SNAP_EVNT_ARMED                   /* leap_armed */
+#define EVNT_DISARMED   SNAP_EVNT_DISARMED                /* leap_disarmed */
+#define EVNT_LEAP       SNAP_EVNT_LEAP                    /* leap_event */
+#define EVNT_TAI        SNAP_EVNT_TAI                     /* TAI */
 #define EVNT_CLOCKRESET SNAP_EVNT_CLOCKRESET              /* clock_step */
 #define EVNT_KERN       SNAP_EVNT_KERN                    /* kern */
 #define PEVNT_MOBIL     (PEER_EVENT | SNAP_PEVNT_MOBIL)   /* mobilize */
@@ -41,6 +44,7 @@
 #define PEVNT_DENY      (PEER_EVENT | SNAP_PEVNT_DENY)    /* access_denied */
 #define PEVNT_NEWPEER   (PEER_EVENT | SNAP_PEVNT_NEWPEER) /* sys_peer */
 #define PEVNT_AUTH      (PEER_EVENT | SNAP_PEVNT_AUTH)    /* bad_auth */
+#define PEVNT_ARMED     (PEER_EVENT | SNAP_PEVNT_ARMED)   /* leap_armed */
 
 /* ======================================================================================== */
 /* Setup                                                                                    */
@@ -313,8 +317,18 @@ static bool event_code(const struct eng_action *ev, unsigned *code, const char *
         *code = PEVNT_MOBIL, *msg = "mobilize";
         ntk_sb_printf(&x, "assoc %u", (unsigned)ev->assoc_id);
         return true;
-    case ENG_EV_LEAP_ARMED:
-        *code = EVNT_ARMED, *msg = "leap_armed";
+    case ENG_EV_LEAP_ARMED: /* voted by the servers: the system peer's event */
+        *code = ev->assoc_id != 0 ? PEVNT_ARMED : EVNT_ARMED, *msg = "leap_armed";
+        return true;
+    case ENG_EV_LEAP_DISARMED:
+        *code = EVNT_DISARMED, *msg = "leap_disarmed";
+        return true;
+    case ENG_EV_LEAP:
+        *code = EVNT_LEAP, *msg = "leap_event";
+        return true;
+    case ENG_EV_LEAP_FILE:
+        *code = EVNT_TAI, *msg = "TAI";
+        ntk_sb_puts(&x, ev->text);
         return true;
     case ENG_EV_CLOCK_ERROR:
         *code = EVNT_KERN, *msg = "kern";

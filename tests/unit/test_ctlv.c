@@ -254,8 +254,8 @@ static void test_sys_leap_and_setvars(void **state)
            "offset=0.123456, frequency=-12.345679, sys_jitter=0.001500,\r\n"
            "clk_jitter=0.002000, clock=0xeeb22b9a.00000000, processor=\"x86_64\",\r\n"
            "system=\"Linux/6.1.0\", version=\"ntpd ntpkit-1.0.0\", clk_wander=0.003100,\r\n"
-           "tai=37, leapsec=201701010000, expire=202606250000, mintc=0,\r\n"
-           "sitename=lab-3, owner=a b");
+           "tai=37, leapsec=\"2017-01-01T00:00Z\", expire=\"2026-06-25T00:00Z\",\r\n"
+           "mintc=0, sitename=lab-3, owner=a b");
     expect(0, "motd,sitename", "motd=\"hello, world\", sitename=lab-3");
     /* The table's variables first, then the user's in the list's order (NTPsec 1.2.2). */
     expect(0, "sitename,leap,motd", "leap=0, sitename=lab-3, motd=\"hello, world\"");
@@ -616,7 +616,9 @@ static void test_engine_event_mapping(void **state)
         {ENG_EV_KOD, "RSTR", SNAP_EVNT_CLOCKRESET, 2, SNAP_PEVNT_DENY, 1},
         {ENG_EV_UNREACH, NULL, SNAP_EVNT_CLOCKRESET, 2, SNAP_PEVNT_UNREACH, 1},
         {ENG_EV_PANIC, NULL, SNAP_EVNT_SYSFAULT, 1, SNAP_PEVNT_UNREACH, 1},
-        {ENG_EV_LEAP_ARMED, NULL, SNAP_EVNT_ARMED, 1, SNAP_PEVNT_UNREACH, 1},
+        {ENG_EV_LEAP_FILE, NULL, SNAP_EVNT_TAI, 1, SNAP_PEVNT_UNREACH, 1},
+        {ENG_EV_LEAP_DISARMED, NULL, SNAP_EVNT_DISARMED, 1, SNAP_PEVNT_UNREACH, 1},
+        {ENG_EV_LEAP, NULL, SNAP_EVNT_LEAP, 1, SNAP_PEVNT_UNREACH, 1},
         {ENG_EV_CLOCK_ERROR, "x", SNAP_EVNT_KERN, 1, SNAP_PEVNT_UNREACH, 1},
         {ENG_EV_FREQ, NULL, SNAP_EVNT_FSET, 1, SNAP_PEVNT_UNREACH, 1},
         {ENG_EV_UNSYNC, NULL, SNAP_EVNT_NOPEER, 1, SNAP_PEVNT_UNREACH, 1},
@@ -631,6 +633,18 @@ static void test_engine_event_mapping(void **state)
         assert_int_equal(a[0].events.last, steps[i].peer_last);
         assert_int_equal(a[0].events.count, steps[i].peer_count);
     }
+    /* leap_armed: the system's event from the file, the system peer's when voted. */
+    struct snap_system y;
+    struct snap_assoc a[1];
+    eng_event(e, ENG_EV_LEAP_ARMED, 0, 1, NULL);
+    assert_int_equal(eng_snap(e, now.mono_ns, &y, NULL, a, 1), 1);
+    assert_int_equal(y.events.last, SNAP_EVNT_ARMED);
+    assert_int_equal(a[0].events.last, SNAP_PEVNT_UNREACH);
+    eng_event(e, ENG_EV_LEAP_ARMED, 1, 1, NULL);
+    assert_int_equal(eng_snap(e, now.mono_ns, &y, NULL, a, 1), 1);
+    assert_int_equal(y.events.last, SNAP_EVNT_ARMED);
+    assert_int_equal(y.events.count, 1);
+    assert_int_equal(a[0].events.last, SNAP_PEVNT_ARMED);
     eng_free(e);
 }
 

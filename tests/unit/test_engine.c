@@ -111,6 +111,8 @@ struct world {
     struct eng *e;
     struct server srv[8];
     int nsrv;
+    int64_t
+        start_unix; /* the real-time clock at the start (START_UNIX unless a test moves it) */
     int events[32]; /* counts by enum eng_event */
     int exits, exit_status, resolves;
     char resolve_name[256];
@@ -122,7 +124,7 @@ static struct eng_now now_of(const struct world *w)
 {
     double local = (double)w->true_ns / (double)NS + w->clk.phase_s;
     struct eng_now n;
-    n.real.tv_sec = (time_t)(START_UNIX + (int64_t)floor(local));
+    n.real.tv_sec = (time_t)(w->start_unix + (int64_t)floor(local));
     n.real.tv_nsec = (long)((local - floor(local)) * 1e9);
     n.mono_ns = NS + (int64_t)w->mono_s_ns; /* slewed like the clock, never stepped (Linux) */
     return n;
@@ -142,6 +144,7 @@ static void world_init(struct world *w, bool observe)
                                   .set_leap = c_leap,
                                   .set_sync_status = c_sync};
     w->seed = 7;
+    w->start_unix = START_UNIX;
     w->rng = (struct eng_rng){.ctx = &w->seed, .bytes = rng_bytes};
     eng_cfg_defaults(&w->cfg);
     w->cfg.observe = observe;
@@ -206,7 +209,7 @@ static void answer(struct world *w, struct server *s, const uint8_t *req)
     s->req0 = req[0];
     if (s->silent)
         return;
-    double server_unix = (double)START_UNIX + (double)w->true_ns / (double)NS + s->offset_s;
+    double server_unix = (double)w->start_unix + (double)w->true_ns / (double)NS + s->offset_s;
     struct timespec st = {.tv_sec = (time_t)floor(server_unix),
                           .tv_nsec = (long)((server_unix - floor(server_unix)) * 1e9)};
     struct ntk_pkt p = {.leap = s->leap,
@@ -856,7 +859,19 @@ static void kod_deny_stops_polling(void **state)
     eng_free(w.e);
 }
 
-static void leap_is_armed_by_the_servers(void **state)
+#define DEC_1_2025 1764547200LL /* 00:00 UTC; START_UNIX is 2025-11-26 03:00 UTC */
+
+/* Runs w until its real-time clock reads unix_s (to within a second). */
+static void run_until(struct world *w, int64_t unix_s)
+{
+    struct eng_now n = now_of(w);
+    if (unix_s > (int64_t)n.real.tv_sec)
+        run(w, (double)(unix_s - (int64_t)n.real.tv_sec));
+}
+
+/* A server's leap bits on 26 November schedule a leap for the end of the month (RFC 5905,
+ * NTPsec): announced and armed only from 30 November 00:00, passed at 1 December 00:00. */
+static void leap_bits_wait_for_the_month_end(void **state)
 {
     (void)state;
     struct world w;
@@ -865,12 +880,79 @@ static void leap_is_armed_by_the_servers(void **state)
     add_server(&w, "127.0.0.1", 0);
     w.srv[0].leap = NTK_LEAP_INSERT;
     run(&w, 60);
-    assert_int_equal(w.clk.last_leap, 1);
-    assert_int_equal(w.clk.leaps, 1);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.sys_peer, 1);
+    assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    assert_int_equal(w.clk.leaps, 0);
     assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 1);
+    run_until(&w, DEC_1_2025 - 86400 - 60);
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    assert_int_equal(w.clk.leaps, 0);
+    run_until(&w, DEC_1_2025 - 86400 + 60);
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.leap, NTK_LEAP_INSERT);
+    assert_int_equal(w.clk.leaps, 1);
+    assert_int_equal(w.clk.last_leap, 1);
+    run_until(&w, DEC_1_2025 - 600);
+    w.srv[0].leap = NTK_LEAP_NONE;
+    run_until(&w, DEC_1_2025 + 600);
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    assert_int_equal(w.events[ENG_EV_LEAP], 1);
+    assert_int_equal(w.clk.last_leap, 0);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 1);
+    assert_int_equal(w.events[ENG_EV_LEAP_DISARMED], 0);
+    eng_free(w.e);
+}
+
+/* On the last day of a month the servers' bits announce and arm at once. */
+static void leap_bits_on_the_last_day(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    w.start_unix = DEC_1_2025 - 6 * 3600;
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    w.srv[0].leap = NTK_LEAP_INSERT;
+    run(&w, 60);
     struct snap_system sys;
     snap_sys(&w, &sys);
     assert_int_equal(sys.leap, NTK_LEAP_INSERT);
+    assert_int_equal(w.clk.last_leap, 1);
+    eng_free(w.e);
+}
+
+/* One server of three is not a majority; in the first hour of a month the bits are the old
+ * leap's, still set, and schedule nothing; after it, they schedule the next month's end. */
+static void leap_bits_need_a_majority_and_a_new_month(void **state)
+{
+    (void)state;
+    struct world w;
+    world_init(&w, false);
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    add_server(&w, "127.0.0.2", 0);
+    add_server(&w, "127.0.0.3", 0);
+    w.srv[2].leap = NTK_LEAP_INSERT; /* the last to answer: never alone in the selection */
+    run(&w, 600);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 0);
+    eng_free(w.e);
+    world_init(&w, false);
+    w.start_unix = DEC_1_2025 + 600;
+    world_start(&w);
+    add_server(&w, "127.0.0.1", 0);
+    w.srv[0].leap = NTK_LEAP_INSERT;
+    run(&w, 600);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 0);
+    run_until(&w, DEC_1_2025 + 3600 + 1200);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 1);
+    struct snap_system sys;
+    snap_sys(&w, &sys);
+    assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    assert_int_equal(w.clk.leaps, 0);
     eng_free(w.e);
 }
 
@@ -893,7 +975,7 @@ static void leap_table(struct ntk_leap_table *t, struct ntk_leap_entry e[2], int
 }
 
 /* The leap file arms the kernel during the day that ends with a leap, whatever the servers
- * say; a leap on a later day, or an expired file, does not. */
+ * say; a leap on a later day does not, and an expired file leaves it to the servers. */
 static void leap_file_arms_the_kernel(void **state)
 {
     (void)state;
@@ -905,7 +987,7 @@ static void leap_file_arms_the_kernel(void **state)
     world_init(&w, false);
     world_start(&w);
     leap_table(&tab, ent, day_end, day_end + 30 * 86400);
-    eng_set_leap_table(w.e, &tab);
+    eng_set_leap_table(w.e, &tab, START_UNIX);
     add_server(&w, "127.0.0.1", 0);
     run(&w, 60);
     assert_int_equal(w.clk.last_leap, 1);
@@ -917,7 +999,7 @@ static void leap_file_arms_the_kernel(void **state)
     world_init(&w, false);
     world_start(&w);
     leap_table(&tab, ent, day_end + 86400, day_end + 30 * 86400);
-    eng_set_leap_table(w.e, &tab);
+    eng_set_leap_table(w.e, &tab, START_UNIX);
     add_server(&w, "127.0.0.1", 0);
     w.srv[0].leap = NTK_LEAP_INSERT;
     run(&w, 60);
@@ -925,15 +1007,36 @@ static void leap_file_arms_the_kernel(void **state)
     snap_sys(&w, &sys);
     assert_int_equal(sys.leap, NTK_LEAP_NONE);
     eng_free(w.e);
-    /* An expired file: the servers decide again. */
+    /* An expired file: the servers decide again (the end of the month). */
     world_init(&w, false);
     world_start(&w);
     leap_table(&tab, ent, day_end + 86400, START_UNIX - 1);
-    eng_set_leap_table(w.e, &tab);
+    eng_set_leap_table(w.e, &tab, START_UNIX);
     add_server(&w, "127.0.0.1", 0);
     w.srv[0].leap = NTK_LEAP_INSERT;
     run(&w, 60);
-    assert_int_equal(w.clk.last_leap, 1);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 1);
+    assert_int_equal(w.clk.leaps, 0);
+    eng_free(w.e);
+    /* The file's leap on 1 December is scheduled from 28 days before (leap_armed, once),
+     * one on 1 January is not yet. */
+    world_init(&w, false);
+    world_start(&w);
+    leap_table(&tab, ent, DEC_1_2025, DEC_1_2025 + 180 * 86400);
+    eng_set_leap_table(w.e, &tab, START_UNIX);
+    add_server(&w, "127.0.0.1", 0);
+    run(&w, 600);
+    assert_int_equal(w.events[ENG_EV_LEAP_FILE], 1);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 1);
+    assert_int_equal(w.clk.leaps, 0);
+    eng_free(w.e);
+    world_init(&w, false);
+    world_start(&w);
+    leap_table(&tab, ent, DEC_1_2025 + 31 * 86400, DEC_1_2025 + 180 * 86400);
+    eng_set_leap_table(w.e, &tab, START_UNIX);
+    add_server(&w, "127.0.0.1", 0);
+    run(&w, 600);
+    assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 0);
     eng_free(w.e);
 }
 
@@ -1239,7 +1342,9 @@ int main(void)
         cmocka_unit_test(panic_once_allows_a_step),
         cmocka_unit_test(orphan_mode),
         cmocka_unit_test(kod_deny_stops_polling),
-        cmocka_unit_test(leap_is_armed_by_the_servers),
+        cmocka_unit_test(leap_bits_wait_for_the_month_end),
+        cmocka_unit_test(leap_bits_on_the_last_day),
+        cmocka_unit_test(leap_bits_need_a_majority_and_a_new_month),
         cmocka_unit_test(leap_file_arms_the_kernel),
         cmocka_unit_test(kernel_tx_moves_t1),
         cmocka_unit_test(kernel_tx_ignored),
