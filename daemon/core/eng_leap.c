@@ -13,6 +13,8 @@
  *    the last 24 hours before it. A server that sets its bits all month, as NTP Classic 4.2.6
  *    did, therefore no longer makes us insert a second at tonight's midnight (the kernel
  *    inserts at the first midnight after it is armed).
+ *  - In the last 2 seconds before the leap, and during an inserted one, replies say "not
+ *    synchronised" (leap 3), as NTPsec's: our clock's time is ambiguous then.
  *  - Events: leap_armed when a leap becomes scheduled (on the system peer when the servers
  *    voted it: NTPsec's peer event), leap_disarmed when a scheduled leap goes away (a reloaded
  *    file without it), leap_event when it has passed. Nothing while never synchronised. */
@@ -25,9 +27,10 @@
 
 #include "poison.h"
 
-#define DAY_S      86400
-#define SCHEDULE_S (28 * DAY_S) /* NTPsec notices a file's leap 28 days ahead */
-#define NS_PER_S   1000000000LL
+#define DAY_S         86400
+#define SCHEDULE_S    (28 * DAY_S) /* NTPsec notices a file's leap 28 days ahead */
+#define NS_PER_S      1000000000LL
+#define IN_PROGRESS_S 2 /* NTPsec's leap_sec_in_progress: fewer than 3 s to go */
 
 /* A leap: the instant the new offset begins (00:00 UTC, Unix s; the leap is the second
  * before), +1 insert / -1 delete; when == 0: none. */
@@ -134,7 +137,7 @@ static void report_armed(struct eng *e, const struct leap *l)
 static int64_t next_boundary(const struct eng *e, int64_t t)
 {
     int64_t s = e->leap.sched_when, f = file_next(e, t).when;
-    int64_t cand[] = {s - DAY_S, s, f - SCHEDULE_S};
+    int64_t cand[] = {s - DAY_S, s - IN_PROGRESS_S, s, f - SCHEDULE_S};
     int64_t best = 0;
     for (size_t i = 0; i < sizeof cand / sizeof cand[0]; i++)
         if (cand[i] > t && (best == 0 || cand[i] < best))
@@ -166,6 +169,8 @@ void eng_leap_tick(struct eng *e, const struct eng_now *now)
     }
     bool last_day = l.when != 0 && t >= l.when - DAY_S;
     e->sys.leap = !last_day ? NTK_LEAP_NONE : l.delta > 0 ? NTK_LEAP_INSERT : NTK_LEAP_DELETE;
+    /* Unix time repeats its last second for an inserted leap: t stays below l.when. */
+    e->sys.leap_in_progress = l.when != 0 && t >= l.when - IN_PROGRESS_S;
     arm_kernel(e, last_day ? l.delta : 0);
     int64_t b = next_boundary(e, t);
     if (b != 0)

@@ -115,7 +115,8 @@ static uint8_t wire_stratum(uint8_t stratum)
 static void make_reply(const struct snap_system *sys, const struct ntk_pkt *q, ntk_ts rx_ts,
                        struct ntk_pkt *r)
 {
-    *r = (struct ntk_pkt){.leap = sys->leap,
+    /* Around a leap our clock's time is ambiguous: NTPsec says "not synchronised" then. */
+    *r = (struct ntk_pkt){.leap = sys->leap_in_progress ? NTK_LEAP_UNSYNC : sys->leap,
                           .version = q->version,
                           .mode = NTK_MODE_SERVER,
                           .stratum = wire_stratum(sys->stratum),

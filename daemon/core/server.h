@@ -18,7 +18,8 @@
  *      (so is an unsigned request from a `notrust` source, as NTPsec),
  *      never answered: NTPsec 1.2 (receive(): "drop: missing or bad MAC") and chrony 4
  *      (only NTS gets a NAK) both drop; no crypto-NAK is sent;
- *   8. reply (or KoD RATE) built: version mirrored, mode 4, poll copied, the system's leap,
+ *   8. reply (or KoD RATE) built: version mirrored, mode 4, poll copied, the system's leap
+ *      (3 while sys->leap_in_progress),
  *      stratum (16, unsynchronised, goes out as 0 as NTPsec's STRATUM_TO_PKT), precision,
  *      root delay/dispersion, refid (INIT before the first update), reftime; origin = the
  *      request's transmit verbatim, receive = the kernel receive time; transmit left 0 for

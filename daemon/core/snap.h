@@ -171,8 +171,11 @@ struct snap_assoc {
 
 /* The system (ntpq's "rv 0"). */
 struct snap_system {
-    enum ntk_leap leap; /* NTK_LEAP_UNSYNC until synchronised */
-    uint8_t stratum;    /* 16 until synchronised */
+    enum ntk_leap leap;    /* NTK_LEAP_UNSYNC until synchronised */
+    bool leap_in_progress; /* the last 2 s before a leap (and the inserted second): replies
+                              say leap 3, as NTPsec's leap_sec_in_progress; mode 6 `leap`
+                              still shows `leap` */
+    uint8_t stratum;       /* 16 until synchronised */
     int8_t precision_log2;
     double root_delay_s, root_disp_s;
     uint32_t refid;

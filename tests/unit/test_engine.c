@@ -895,11 +895,20 @@ static void leap_bits_wait_for_the_month_end(void **state)
     assert_int_equal(sys.leap, NTK_LEAP_INSERT);
     assert_int_equal(w.clk.leaps, 1);
     assert_int_equal(w.clk.last_leap, 1);
+    assert_false(sys.leap_in_progress);
     run_until(&w, DEC_1_2025 - 600);
     w.srv[0].leap = NTK_LEAP_NONE;
+    run_until(&w, DEC_1_2025 - 4);
+    snap_sys(&w, &sys);
+    assert_false(sys.leap_in_progress);
+    run_until(&w, DEC_1_2025 - 1);
+    snap_sys(&w, &sys);
+    assert_true(sys.leap_in_progress); /* replies say leap 3 (NTPsec) */
+    assert_int_equal(sys.leap, NTK_LEAP_INSERT);
     run_until(&w, DEC_1_2025 + 600);
     snap_sys(&w, &sys);
     assert_int_equal(sys.leap, NTK_LEAP_NONE);
+    assert_false(sys.leap_in_progress);
     assert_int_equal(w.events[ENG_EV_LEAP], 1);
     assert_int_equal(w.clk.last_leap, 0);
     assert_int_equal(w.events[ENG_EV_LEAP_ARMED], 1);

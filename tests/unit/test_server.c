@@ -410,6 +410,27 @@ static void test_unsync_reply(void **state)
     assert_memory_equal(out, want, 48);
 }
 
+/* The last seconds before a leap (NTPsec's leap_sec_in_progress): leap 3 on the wire, the
+ * rest of the synchronised reply unchanged. */
+static void test_leap_in_progress_reply(void **state)
+{
+    (void)state;
+    struct snap_system sys = synced();
+    sys.leap = NTK_LEAP_INSERT;
+    struct srv s = {0};
+    uint8_t q[48], out[SRV_REPLY_MAX];
+    make_req(q, 0x23, 3, 0x1111111122222222ULL);
+    struct srv_req req = {
+        .buf = q, .len = 48, .src = v4(192, 0, 2, 1, 9), .rx_ts = ntk_ts_make(5, 6)};
+    struct srv_verdict v;
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
+    assert_int_equal(out[0], 0x64); /* leap 1, version 4, mode 4 */
+    sys.leap_in_progress = true;
+    assert_int_equal(srv_handle(&s, &sys, &req, out, sizeof out, &v), SRV_REPLY);
+    assert_int_equal(out[0], 0xe4); /* leap 3 */
+    assert_int_equal(out[1], 2);    /* still stratum 2 */
+}
+
 static void test_data_minimisation(void **state)
 {
     (void)state;
@@ -1079,6 +1100,7 @@ int main(void)
         cmocka_unit_test(test_bad_ef_dropped),
         cmocka_unit_test(test_control_mode6),
         cmocka_unit_test(test_unsync_reply),
+        cmocka_unit_test(test_leap_in_progress_reply),
         cmocka_unit_test(test_data_minimisation),
         cmocka_unit_test(test_kod_exact_ntpsec),
         cmocka_unit_test(test_rate_limit_kod),
