@@ -149,14 +149,11 @@ struct ss_var {
         n, offsetof(struct ctlv_ss, f)                                                        \
     }
 static const struct ss_var ss_vars[] = {
-    SS("ss_received", received),     SS("ss_thisver", thisver),
-    SS("ss_oldver", oldver),         SS("ss_ver1", ver1),
-    {"ss_ver1client", SIZE_MAX - 1}, {"ss_ver1zero", SIZE_MAX - 1},
-    {"ss_ver1symm", SIZE_MAX - 1},   SS("ss_badformat", badformat),
-    SS("ss_badauth", badauth),       SS("ss_declined", declined),
-    SS("ss_restricted", restricted), SS("ss_limited", limited),
-    SS("ss_kodsent", kodsent),       SS("ss_processed", processed),
-    {"ss_reset", SIZE_MAX},
+    SS("ss_received", received), SS("ss_thisver", thisver),       SS("ss_oldver", oldver),
+    SS("ss_ver1", ver1),         SS("ss_ver1client", ver1client), SS("ss_ver1zero", ver1zero),
+    SS("ss_ver1symm", ver1symm), SS("ss_badformat", badformat),   SS("ss_badauth", badauth),
+    SS("ss_declined", declined), SS("ss_restricted", restricted), SS("ss_limited", limited),
+    SS("ss_kodsent", kodsent),   SS("ss_processed", processed),   {"ss_reset", SIZE_MAX},
 };
 #undef SS
 enum { SS_PAIRS = sizeof ss_vars / sizeof ss_vars[0] };
@@ -514,17 +511,19 @@ void ctlv_ss_sum(const struct srv_stats *st, const struct snap_counters *ec,
         out->processed = st->replies + st->control;
         out->thisver = st->by_version[4];
         out->oldver = st->by_version[1] + st->by_version[2] + st->by_version[3];
-        out->ver1 = st->by_version[1];
-        out->restricted = dr[SRV_DROP_IGNORE] + dr[SRV_DROP_NOSERVE] + dr[SRV_DROP_VERSION] +
-                          dr[SRV_DROP_NOTRUST];
-        out->badformat = dr[SRV_DROP_TOO_SHORT] + dr[SRV_DROP_BAD_LENGTH] +
-                         dr[SRV_DROP_BAD_VERSION] + dr[SRV_DROP_BAD_MODE] +
-                         dr[SRV_DROP_BAD_EF] + dr[SRV_DROP_BAD_MAC_LENGTH] +
-                         dr[SRV_DROP_NTS_BAD];
+        out->ver1 = st->v1;
+        out->ver1client = st->v1_client;
+        out->ver1zero = st->v1_mode0;
+        out->ver1symm = st->v1_symm;
+        out->restricted = dr[SRV_DROP_IGNORE] + dr[SRV_DROP_FLAKE] + dr[SRV_DROP_NOSERVE] +
+                          dr[SRV_DROP_NOQUERY] + dr[SRV_DROP_VERSION] + dr[SRV_DROP_NOTRUST];
+        out->badformat =
+            dr[SRV_DROP_TOO_SHORT] + dr[SRV_DROP_BAD_LENGTH] + dr[SRV_DROP_BAD_VERSION] +
+            dr[SRV_DROP_BAD_MODE] + dr[SRV_DROP_MODE_PRIVATE] + dr[SRV_DROP_MODE_PEER] +
+            dr[SRV_DROP_BAD_EF] + dr[SRV_DROP_BAD_MAC_LENGTH] + dr[SRV_DROP_NTS_BAD];
         out->badauth = dr[SRV_DROP_UNKNOWN_KEY] + dr[SRV_DROP_BAD_MAC] +
                        dr[SRV_DROP_CRYPTO_NAK] + dr[SRV_DROP_NTS_AUTH];
-        out->declined = dr[SRV_DROP_MODE_PRIVATE] + dr[SRV_DROP_NOT_REQUEST] +
-                        dr[SRV_DROP_FLAKE] + dr[SRV_DROP_NOSPC] + dr[SRV_DROP_AMPLIFY] +
+        out->declined = dr[SRV_DROP_NOT_REQUEST] + dr[SRV_DROP_NOSPC] + dr[SRV_DROP_AMPLIFY] +
                         dr[SRV_DROP_NTS_CRYPTO];
         out->limited = dr[SRV_DROP_RATE] + st->kod;
         out->kodsent = st->kod;
@@ -554,10 +553,6 @@ static void put_ss(const struct ctlv_src *s, const struct ref *r, struct ntk_cva
     if (off == SIZE_MAX) { /* ss_reset / ss_reset_r: seconds */
         int64_t from = r->r ? s->start_mono_ns : s->reset_mono_ns;
         ntk_cvar_put_u64(w, name, sec_since(s->now_mono_ns, from));
-        return;
-    }
-    if (off == SIZE_MAX - 1) { /* not counted apart */
-        ntk_cvar_put_u64(w, name, 0);
         return;
     }
     struct ctlv_ss now;

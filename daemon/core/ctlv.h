@@ -48,12 +48,15 @@ struct ctlv_ss {
     uint64_t thisver;    /* ss_thisver: answered NTPv4 requests and NTPv4 datagrams from
                             servers (replies to our requests), as NTPsec counts them */
     uint64_t oldver;     /* ss_oldver: the same of NTPv1-3 */
-    uint64_t ver1;       /* ss_ver1: of NTPv1 (ss_ver1client, ss_ver1zero, ss_ver1symm are
-                            not counted apart: always 0) */
-    uint64_t badformat;  /* ss_badformat: malformed */
+    uint64_t ver1;       /* ss_ver1: 48-byte NTPv1 datagrams (server.h), replies included */
+    uint64_t ver1client; /* ss_ver1client: of those, requests in mode 3 */
+    uint64_t ver1zero;   /* ss_ver1zero: mode 0 */
+    uint64_t ver1symm;   /* ss_ver1symm: mode 1 */
+    uint64_t badformat;  /* ss_badformat: malformed, and modes 1, 2, 5 and 7 */
     uint64_t badauth;    /* ss_badauth: unknown key, bad MAC, crypto-NAK */
     uint64_t declined;   /* ss_declined: not answerable, or from an unknown source */
-    uint64_t restricted; /* ss_restricted: restrict ignore / noserve / version / notrust */
+    uint64_t restricted; /* ss_restricted: restrict ignore / flake / noserve / noquery /
+                            version / notrust */
     uint64_t limited;    /* ss_limited: rate limited (KoD or drop) */
     uint64_t kodsent;    /* ss_kodsent: KoD RATE sent */
 };

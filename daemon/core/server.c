@@ -19,10 +19,11 @@
 #define REFID_NTSN NTK_REFID_CODE('N', 'T', 'S', 'N')
 
 static const char *const drop_names[SRV_DROP_COUNT] = {
-    "none",           "too_short",    "bad_length",  "bad_version", "bad_mode",   "bad_ef",
-    "bad_mac_length", "mode_private", "not_request", "ignore",      "noserve",    "version",
-    "flake",          "rate",         "crypto_nak",  "unknown_key", "bad_mac",    "nospc",
-    "amplify",        "notrust",      "nts_bad",     "nts_auth",    "nts_crypto",
+    "none",        "too_short",      "bad_length",   "bad_version", "bad_mode",
+    "bad_ef",      "bad_mac_length", "mode_private", "not_request", "ignore",
+    "noserve",     "version",        "flake",        "rate",        "crypto_nak",
+    "unknown_key", "bad_mac",        "nospc",        "amplify",     "notrust",
+    "nts_bad",     "nts_auth",       "nts_crypto",   "mode_peer",   "noquery",
 };
 
 const char *srv_drop_name(enum srv_drop why)
@@ -51,10 +52,9 @@ static enum srv_action drop(struct srv *s, struct srv_verdict *v, enum srv_drop 
 }
 
 /* Counts an SRV_REPLY verdict. */
-static enum srv_action replied(struct srv *s, const struct ntk_pkt *q)
+static enum srv_action replied(struct srv *s)
 {
     s->st.replies++;
-    s->st.by_version[q->version]++;
     return SRV_REPLY;
 }
 
@@ -159,26 +159,72 @@ static size_t encode(const struct ntk_pkt *r, uint32_t key_id, size_t mac_len, u
     return w.err ? 0 : w.off;
 }
 
-/* Steps 3-5 of server.h: decode and the per-request restrict flags. */
-static enum srv_drop screen(struct srv *s, const struct srv_req *req, uint32_t rflags,
-                            struct ntk_pkt *q, struct ntk_pkt_layout *l)
+/* Check 1 of server.h, NTPsec's is_vn_mode_acceptable: the first byte alone. */
+static enum srv_drop screen_first_byte(const struct srv_req *req, uint8_t *version,
+                                       enum ntk_mode *mode)
 {
-    enum ntk_pkt_reject why;
-    if (ntk_pkt_decode(req->buf, req->len, q, l, &why) != 0) {
-        return from_reject(why);
+    if (ntk_pkt_peek(req->buf, req->len, NULL, version, mode) != 0) {
+        return SRV_DROP_TOO_SHORT;
     }
-    bool v1_client = q->mode == NTK_MODE_RESERVED && q->version == 1;
-    if (q->mode != NTK_MODE_CLIENT && !v1_client) {
-        return SRV_DROP_NOT_REQUEST;
+    if (*version == 0 || *version > 4) {
+        return SRV_DROP_BAD_VERSION;
     }
-    if (rflags & RST_NOSERVE) {
-        return SRV_DROP_NOSERVE;
+    switch (*mode) {
+    case NTK_MODE_PRIVATE:
+        return SRV_DROP_MODE_PRIVATE;
+    case NTK_MODE_SYM_ACTIVE: /* in NTPv1, served as a request (as NTPsec 1.2.2 does) */
+        return *version == 1 ? SRV_DROP_NONE : SRV_DROP_MODE_PEER;
+    case NTK_MODE_SYM_PASSIVE:
+    case NTK_MODE_BROADCAST:
+        return SRV_DROP_MODE_PEER;
+    case NTK_MODE_RESERVED:
+        return *version == 1 ? SRV_DROP_NONE : SRV_DROP_BAD_MODE;
+    default:
+        return SRV_DROP_NONE;
     }
-    if ((rflags & RST_VERSION) && q->version != 4) {
-        return SRV_DROP_VERSION;
+}
+
+/* NTPsec 1.2.2's NTPv1 counters: every 48-byte NTPv1 datagram, whatever its mode and source,
+ * before any other check. */
+static void count_v1(struct srv *s, const struct srv_req *req)
+{
+    if (req->len != NTK_PKT_HDR_LEN || (req->buf[0] >> 3 & 7) != 1) {
+        return;
+    }
+    s->st.v1++;
+    switch (req->buf[0] & 7) {
+    case NTK_MODE_RESERVED:
+        s->st.v1_mode0++;
+        break;
+    case NTK_MODE_SYM_ACTIVE:
+        s->st.v1_symm++;
+        break;
+    case NTK_MODE_CLIENT:
+        s->st.v1_client++;
+        break;
+    default:
+        break;
+    }
+}
+
+/* Check 2, NTPsec's check_early_restrictions. */
+static enum srv_drop screen_restrict(struct srv *s, uint32_t rflags, enum ntk_mode mode,
+                                     uint8_t version)
+{
+    if (rflags & RST_IGNORE) {
+        return SRV_DROP_IGNORE;
     }
     if ((rflags & RST_FLAKE) && flaked(s)) {
         return SRV_DROP_FLAKE;
+    }
+    if (mode == NTK_MODE_CONTROL && (rflags & RST_NOQUERY)) {
+        return SRV_DROP_NOQUERY;
+    }
+    if (mode != NTK_MODE_CONTROL && (rflags & RST_NOSERVE)) {
+        return SRV_DROP_NOSERVE;
+    }
+    if ((rflags & RST_VERSION) && version != 4) {
+        return SRV_DROP_VERSION;
     }
     return SRV_DROP_NONE;
 }
@@ -207,7 +253,7 @@ static enum srv_action answer(struct srv *s, const struct snap_system *sys,
     set_verdict(v, SRV_REPLY, SRV_DROP_NONE, n, key_id);
     v->kod = kod;
     s->st.kod += kod;
-    return replied(s, q);
+    return replied(s);
 }
 
 /* ---- NTS (RFC 8915 §5) ---- */
@@ -242,7 +288,7 @@ static enum srv_action nak(struct srv *s, const struct srv_req *req, const struc
     set_verdict(v, SRV_REPLY, SRV_DROP_NONE, (size_t)n, 0);
     v->nak = true;
     s->st.naks_sent++;
-    return replied(s, q);
+    return replied(s);
 }
 
 /* Stages the fresh cookies and what srv_finish seals them with; returns the reply length,
@@ -308,7 +354,7 @@ static enum srv_action answer_nts(struct srv *s, const struct snap_system *sys,
         return drop(s, v, why);
     }
     v->nts = true;
-    return replied(s, q);
+    return replied(s);
 }
 
 enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
@@ -317,29 +363,42 @@ enum srv_action srv_handle(struct srv *s, const struct snap_system *sys,
 {
     set_verdict(v, SRV_DROP, SRV_DROP_NONE, 0, 0);
     s->st.received++;
+    count_v1(s, req);
     v->rflags = s->rst ? rst_lookup(s->rst, &req->src) : 0;
-    if (v->rflags & RST_IGNORE) {
-        return drop(s, v, SRV_DROP_IGNORE);
+    uint8_t version = 0;
+    enum ntk_mode mode = NTK_MODE_RESERVED;
+    enum srv_drop why = screen_first_byte(req, &version, &mode);
+    if (why == SRV_DROP_NONE) {
+        why = screen_restrict(s, v->rflags, mode, version);
     }
-    enum ntk_mode mode;
-    if (ntk_pkt_peek(req->buf, req->len, NULL, NULL, &mode) == 0 && mode == NTK_MODE_CONTROL) {
+    if (why != SRV_DROP_NONE) {
+        return drop(s, v, why);
+    }
+    if (mode == NTK_MODE_CONTROL) {
         v->action = SRV_CONTROL;
         s->st.control++;
         return SRV_CONTROL;
     }
-    struct ntk_pkt q;
-    struct ntk_pkt_layout l;
-    enum srv_drop why = screen(s, req, v->rflags, &q, &l);
-    if (why != SRV_DROP_NONE) {
-        return drop(s, v, why);
-    }
     enum mru_verdict mv = MRU_ALLOW;
     if (s->mru) {
-        mv = mru_observe(s->mru, &req->src, req->rx_mono_ns, (uint8_t)q.mode, q.version,
-                         v->rflags);
+        mv =
+            mru_observe(s->mru, &req->src, req->rx_mono_ns, (uint8_t)mode, version, v->rflags);
     }
     if (mv == MRU_DROP) {
         return drop(s, v, SRV_DROP_RATE);
+    }
+    s->st.by_version[version]++; /* NTPsec's "current version" and "older version" */
+    struct ntk_pkt q;
+    struct ntk_pkt_layout l;
+    enum ntk_pkt_reject rej;
+    if (ntk_pkt_decode(req->buf, req->len, &q, &l, &rej) != 0) {
+        return drop(s, v, from_reject(rej));
+    }
+    if (q.mode == NTK_MODE_SERVER) {
+        return drop(s, v, SRV_DROP_NOT_REQUEST);
+    }
+    if (q.version < 3 && l.auth != NTK_PKT_AUTH_NONE) {
+        return drop(s, v, SRV_DROP_BAD_MAC_LENGTH); /* NTPsec: no MAC before NTPv3 */
     }
     if (l.ef_count > 0 && s->nts && mv != MRU_KOD) {
         struct ntk_nts_request r;

@@ -3,17 +3,27 @@
  * datagram that is not a reply to one of its own associations, sends what it builds, and
  * calls srv_finish() just before the send so the transmit timestamp is as late as possible.
  *
- * Order of the checks (NTPsec's receive(); each drop counted by enum srv_drop):
- *   1. restrict lookup on the source (address, and port for `ntpport` rules); `ignore`
- *      drops anything, silently;
- *   2. mode 6 -> SRV_CONTROL (the shell hands it to the control module with the flags, which
- *      applies noquery/nomodify/nomrulist); mode 7 -> dropped (never answered);
- *   3. ntk_pkt_decode (malformed packets dropped by the codec's reason);
- *   4. only mode 3, and NTPv1 mode 0 (RFC 1059 had no mode field; NTPsec answers it), get a
- *      reply; modes 1, 2, 4 and 5 from strangers are dropped (no ephemeral peers);
- *   5. `noserve`, `version` (not v4), `flake` (10 %) drop;
- *   6. MRU / rate limit (mru.h) BEFORE any cryptography, as chrony's
- *      NCR_ProcessRxUnknown: an excess packet costs no MAC computation;
+ * Order of the checks (NTPsec 1.2.2's receive(), measured side by side: its sysstats
+ * counters and ours move alike, ctlv_ss_sum; each drop counted by enum srv_drop):
+ *   0. a 48-byte NTPv1 datagram is counted as such, by mode (NTPsec 1.2.2's ss_ver1*);
+ *   1. the first byte, before any restriction: version 0 or above 4, mode 7, the symmetric
+ *      and broadcast modes 1, 2 and 5 (no ephemeral peers: NTPsec 1.2.2 answers none of
+ *      them, but mode 1 in NTPv1), mode 0 but in NTPv1 -> dropped ("bad length or format"),
+ *      even from an `ignore` source; an empty datagram too (the shell does not pass those
+ *      it reads: NTPsec drops them before it counts anything);
+ *   2. restrict lookup on the source (address, and port for `ntpport` rules): `ignore`,
+ *      `flake` (10 %), `noquery` for mode 6 and `noserve` for the rest, `version` (not v4,
+ *      mode 6 too: NTPsec's ntpq sends version 2) -> dropped ("restricted");
+ *   3. mode 6 -> SRV_CONTROL (the shell hands it to the control module with the flags, which
+ *      applies nomodify/nomrulist and its own rate limit);
+ *   4. MRU / rate limit (mru.h) BEFORE the decode and any cryptography, as NTPsec's
+ *      ntp_monitor and chrony's NCR_ProcessRxUnknown: an excess packet costs no MAC
+ *      computation; what passes is counted by version (NTPsec's "current version" and
+ *      "older version" count there, malformed packets included);
+ *   5. ntk_pkt_decode (malformed packets dropped by the codec's reason);
+ *   6. only mode 3, and NTPv1 modes 0 and 1 (RFC 1059 had no client mode; NTPsec answers
+ *      them), get a reply; mode 4 here is a reply nobody asked for ("declined", as
+ *      NTPsec's); a MAC or crypto-NAK on NTPv1 or v2 is malformed (NTPsec: from NTPv3 on);
  *   7. a crypto-NAK (bare key id), an unknown key id or a bad MAC -> dropped and counted
  *      (so is an unsigned request from a `notrust` source, as NTPsec),
  *      never answered: NTPsec 1.2 (receive(): "drop: missing or bad MAC") and chrony 4
@@ -95,7 +105,7 @@ enum srv_drop {
     SRV_DROP_BAD_EF,         /* malformed extension field */
     SRV_DROP_BAD_MAC_LENGTH, /* trailer not 0, 4, 20 or 24 bytes */
     SRV_DROP_MODE_PRIVATE,   /* mode 7 (ntpdc), never answered */
-    SRV_DROP_NOT_REQUEST,    /* mode 1, 2, 4 or 5 from a stranger */
+    SRV_DROP_NOT_REQUEST,    /* mode 4 from a stranger: a reply nobody asked for */
     SRV_DROP_IGNORE,         /* restrict ignore */
     SRV_DROP_NOSERVE,        /* restrict noserve */
     SRV_DROP_VERSION,        /* restrict version: not NTPv4 */
@@ -110,6 +120,8 @@ enum srv_drop {
     SRV_DROP_NTS_BAD,        /* NTS fields that break RFC 8915 §5 (ntk_nts_parse_request) */
     SRV_DROP_NTS_AUTH,       /* NTS Authenticator did not verify with the cookie's key */
     SRV_DROP_NTS_CRYPTO,     /* making fresh cookies failed (OpenSSL), no reply */
+    SRV_DROP_MODE_PEER,      /* mode 1, 2 or 5: symmetric or broadcast, not served */
+    SRV_DROP_NOQUERY,        /* restrict noquery: a mode 6 message */
     SRV_DROP_COUNT,          /* number of values */
 };
 
@@ -120,7 +132,12 @@ struct srv_stats {
     uint64_t kod;                   /* of which KoD RATE */
     uint64_t control;               /* SRV_CONTROL verdicts */
     uint64_t drops[SRV_DROP_COUNT]; /* SRV_DROP verdicts by reason */
-    uint64_t by_version[5];         /* answered requests by version (index 1..4) */
+    uint64_t by_version[5]; /* by version (index 1..4): what passed the restrictions and the
+                               rate limit, mode 6 excepted (check 4) */
+    uint64_t v1;            /* 48-byte NTPv1 datagrams, counted before check 1 (ss_ver1) */
+    uint64_t v1_client;     /* of those, mode 3 (NTPsec's ss_ver1client) */
+    uint64_t v1_mode0;      /* mode 0 (ss_ver1zero) */
+    uint64_t v1_symm;       /* mode 1 (ss_ver1symm) */
     /* NTS, NTPsec's ntsinfo names: */
     uint64_t
         nts_server_recv_good;     /* requests whose cookie opened and Authenticator verified */

@@ -168,6 +168,9 @@ static void take_reset(const struct ntpd *d, struct ctlv_src *out)
         .limited = b->limitrejected,
         .kodsent = b->kodsent,
         .ver1 = b->ver1,
+        .ver1client = b->ver1client,
+        .ver1zero = b->ver1zero,
+        .ver1symm = b->ver1symm,
     };
     out->start_mono_ns = d->stats.start_mono_ns;
     out->reset_mono_ns = d->stats.sys_last_mono_ns;

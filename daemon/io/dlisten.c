@@ -76,6 +76,8 @@ static int serve_batch(struct ntpd *d, int fd)
     int64_t mono = loop_now_mono_ns();
     eng_snap(d->eng, mono, &sys, NULL, NULL, 0);
     for (int i = 0; i < n; i++) {
+        if (m[i].len == 0 && !m[i].truncated)
+            continue; /* as NTPsec, which drops an empty datagram before it counts it */
         struct srv_req q = {.buf = m[i].buf,
                             .len = m[i].truncated ? 0 : m[i].len,
                             .src = m[i].remote,

@@ -226,6 +226,9 @@ void dstats_counts(const struct srv_stats *st, const struct snap_counters *ec,
     out->limitrejected = ss.limited;
     out->kodsent = ss.kodsent;
     out->ver1 = ss.ver1;
+    out->ver1client = ss.ver1client;
+    out->ver1zero = ss.ver1zero;
+    out->ver1symm = ss.ver1symm;
 }
 
 bool dstats_sys_line(struct dstats *s, const struct stats_sys *cum, const struct timespec *now,
@@ -249,6 +252,9 @@ bool dstats_sys_line(struct dstats *s, const struct stats_sys *cum, const struct
         .limitrejected = cum->limitrejected - b->limitrejected,
         .kodsent = cum->kodsent - b->kodsent,
         .ver1 = cum->ver1 - b->ver1,
+        .ver1client = cum->ver1client - b->ver1client,
+        .ver1zero = cum->ver1zero - b->ver1zero,
+        .ver1symm = cum->ver1symm - b->ver1symm,
     };
     s->sys_base = *cum;
     s->sys_last_mono_ns = now_mono_ns;

@@ -89,6 +89,7 @@ struct stats_sys {
     uint64_t restricted, badlength, badauth;   /* access denied / bad format / bad auth */
     uint64_t declined, limitrejected, kodsent; /* declined / rate exceeded / KoD sent */
     uint64_t ver1;                             /* NTPv1 packets received (NTPsec 1.2.2) */
+    uint64_t ver1client, ver1zero, ver1symm;   /* of which mode 3 / 0 / 1 (mode 6 only) */
 };
 
 /* One protostats line: NTPsec report_event through record_proto_stats. */

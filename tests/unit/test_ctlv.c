@@ -122,6 +122,8 @@ static void make_src(void)
     srv.by_version[4] = 70;
     srv.by_version[3] = 9;
     srv.by_version[1] = 1;
+    srv.v1 = 1;
+    srv.v1_client = 1;
     srv.drops[SRV_DROP_TOO_SHORT] = 4;
     srv.drops[SRV_DROP_IGNORE] = 2;
     srv.drops[SRV_DROP_BAD_MAC] = 1;
@@ -299,7 +301,8 @@ static void test_sysstats(void **state)
 {
     (void)state;
     make_src();
-    /* Totals: received 100+20, processed 80+5+11+2, thisver 70+18, oldver 10+2, ver1 1,
+    /* Totals: received 100+20, processed 80+5+11+2, thisver 70+18, oldver 10+2, ver1 1 (a
+     * client),
      * badformat 4+1, badauth 1, declined 7+1, restricted 2, limited 6+3, kodsent 3. */
     src.ss_reset = (struct ctlv_ss){
         .received = 20, .processed = 8, .thisver = 7, .limited = 9, .kodsent = 3};
@@ -313,7 +316,7 @@ static void test_sysstats(void **state)
            "ss_limited=0, ss_kodsent=0, ss_processed=90, ss_numctlreq=7,\r\n"
            "ss_reset_r=100, ss_received_r=120, ss_thisver_r=88, ss_oldver_r=12,\r\n"
            "ss_badauth_r=1, ss_limited_r=9, ss_kodsent_r=3, ss_processed_r=98,\r\n"
-           "ss_ver1=1, ss_ver1_r=1, ss_ver1client=0, ss_ver1zero_r=0, ss_ver1symm=0");
+           "ss_ver1=1, ss_ver1_r=1, ss_ver1client=1, ss_ver1zero_r=0, ss_ver1symm=0");
 }
 
 static void test_monstats_authinfo(void **state)

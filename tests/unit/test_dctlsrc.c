@@ -184,7 +184,10 @@ static void test_ss_sum_matches_sysstats(void **state)
         assert_true(a.restricted == b.restricted);
         assert_true(a.limited == b.limitrejected);
         assert_true(a.kodsent == b.kodsent);
-        assert_true(a.ver1 == sv.by_version[1] + ec.by_version[1]);
+        assert_true(a.ver1 == b.ver1 && a.ver1 == sv.v1 + ec.by_version[1]);
+        assert_true(a.ver1client == b.ver1client && a.ver1client == sv.v1_client);
+        assert_true(a.ver1zero == b.ver1zero && a.ver1zero == sv.v1_mode0);
+        assert_true(a.ver1symm == b.ver1symm && a.ver1symm == sv.v1_symm);
     }
     struct ctlv_ss z;
     ctlv_ss_sum(NULL, NULL, &z);

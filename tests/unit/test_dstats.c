@@ -85,11 +85,15 @@ static void made_up_counters(struct srv_stats *sv, struct snap_counters *ec)
     sv->drops[SRV_DROP_NOSERVE] = 3;
     sv->drops[SRV_DROP_VERSION] = 1;
     sv->drops[SRV_DROP_FLAKE] = 2;
+    sv->drops[SRV_DROP_MODE_PEER] = 3;
+    sv->drops[SRV_DROP_NOQUERY] = 1;
     sv->drops[SRV_DROP_RATE] = 20;
     sv->drops[SRV_DROP_CRYPTO_NAK] = 1;
     sv->drops[SRV_DROP_UNKNOWN_KEY] = 2;
     sv->drops[SRV_DROP_BAD_MAC] = 3;
     sv->by_version[1] = 1;
+    sv->v1 = 1;
+    sv->v1_client = 1;
     sv->by_version[2] = 2;
     sv->by_version[3] = 97;
     sv->by_version[4] = 800;
@@ -112,13 +116,15 @@ static void sys_counters_map(void **state)
     assert_int_equal(c.processed, 949);    /* replies, mode 6, replies to us */
     assert_int_equal(c.newversion, 800);   /* answered v4 */
     assert_int_equal(c.oldversion, 100);   /* answered v1..v3 */
-    assert_int_equal(c.restricted, 14);    /* ignore, noserve, version */
-    assert_int_equal(c.badlength, 8);      /* malformed, both sides */
+    assert_int_equal(c.restricted, 17);    /* ignore, flake, noserve, noquery, version */
+    assert_int_equal(c.badlength, 15);     /* malformed (both sides), modes 1, 2, 5, 7 */
     assert_int_equal(c.badauth, 6);        /* unknown key, bad MAC, crypto-NAK */
-    assert_int_equal(c.declined, 9);       /* mode 7, not a request, flake, strangers */
+    assert_int_equal(c.declined, 3);       /* mode 4 from strangers, both sides */
     assert_int_equal(c.limitrejected, 25); /* rate limited, KoD or not */
     assert_int_equal(c.kodsent, 5);
     assert_int_equal(c.ver1, 1); /* NTPv1 datagrams */
+    assert_int_equal(c.ver1client, 1);
+    assert_int_equal(c.ver1zero, 0);
     assert_int_equal(c.since_reset_s, 0);
     dstats_counts(NULL, NULL, &c);
     assert_int_equal(c.received + c.processed + c.kodsent, 0);
@@ -141,7 +147,7 @@ static void sys_line_exact(void **state)
     assert_false(dstats_sys_line(&st, &cum, &now, 3600 * NS - 1, &sb));
     assert_int_equal(ntk_sb_len(&sb), 0);
     assert_true(dstats_sys_line(&st, &cum, &now, 3600 * NS + NS / 2, &sb));
-    assert_string_equal(buf, "61000 3600.250 3600 1050 949 800 100 14 8 6 9 25 5 1\n");
+    assert_string_equal(buf, "61000 3600.250 3600 1050 949 800 100 17 15 6 3 25 5 1\n");
     /* The next hour: only what came since. */
     sv.received += 10;
     sv.kod += 1;

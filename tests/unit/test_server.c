@@ -279,6 +279,8 @@ static void test_drop_reasons(void **state)
     assert_int_equal(rst_add(rst, &net, 24, RST_VERSION), 0);
     net = v4(10, 4, 0, 0, 0);
     assert_int_equal(rst_add(rst, &net, 24, RST_FLAKE), 0);
+    net = v4(10, 5, 0, 0, 0);
+    assert_int_equal(rst_add(rst, &net, 24, RST_NOQUERY), 0);
     uint8_t flake_byte = 0;
     struct srv s = {.rst = rst, .keys = keys, .rng = {&flake_byte, flake_rng}};
     struct snap_system sys = synced();
@@ -299,15 +301,24 @@ static void test_drop_reasons(void **state)
         {SRV_DROP_BAD_MODE, 48, 0x20, ok},
         {SRV_DROP_BAD_MAC_LENGTH, 56, 0x23, ok},
         {SRV_DROP_MODE_PRIVATE, 48, 0x27, ok},
-        {SRV_DROP_NOT_REQUEST, 48, 0x21, ok},
-        {SRV_DROP_NOT_REQUEST, 48, 0x22, ok},
+        {SRV_DROP_MODE_PEER, 48, 0x21, ok},
+        {SRV_DROP_MODE_PEER, 48, 0x22, ok},
         {SRV_DROP_NOT_REQUEST, 48, 0x24, ok},
-        {SRV_DROP_NOT_REQUEST, 48, 0x25, ok},
+        {SRV_DROP_MODE_PEER, 48, 0x25, ok},
         {SRV_DROP_IGNORE, 48, 0x23, v4(10, 1, 0, 9, 1)},
         {SRV_DROP_IGNORE, 48, 0x26, v4(10, 1, 0, 9, 1)}, /* ignore beats mode 6 */
+        /* The first byte is judged before the restrictions, as NTPsec 1.2.2 does: */
+        {SRV_DROP_MODE_PRIVATE, 48, 0x27, v4(10, 1, 0, 9, 1)},
+        {SRV_DROP_MODE_PEER, 48, 0x21, v4(10, 1, 0, 9, 1)},
+        {SRV_DROP_BAD_VERSION, 48, 0x2b, v4(10, 1, 0, 9, 1)},
+        {SRV_DROP_IGNORE, 47, 0x23, v4(10, 1, 0, 9, 1)},
         {SRV_DROP_NOSERVE, 48, 0x23, v4(10, 2, 0, 9, 1)},
+        {SRV_DROP_NOSERVE, 47, 0x23, v4(10, 2, 0, 9, 1)},
         {SRV_DROP_VERSION, 48, 0x1b, v4(10, 3, 0, 9, 1)},
+        {SRV_DROP_VERSION, 12, 0x16, v4(10, 3, 0, 9, 1)}, /* the mode 6 of NTPsec's ntpq */
         {SRV_DROP_FLAKE, 48, 0x23, v4(10, 4, 0, 9, 1)},
+        {SRV_DROP_FLAKE, 12, 0x26, v4(10, 4, 0, 9, 1)}, /* mode 6 too */
+        {SRV_DROP_NOQUERY, 12, 0x26, v4(10, 5, 0, 9, 1)},
         {SRV_DROP_CRYPTO_NAK, 52, 0x23, ok},
         {SRV_DROP_UNKNOWN_KEY, 68, 0x23, ok},
         {SRV_DROP_BAD_MAC, 72, 0x23, ok},
@@ -321,6 +332,9 @@ static void test_drop_reasons(void **state)
             q[51] = 2; /* SHA1 key 2, a zero MAC */
         }
         struct srv_verdict v = handle_one(&s, &sys, q, cases[i].len, cases[i].src, 0);
+        if (v.why != cases[i].why)
+            print_error("case %zu: %s, expected %s\n", i, srv_drop_name(v.why),
+                        srv_drop_name(cases[i].why));
         assert_int_equal(v.action, SRV_DROP);
         assert_int_equal(v.why, cases[i].why);
         assert_int_equal(v.len, 0);
@@ -383,6 +397,53 @@ static void test_control_mode6(void **state)
     assert_int_equal(v.why, SRV_DROP_NONE);
     assert_int_equal(s.st.control, 1);
     assert_int_equal(s.st.replies, 0);
+}
+
+/* NTPsec 1.2.2's "current version" / "older version" / NTPv1 counters (measured side by
+ * side with it): by version, every datagram that passed the restrictions and the rate limit,
+ * answered or not, mode 6 excepted (modes 1, 2, 5 and 7 are refused before); NTPv1, every
+ * 48-byte datagram, whatever its mode. */
+static void test_version_counters(void **state)
+{
+    (void)state;
+    struct srv s = {0};
+    struct snap_system sys = synced();
+    uint8_t q[48];
+    const struct {
+        uint8_t b0;
+        size_t len;
+        enum srv_action act;
+    } cases[] = {
+        {0x23, 48, SRV_REPLY}, /* v4 client */
+        {0x23, 40, SRV_DROP},  /* v4, too short: counted, then dropped */
+        {0x24, 48, SRV_DROP},  /* v4 mode 4 from a stranger */
+        {0x1b, 48, SRV_REPLY}, /* v3 client */
+        {0x0b, 48, SRV_REPLY}, /* v1 client */
+        {0x08, 48, SRV_REPLY}, /* v1 mode 0 */
+        {0x09, 48, SRV_REPLY}, /* v1 mode 1: answered as NTPsec 1.2.2 does */
+        {0x0f, 48, SRV_DROP},  /* v1 mode 7: an NTPv1 datagram, nothing more */
+        {0x0b, 52, SRV_DROP},  /* v1 with a crypto-NAK: malformed (not 48 bytes) */
+        {0x27, 48, SRV_DROP},  /* mode 7: not counted */
+        {0x16, 12, SRV_CONTROL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        make_req(q, cases[i].b0, 6, 1);
+        struct srv_verdict v = handle_one(&s, &sys, q, cases[i].len, v4(192, 0, 2, 1, 9), 0);
+        assert_int_equal(v.action, cases[i].act);
+    }
+    assert_int_equal(s.st.by_version[4], 3);
+    assert_int_equal(s.st.by_version[3], 1);
+    assert_int_equal(s.st.by_version[2], 0);
+    assert_int_equal(s.st.by_version[1], 4);
+    assert_int_equal(s.st.v1, 4);
+    assert_int_equal(s.st.v1_client, 1);
+    assert_int_equal(s.st.v1_mode0, 1);
+    assert_int_equal(s.st.v1_symm, 1);
+    assert_int_equal(s.st.drops[SRV_DROP_MODE_PEER], 0);
+    assert_int_equal(s.st.drops[SRV_DROP_MODE_PRIVATE], 2);
+    assert_int_equal(s.st.drops[SRV_DROP_BAD_MAC_LENGTH], 1);
+    assert_int_equal(s.st.drops[SRV_DROP_NOT_REQUEST], 1);
+    assert_int_equal(s.st.drops[SRV_DROP_TOO_SHORT], 1);
 }
 
 static void test_unsync_reply(void **state)
@@ -666,7 +727,7 @@ static void test_amplification_property(void **state)
         replied++;
         assert_true(v.len <= len);
         unsigned mode = q[0] & 7, ver = q[0] >> 3 & 7;
-        assert_true(mode == 3 || (mode == 0 && ver == 1));
+        assert_true(mode == 3 || (ver == 1 && mode <= 1));
         assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(9, 9)), 0);
         struct ntk_pkt p;
         struct ntk_pkt_layout l;
@@ -1099,6 +1160,7 @@ int main(void)
         cmocka_unit_test(test_drop_reasons),
         cmocka_unit_test(test_bad_ef_dropped),
         cmocka_unit_test(test_control_mode6),
+        cmocka_unit_test(test_version_counters),
         cmocka_unit_test(test_unsync_reply),
         cmocka_unit_test(test_leap_in_progress_reply),
         cmocka_unit_test(test_data_minimisation),
