@@ -170,21 +170,53 @@ uint16_t ntk_aead_from_name(const char *name)
 
 /* ---- block helpers ---- */
 
-/* RFC 5297 §2.3 dbl(): multiply by x in GF(2^128), without a secret-dependent branch. */
+/* Big-endian 64-bit loads and stores (compilers make each a single byte-swapping move). */
+static uint64_t load_be64(const uint8_t *p)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++) {
+        v = v << 8 | p[i];
+    }
+    return v;
+}
+
+static void store_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        p[i] = (uint8_t)v;
+        v >>= 8;
+    }
+}
+
+/* RFC 5297 §2.3 dbl(): multiply by x in GF(2^128), without a secret-dependent branch; in two
+ * 64-bit halves (a byte loop was 1.7 % of an NTS server's CPU time under load). */
 static void dbl(uint8_t b[BLK])
 {
-    uint8_t mask = (uint8_t)(0u - (unsigned)(b[0] >> 7));
-    for (size_t i = 0; i < BLK - 1; i++) {
-        b[i] = (uint8_t)((b[i] << 1) | (b[i + 1] >> 7));
+    uint64_t hi = load_be64(b), lo = load_be64(b + 8);
+    uint64_t mask = 0 - (hi >> 63);
+    store_be64(b, hi << 1 | lo >> 63);
+    store_be64(b + 8, lo << 1 ^ (mask & 0x87));
+}
+
+/* dst ^= src over n bytes, 8 at a time (memcpy: no alignment assumed). */
+static void xor_bytes(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n)
+{
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+        memcpy(&x, a + i, 8);
+        memcpy(&y, b + i, 8);
+        x ^= y;
+        memcpy(dst + i, &x, 8);
     }
-    b[BLK - 1] = (uint8_t)((b[BLK - 1] << 1) ^ (mask & 0x87));
+    for (; i < n; i++) {
+        dst[i] = a[i] ^ b[i];
+    }
 }
 
 static void xor_block(uint8_t *dst, const uint8_t *src, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        dst[i] ^= src[i];
-    }
+    xor_bytes(dst, dst, src, n);
 }
 
 /* Runs len bytes (a multiple of BLK) through the CBC chain; out gets the last output block
@@ -391,7 +423,7 @@ struct siv_args {
 /* D = dbl(D) xor CMAC(component): one step of S2V (RFC 5297 §2.4). */
 static int s2v_step(struct ntk_aead_key *k, uint8_t d[BLK], const uint8_t *p, size_t len)
 {
-    uint8_t m[BLK];
+    uint8_t m[BLK] = {0}; /* cmac writes it unless it fails; gcc cannot see that */
     int rc = cmac(k, p, len, m);
     dbl(d);
     xor_block(d, m, BLK);
@@ -468,9 +500,11 @@ static int ctr(struct ntk_aead_key *k, const uint8_t v[BLK], const uint8_t *in, 
     q[8] &= 0x7f;
     q[12] &= 0x7f;
     int rc = NTK_OK;
+    size_t used = 0; /* of ks: what the cleanse below must wipe */
     while (len > 0 && rc == NTK_OK) {
         size_t chunk = len < SCRATCH ? len : SCRATCH;
         size_t blocks = (chunk + BLK - 1) / BLK;
+        used = blocks * BLK > used ? blocks * BLK : used;
         for (size_t b = 0; b < blocks; b++) {
             memcpy(ctrs + b * BLK, q, BLK);
             inc128(q);
@@ -481,14 +515,14 @@ static int ctr(struct ntk_aead_key *k, const uint8_t v[BLK], const uint8_t *in, 
             rc = NTK_ECRYPTO;
             break;
         }
-        for (size_t i = 0; i < chunk; i++) {
-            out[i] = in[i] ^ ks[i];
-        }
+        xor_bytes(out, in, ks, chunk);
         in += chunk;
         out += chunk;
         len -= chunk;
     }
-    OPENSSL_cleanse(ks, sizeof ks);
+    if (used > 0) {
+        OPENSSL_cleanse(ks, used);
+    }
     return rc;
 }
 
