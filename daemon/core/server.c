@@ -172,8 +172,7 @@ static enum srv_drop screen_first_byte(const struct srv_req *req, uint8_t *versi
     switch (*mode) {
     case NTK_MODE_PRIVATE:
         return SRV_DROP_MODE_PRIVATE;
-    case NTK_MODE_SYM_ACTIVE: /* in NTPv1, served as a request (as NTPsec 1.2.2 does) */
-        return *version == 1 ? SRV_DROP_NONE : SRV_DROP_MODE_PEER;
+    case NTK_MODE_SYM_ACTIVE: /* NTPsec 1.2.2 answers it in NTPv1: not we (server.h) */
     case NTK_MODE_SYM_PASSIVE:
     case NTK_MODE_BROADCAST:
         return SRV_DROP_MODE_PEER;

@@ -7,8 +7,9 @@
  * counters and ours move alike, ctlv_ss_sum; each drop counted by enum srv_drop):
  *   0. a 48-byte NTPv1 datagram is counted as such, by mode (NTPsec 1.2.2's ss_ver1*);
  *   1. the first byte, before any restriction: version 0 or above 4, mode 7, the symmetric
- *      and broadcast modes 1, 2 and 5 (no ephemeral peers: NTPsec 1.2.2 answers none of
- *      them, but mode 1 in NTPv1), mode 0 but in NTPv1 -> dropped ("bad length or format"),
+ *      and broadcast modes 1, 2 and 5 (no ephemeral peers, and no answer to any of them:
+ *      the one difference from NTPsec 1.2.2, which answers an NTPv1 mode 1 as a request;
+ *      tests/security/amp.sh), mode 0 but in NTPv1 -> dropped ("bad length or format"),
  *      even from an `ignore` source; an empty datagram too (the shell does not pass those
  *      it reads: NTPsec drops them before it counts anything);
  *   2. restrict lookup on the source (address, and port for `ntpport` rules): `ignore`,
@@ -21,9 +22,9 @@
  *      computation; what passes is counted by version (NTPsec's "current version" and
  *      "older version" count there, malformed packets included);
  *   5. ntk_pkt_decode (malformed packets dropped by the codec's reason);
- *   6. only mode 3, and NTPv1 modes 0 and 1 (RFC 1059 had no client mode; NTPsec answers
- *      them), get a reply; mode 4 here is a reply nobody asked for ("declined", as
- *      NTPsec's); a MAC or crypto-NAK on NTPv1 or v2 is malformed (NTPsec: from NTPv3 on);
+ *   6. only mode 3, and NTPv1 mode 0 (RFC 1059 had no mode field; NTPsec answers it), get a
+ *      reply; mode 4 here is a reply nobody asked for ("declined", as NTPsec's); a MAC or
+ *      crypto-NAK on NTPv1 or v2 is malformed (NTPsec: from NTPv3 on);
  *   7. a crypto-NAK (bare key id), an unknown key id or a bad MAC -> dropped and counted
  *      (so is an unsigned request from a `notrust` source, as NTPsec),
  *      never answered: NTPsec 1.2 (receive(): "drop: missing or bad MAC") and chrony 4

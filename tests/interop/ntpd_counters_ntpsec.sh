@@ -7,8 +7,9 @@
 # stranger, NTPv1 and NTPv3 requests, mode 6 in versions 2 and 5, empty) from each source
 # (unrestricted, ignore, noserve, version, noquery), one datagram to each daemon: whether it is
 # answered, and how each ss_* counter moved (mode 6 READVAR from 127.0.0.1, before and after),
-# must be the same. An operator reading `ntpq -c sysstats` on a public server sees mode-7
-# scanners and old symmetric peers counted where NTPsec counts them. Then 200 requests from
+# must be the same, but for an NTPv1 mode 1, which NTPsec answers and ntpd does not. An
+# operator reading `ntpq -c sysstats` on a public server sees mode-7 scanners and old
+# symmetric peers counted where NTPsec counts them. Then 200 requests from
 # a `flake` source: what is not answered is counted as restricted, about 10 %.
 # Usage: ntpd_counters_ntpsec.sh OUR_NTPDIG OUR_NTPD   (CTest label interop)
 # shellcheck source-path=SCRIPTDIR source=lib.sh
@@ -113,6 +114,13 @@ while read -r src kind host rest; do
   [ "$host" = 127.0.0.2 ] || continue
   ours=$(awk -v s="$src" -v k="$kind" '$1 == s && $2 == k && $3 == "127.0.0.3" {
     $1 = $2 = $3 = ""; print substr($0, 4) }' "$W/counters.out")
+  if [ "$kind" = v1mode1 ]; then
+    # The one difference: NTPsec 1.2.2 answers an NTPv1 mode 1 as a request; ntpd answers no
+    # mode 1 at all (tests/security/amp.sh), and counts it where NTPsec counts the others.
+    check_eq "$kind from the $src source: never answered (NTPsec: $rest)" \
+      "none received+1 ver1+1 ver1symm+1 badformat+1" "$ours"
+    continue
+  fi
   check_same "$kind from the $src source" "$rest" "$ours"
 done < <(grep -v '^flake' "$W/counters.out")
 # The table must say what the test is about, not only agree: a few rows spelt out.

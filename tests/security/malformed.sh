@@ -152,7 +152,9 @@ run_group() { # GROUP "ANSWERED (names, |-separated)" D_RECEIVED D_BADFORMAT D_B
     for (i = 1; i <= 3; i++) printf "%s%d", (i > 1 ? " " : ""), y[i] - x[i] }')
   check_eq "$g: counted (d received, d badformat, d badauth)" "$3 $4 $5" "$d"
 }
-run_group truncated "" 8 5 0
+# The empty datagram counts nowhere, not even as received (NTPsec 1.2.2 drops it before it
+# counts anything: interop_ntpd_counters_ntpsec).
+run_group truncated "" 7 4 0
 run_group badlen "" 8 5 0
 # Longer than any NTP packet ntpd takes (its receive buffer is a few KB): truncated on
 # receive and dropped as malformed, even the one made of a single legal 65 KB EF.

@@ -420,7 +420,7 @@ static void test_version_counters(void **state)
         {0x1b, 48, SRV_REPLY}, /* v3 client */
         {0x0b, 48, SRV_REPLY}, /* v1 client */
         {0x08, 48, SRV_REPLY}, /* v1 mode 0 */
-        {0x09, 48, SRV_REPLY}, /* v1 mode 1: answered as NTPsec 1.2.2 does */
+        {0x09, 48, SRV_DROP},  /* v1 mode 1: counted as NTPv1, not answered (NTPsec does) */
         {0x0f, 48, SRV_DROP},  /* v1 mode 7: an NTPv1 datagram, nothing more */
         {0x0b, 52, SRV_DROP},  /* v1 with a crypto-NAK: malformed (not 48 bytes) */
         {0x27, 48, SRV_DROP},  /* mode 7: not counted */
@@ -434,12 +434,12 @@ static void test_version_counters(void **state)
     assert_int_equal(s.st.by_version[4], 3);
     assert_int_equal(s.st.by_version[3], 1);
     assert_int_equal(s.st.by_version[2], 0);
-    assert_int_equal(s.st.by_version[1], 4);
+    assert_int_equal(s.st.by_version[1], 3);
     assert_int_equal(s.st.v1, 4);
     assert_int_equal(s.st.v1_client, 1);
     assert_int_equal(s.st.v1_mode0, 1);
     assert_int_equal(s.st.v1_symm, 1);
-    assert_int_equal(s.st.drops[SRV_DROP_MODE_PEER], 0);
+    assert_int_equal(s.st.drops[SRV_DROP_MODE_PEER], 1);
     assert_int_equal(s.st.drops[SRV_DROP_MODE_PRIVATE], 2);
     assert_int_equal(s.st.drops[SRV_DROP_BAD_MAC_LENGTH], 1);
     assert_int_equal(s.st.drops[SRV_DROP_NOT_REQUEST], 1);
@@ -727,7 +727,7 @@ static void test_amplification_property(void **state)
         replied++;
         assert_true(v.len <= len);
         unsigned mode = q[0] & 7, ver = q[0] >> 3 & 7;
-        assert_true(mode == 3 || (ver == 1 && mode <= 1));
+        assert_true(mode == 3 || (mode == 0 && ver == 1));
         assert_int_equal(srv_finish(&s, &v, out, sizeof out, ntk_ts_make(9, 9)), 0);
         struct ntk_pkt p;
         struct ntk_pkt_layout l;
