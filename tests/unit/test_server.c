@@ -408,7 +408,7 @@ static void test_version_counters(void **state)
     (void)state;
     struct srv s = {0};
     struct snap_system sys = synced();
-    uint8_t q[48];
+    uint8_t q[64] = {0}; /* the longest case: 52 bytes, a crypto-NAK's key id zero */
     const struct {
         uint8_t b0;
         size_t len;
