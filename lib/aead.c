@@ -4,6 +4,7 @@
 #include "ntk/aead.h"
 #include "ntk/err.h"
 
+#include <endian.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,7 @@
  * So S2V and CTR are composed here from two EVP contexts keyed once: AES-CBC with a zero IV
  * is CBC-MAC, the core of CMAC (RFC 4493), and AES-ECB over counter blocks is SIV's CTR
  * (RFC 5297 §2.5, a 128-bit big-endian counter). Neither context is re-initialised per
- * message (OpenSSL's parameter handling would cost more than the cipher: see cbc_blocks
+ * message (OpenSSL's parameter handling would cost more than the cipher: see cbc_run
  * and ctr). The unit test checks the result against
  * the RFC 5297 vectors, against OpenSSL's SIV cipher for non-empty plaintexts, and against
  * chrony's (nettle's) cookies and authenticators from real captures.
@@ -41,21 +42,19 @@
 /* CBC output is thrown away (only the chaining value matters): processed in chunks of this. */
 #define SCRATCH 256
 
+/* The CTR half is keyed only when first needed (ctr_key): an NTS request's Authenticator
+ * encrypts nothing, so a server never needs the K2 of a client's c2s key. */
 struct ntk_aead_key {
     uint16_t alg;        /* 0 while unusable (after a failed re-key) */
     EVP_CIPHER_CTX *cbc; /* AES-CBC keyed with K1 (the S2V half), padding off */
-    EVP_CIPHER_CTX *ctr; /* AES-ECB keyed with K2 (the CTR half: ctr() makes the stream) */
-    uint8_t sub1[BLK];   /* CMAC subkey K1 = dbl(AES(K1, 0)) (RFC 4493 §2.3) */
-    uint8_t sub2[BLK];   /* CMAC subkey K2 = dbl(sub1) */
-    uint8_t d0[BLK];     /* CMAC(K1, <zero>): S2V's starting value, the same every call */
-    uint8_t chain[BLK];  /* the CBC context's chaining value: its last output block */
-    bool restart;        /* the next block starts a new CBC-MAC (cbc_blocks) */
-};
-
-/* One incremental CMAC: the pending block is held back until it is known not to be last. */
-struct cmac {
-    uint8_t buf[BLK]; /* pending bytes */
-    size_t n;         /* how many, 0..BLK */
+    EVP_CIPHER_CTX *ctr; /* AES-ECB for K2 (the CTR half: ctr() makes the stream) */
+    uint16_t ctr_alg;    /* the algorithm ctr was last initialised for (0: never) */
+    bool ctr_keyed;      /* ctr holds K2 of the current key */
+    uint8_t k2[NTK_AEAD_KEY_MAX / 2]; /* K2, kept until ctr is keyed with it */
+    uint8_t sub1[BLK];                /* CMAC subkey K1 = dbl(AES(K1, 0)) (RFC 4493 §2.3) */
+    uint8_t sub2[BLK];                /* CMAC subkey K2 = dbl(sub1) */
+    uint8_t d0[BLK];    /* CMAC(K1, <zero>): S2V's starting value, the same every call */
+    uint8_t chain[BLK]; /* the CBC context's chaining value: its last output block */
 };
 
 /* Per algorithm: OpenSSL names and the cached fetched ciphers. */
@@ -81,6 +80,27 @@ static EVP_CIPHER *ecb_ciphers[N_ALGS];
 static bool fetch_failed[N_ALGS];
 
 static const uint8_t zero_block[BLK];
+
+/* Whether a key-only EVP_EncryptInit_ex2 on a CBC context puts its IV back to the one it was
+ * first given (zero here), as OpenSSL 3.0.19 does: a re-key then skips the IV, which costs
+ * 45 ns of parameter handling. Probed once per process with a throwaway key rather than
+ * assumed, since OpenSSL documents neither behaviour. */
+static int iv_reset = -1; /* -1: not probed yet, 0: kept, 1: reset */
+
+static bool probe_iv_reset(EVP_CIPHER *cbc)
+{
+    static const uint8_t key[32] = {0};
+    uint8_t first[BLK], again[BLK];
+    int n1 = 0, n2 = 0;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    bool reset = c && EVP_EncryptInit_ex2(c, cbc, key, zero_block, NULL) == 1 &&
+                 EVP_EncryptUpdate(c, first, &n1, zero_block, BLK) == 1 &&
+                 EVP_EncryptInit_ex2(c, NULL, key, NULL, NULL) == 1 &&
+                 EVP_EncryptUpdate(c, again, &n2, zero_block, BLK) == 1 && n1 == BLK &&
+                 n2 == BLK && memcmp(first, again, BLK) == 0;
+    EVP_CIPHER_CTX_free(c);
+    return reset;
+}
 
 /* The index of alg in algs, or -1. */
 static int alg_index(uint16_t alg)
@@ -109,6 +129,9 @@ static bool fetch(size_t i)
         ecb_ciphers[i] = EVP_CIPHER_fetch(NULL, algs[i].ecb_name, NULL);
     }
     fetch_failed[i] = !cbc_ciphers[i] || !ecb_ciphers[i];
+    if (!fetch_failed[i] && iv_reset < 0) {
+        iv_reset = probe_iv_reset(cbc_ciphers[i]) ? 1 : 0;
+    }
     return !fetch_failed[i];
 }
 
@@ -170,22 +193,20 @@ uint16_t ntk_aead_from_name(const char *name)
 
 /* ---- block helpers ---- */
 
-/* Big-endian 64-bit loads and stores (compilers make each a single byte-swapping move). */
+/* Big-endian 64-bit loads and stores: one move and a byte swap each. (Byte loops were not
+ * merged by gcc 12 at -O2, and their byte stores, read back by the next 8-byte load, stalled
+ * store forwarding: dbl and xor_bytes were 4 % of an NTS server's CPU time under load.) */
 static uint64_t load_be64(const uint8_t *p)
 {
-    uint64_t v = 0;
-    for (int i = 0; i < 8; i++) {
-        v = v << 8 | p[i];
-    }
-    return v;
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return be64toh(v);
 }
 
 static void store_be64(uint8_t *p, uint64_t v)
 {
-    for (int i = 7; i >= 0; i--) {
-        p[i] = (uint8_t)v;
-        v >>= 8;
-    }
+    v = htobe64(v);
+    memcpy(p, &v, 8);
 }
 
 /* RFC 5297 §2.3 dbl(): multiply by x in GF(2^128), without a secret-dependent branch; in two
@@ -214,128 +235,101 @@ static void xor_bytes(uint8_t *dst, const uint8_t *a, const uint8_t *b, size_t n
     }
 }
 
-static void xor_block(uint8_t *dst, const uint8_t *src, size_t n)
+/* dst ^= src, one block. */
+static void xor16(uint8_t dst[BLK], const uint8_t src[BLK])
 {
-    xor_bytes(dst, dst, src, n);
+    uint64_t a[2], b[2];
+    memcpy(a, dst, BLK);
+    memcpy(b, src, BLK);
+    a[0] ^= b[0];
+    a[1] ^= b[1];
+    memcpy(dst, a, BLK);
 }
 
-/* Runs len bytes (a multiple of BLK) through the CBC chain; out gets the last output block
- * when not NULL. A new CBC-MAC (k->restart) does not re-initialise the context: that costs
- * OpenSSL's parameter handling, more than the block itself (bench/BENCHMARKS.md, NTS). The
- * context chains from its last output C, so the first block goes in as P1 ^ C and comes out
- * as E(P1 ^ C ^ C) = E(P1): exactly what a zero IV gives. */
-static int cbc_blocks(struct ntk_aead_key *k, const uint8_t *p, size_t len, uint8_t *out)
+/* Runs n bytes (whole blocks, at most SCRATCH) through the CBC chain; k->chain becomes the
+ * last output block. The context is never re-initialised between CBC-MACs: that costs
+ * OpenSSL's parameter handling, more than the blocks themselves (bench/BENCHMARKS.md, NTS).
+ * It chains from its last output C instead, so a caller starting a new CBC-MAC XORs its
+ * first block P1 with C: E(P1 ^ C ^ C) = E(P1), exactly what a zero IV gives. */
+static int cbc_run(struct ntk_aead_key *k, const uint8_t *p, size_t n)
 {
-    uint8_t scratch[SCRATCH];
-    int n = 0;
-    if (len == 0) {
-        return NTK_OK;
+    uint8_t junk[SCRATCH];
+    int got = 0;
+    if (EVP_EncryptUpdate(k->cbc, junk, &got, p, (int)n) != 1 || (size_t)got != n) {
+        return NTK_ECRYPTO;
     }
-    if (k->restart) {
-        uint8_t first[BLK];
-        memcpy(first, p, BLK);
-        xor_block(first, k->chain, BLK);
-        k->restart = false;
-        if (EVP_EncryptUpdate(k->cbc, scratch, &n, first, BLK) != 1 || n != BLK) {
-            return NTK_ECRYPTO;
-        }
-        p += BLK;
-        len -= BLK;
-    }
-    while (len > 0) {
-        size_t chunk = len < SCRATCH ? len : SCRATCH;
-        if (EVP_EncryptUpdate(k->cbc, scratch, &n, p, (int)chunk) != 1 || (size_t)n != chunk) {
-            return NTK_ECRYPTO;
-        }
-        p += chunk;
-        len -= chunk;
-    }
-    memcpy(k->chain, scratch + n - BLK, BLK);
-    if (out) {
-        memcpy(out, scratch + n - BLK, BLK);
-    }
+    memcpy(k->chain, junk + n - BLK, BLK);
     return NTK_OK;
 }
 
 /* ---- CMAC (RFC 4493) over the CBC context ---- */
 
-static int cmac_start(struct ntk_aead_key *k, struct cmac *c)
+/* XORs into buf, bytes off..off + n of a message that ends at x + BLK, the part of its last
+ * BLK bytes it holds with xe (S2V's "Sn xorend D", RFC 5297 §2.4). */
+static void xorend_part(uint8_t *buf, size_t off, size_t n, size_t x, const uint8_t *xe)
 {
-    c->n = 0;
-    k->restart = true;
-    return NTK_OK;
+    for (size_t j = x > off ? x : off; j < off + n; j++) {
+        buf[j - off] ^= xe[j - x];
+    }
 }
 
-static int cmac_update(struct ntk_aead_key *k, struct cmac *c, const uint8_t *p, size_t len)
+/* CMAC(K1, M) into out, where M is p[0..len) with, when xe is not NULL (len >= BLK), its last
+ * BLK bytes XORed with xe. M is copied into a buffer a chunk of SCRATCH bytes at a time, its
+ * first block XORed with the chain (cbc_run) and its last block finished there (padding,
+ * subkey), so a message of up to SCRATCH bytes is one EVP call. */
+static int cmac(struct ntk_aead_key *k, const uint8_t *p, size_t len, const uint8_t *xe,
+                uint8_t out[BLK])
 {
-    if (len <= BLK - c->n) {
-        if (len > 0) {
-            memcpy(c->buf + c->n, p, len);
+    uint8_t buf[SCRATCH];
+    size_t total = len == 0 ? BLK : (len + BLK - 1) / BLK * BLK;
+    size_t x = xe ? len - BLK : 0, used = 0;
+    int rc = NTK_OK;
+    for (size_t off = 0; off < total && rc == NTK_OK; off += SCRATCH) {
+        size_t n = total - off < SCRATCH ? total - off : SCRATCH;
+        size_t have = len - off < n ? len - off : n; /* message bytes in this chunk */
+        used = n > used ? n : used;
+        memcpy(buf, p + off, have);
+        if (xe) {
+            xorend_part(buf, off, have, x, xe);
         }
-        c->n += len;
-        return NTK_OK;
+        if (off + n == total) { /* the last block: RFC 4493 §2.4 steps 3 and 4 */
+            if (have == n && len > 0) {
+                xor16(buf + n - BLK, k->sub1);
+            } else {
+                buf[have] = 0x80;
+                memset(buf + have + 1, 0, n - have - 1);
+                xor16(buf + n - BLK, k->sub2);
+            }
+        }
+        if (off == 0) {
+            xor16(buf, k->chain);
+        }
+        rc = cbc_run(k, buf, n);
     }
-    /* More data follows the pending block, so it is not the last: chain it. */
-    size_t fill = BLK - c->n;
-    memcpy(c->buf + c->n, p, fill);
-    p += fill;
-    len -= fill;
-    int rc = cbc_blocks(k, c->buf, BLK, NULL);
-    /* Keep 1..BLK bytes back: the last block is special. */
-    size_t bulk = (len - 1) / BLK * BLK;
-    if (rc == NTK_OK && bulk > 0) {
-        rc = cbc_blocks(k, p, bulk, NULL);
-    }
-    memcpy(c->buf, p + bulk, len - bulk);
-    c->n = len - bulk;
+    OPENSSL_cleanse(buf, used); /* a cookie's plaintext holds keys */
+    memcpy(out, k->chain, BLK);
     return rc;
-}
-
-static int cmac_finish(struct ntk_aead_key *k, struct cmac *c, uint8_t out[BLK])
-{
-    if (c->n == BLK) {
-        xor_block(c->buf, k->sub1, BLK);
-    } else {
-        c->buf[c->n] = 0x80;
-        memset(c->buf + c->n + 1, 0, BLK - c->n - 1);
-        xor_block(c->buf, k->sub2, BLK);
-    }
-    int rc = cbc_blocks(k, c->buf, BLK, out);
-    OPENSSL_cleanse(c->buf, BLK);
-    return rc;
-}
-
-/* CMAC of one whole message. */
-static int cmac(struct ntk_aead_key *k, const uint8_t *p, size_t len, uint8_t out[BLK])
-{
-    struct cmac c;
-    int rc = cmac_start(k, &c);
-    if (rc == NTK_OK) {
-        rc = cmac_update(k, &c, p, len);
-    }
-    return rc == NTK_OK ? cmac_finish(k, &c, out) : rc;
 }
 
 /* ---- keys ---- */
 
-/* Derives the CMAC subkeys and S2V's constant from the freshly keyed CBC context (its IV is
- * zero): L = AES(K1, 0), sub1 = dbl(L), sub2 = dbl(sub1) (RFC 4493 §2.3), and
- * d0 = CMAC(K1, <zero>) = AES(K1, 0 xor sub1), one complete block: fed to the CBC chain
- * (whose value is L after the first block) as sub1 xor L. */
+/* Derives the CMAC subkeys and S2V's constant from the freshly keyed CBC context (its IV,
+ * and so k->chain, zero): L = AES(K1, 0), sub1 = dbl(L), sub2 = dbl(sub1) (RFC 4493 §2.3),
+ * and d0 = CMAC(K1, <zero>) = AES(K1, 0 xor sub1), one complete block. */
 static int derive(struct ntk_aead_key *k)
 {
-    uint8_t l[BLK], x[BLK];
-    int rc = cbc_blocks(k, zero_block, BLK, l);
-    memcpy(k->sub1, l, BLK);
+    uint8_t x[BLK];
+    int rc = cbc_run(k, zero_block, BLK); /* chain: L */
+    memcpy(k->sub1, k->chain, BLK);
     dbl(k->sub1);
     memcpy(k->sub2, k->sub1, BLK);
     dbl(k->sub2);
     memcpy(x, k->sub1, BLK);
-    xor_block(x, l, BLK);
+    xor16(x, k->chain); /* a new CBC-MAC of the one block sub1 */
     if (rc == NTK_OK) {
-        rc = cbc_blocks(k, x, BLK, k->d0);
+        rc = cbc_run(k, x, BLK);
     }
-    OPENSSL_cleanse(l, BLK);
+    memcpy(k->d0, k->chain, BLK);
     OPENSSL_cleanse(x, BLK);
     return rc;
 }
@@ -349,19 +343,21 @@ int ntk_aead_key_set(struct ntk_aead_key *k, uint16_t alg, const uint8_t *key, s
     if (!key || len != algs[i].key_len) {
         return NTK_EINVAL;
     }
-    /* Same algorithm: key only, so OpenSSL keeps its provider contexts (no allocation). */
-    EVP_CIPHER *cbc = k->alg == alg ? NULL : cbc_ciphers[i];
-    EVP_CIPHER *ctr = k->alg == alg ? NULL : ecb_ciphers[i];
+    /* Same algorithm: key only, so OpenSSL keeps its provider contexts (no allocation), and
+     * the IV too when a key-only init resets it to zero anyway (probe_iv_reset). */
+    bool same = k->alg == alg;
+    EVP_CIPHER *cbc = same ? NULL : cbc_ciphers[i];
+    const uint8_t *iv = same && iv_reset == 1 ? NULL : zero_block;
     size_t half = len / 2; /* RFC 5297 §2.2: K1 (S2V) is the left half, K2 (CTR) the right */
     k->alg = 0;
     /* Padding is left on: only whole blocks go through EVP_EncryptUpdate, never Final, and
      * setting it costs a parameter lookup per re-key. */
-    if (EVP_EncryptInit_ex2(k->cbc, cbc, key, zero_block, NULL) != 1 ||
-        EVP_EncryptInit_ex2(k->ctr, ctr, key + half, NULL, NULL) != 1) {
+    if (EVP_EncryptInit_ex2(k->cbc, cbc, key, iv, NULL) != 1) {
         return NTK_ECRYPTO;
     }
+    memcpy(k->k2, key + half, half);
+    k->ctr_keyed = false;
     memset(k->chain, 0, BLK);
-    k->restart = false;
     int rc = derive(k);
     if (rc == NTK_OK) {
         k->alg = alg;
@@ -423,10 +419,10 @@ struct siv_args {
 /* D = dbl(D) xor CMAC(component): one step of S2V (RFC 5297 §2.4). */
 static int s2v_step(struct ntk_aead_key *k, uint8_t d[BLK], const uint8_t *p, size_t len)
 {
-    uint8_t m[BLK] = {0}; /* cmac writes it unless it fails; gcc cannot see that */
-    int rc = cmac(k, p, len, m);
+    uint8_t m[BLK];
+    int rc = cmac(k, p, len, NULL, m);
     dbl(d);
-    xor_block(d, m, BLK);
+    xor16(d, m);
     return rc;
 }
 
@@ -435,26 +431,15 @@ static int s2v_step(struct ntk_aead_key *k, uint8_t d[BLK], const uint8_t *p, si
 static int s2v_last(struct ntk_aead_key *k, uint8_t d[BLK], const uint8_t *pt, size_t len,
                     uint8_t v[BLK])
 {
-    if (len < BLK) {
-        dbl(d);
-        for (size_t i = 0; i < len; i++) {
-            d[i] ^= pt[i];
-        }
-        d[len] ^= 0x80;
-        return cmac(k, d, BLK, v);
+    if (len >= BLK) {
+        return cmac(k, pt, len, d, v);
     }
-    struct cmac c;
-    uint8_t tail[BLK];
-    memcpy(tail, pt + len - BLK, BLK);
-    xor_block(tail, d, BLK);
-    int rc = cmac_start(k, &c);
-    if (rc == NTK_OK) {
-        rc = cmac_update(k, &c, pt, len - BLK);
+    dbl(d);
+    for (size_t i = 0; i < len; i++) {
+        d[i] ^= pt[i];
     }
-    if (rc == NTK_OK) {
-        rc = cmac_update(k, &c, tail, BLK);
-    }
-    return rc == NTK_OK ? cmac_finish(k, &c, v) : rc;
+    d[len] ^= 0x80;
+    return cmac(k, d, BLK, NULL, v);
 }
 
 /* S2V(K1, ad[0], ..., ad[n_ad - 1], nonce (when given), pt) into v. */
@@ -478,14 +463,22 @@ static int s2v(struct ntk_aead_key *k, const struct siv_args *a, const uint8_t *
     return rc;
 }
 
-/* Adds one to a 128-bit big-endian counter (RFC 5297 §2.5: Q, Q + 1, ... mod 2^128). */
-static void inc128(uint8_t c[BLK])
+/* Keys the CTR half with K2 when it is first needed after a key change. */
+static int ctr_key(struct ntk_aead_key *k)
 {
-    for (int i = BLK - 1; i >= 0; i--) {
-        if (++c[i] != 0) {
-            break;
-        }
+    if (k->ctr_keyed) {
+        return NTK_OK;
     }
+    int i = alg_index(k->alg);
+    EVP_CIPHER *ecb = k->ctr_alg == k->alg ? NULL : ecb_ciphers[i];
+    if (EVP_EncryptInit_ex2(k->ctr, ecb, k->k2, NULL, NULL) != 1) {
+        k->ctr_alg = 0;
+        return NTK_ECRYPTO;
+    }
+    k->ctr_alg = k->alg;
+    k->ctr_keyed = true;
+    OPENSSL_cleanse(k->k2, sizeof k->k2);
+    return NTK_OK;
 }
 
 /* CTR with Q = V with bits 63 and 31 cleared (RFC 5297 §2.5), in -> out: the counter blocks
@@ -495,19 +488,20 @@ static void inc128(uint8_t c[BLK])
 static int ctr(struct ntk_aead_key *k, const uint8_t v[BLK], const uint8_t *in, size_t len,
                uint8_t *out)
 {
-    uint8_t q[BLK], ctrs[SCRATCH], ks[SCRATCH];
-    memcpy(q, v, BLK);
-    q[8] &= 0x7f;
-    q[12] &= 0x7f;
-    int rc = NTK_OK;
+    uint8_t ctrs[SCRATCH], ks[SCRATCH];
+    /* Q as two 64-bit halves, counted with a carry: a 128-bit counter, mod 2^128. */
+    uint64_t hi = load_be64(v), lo = load_be64(v + 8);
+    lo &= ~(UINT64_C(1) << 63 | UINT64_C(1) << 31);
+    int rc = len > 0 ? ctr_key(k) : NTK_OK;
     size_t used = 0; /* of ks: what the cleanse below must wipe */
     while (len > 0 && rc == NTK_OK) {
         size_t chunk = len < SCRATCH ? len : SCRATCH;
         size_t blocks = (chunk + BLK - 1) / BLK;
         used = blocks * BLK > used ? blocks * BLK : used;
         for (size_t b = 0; b < blocks; b++) {
-            memcpy(ctrs + b * BLK, q, BLK);
-            inc128(q);
+            store_be64(ctrs + b * BLK, hi);
+            store_be64(ctrs + b * BLK + 8, lo);
+            hi += ++lo == 0;
         }
         int n = 0;
         if (EVP_EncryptUpdate(k->ctr, ks, &n, ctrs, (int)(blocks * BLK)) != 1 ||

@@ -11,6 +11,7 @@
 #   - openssl s_client: TLS 1.3 and ALPN ntske/1 with the chain verified for ntske.test; a
 #     TLS 1.2-only client and a client without ALPN are refused, each with a log line naming
 #     the stage;
+#   - a second of NTS requests from bench/ntsload, 64 in flight: every reply authenticated;
 #   - SIGHUP reloads `nts cert` / `nts key`: the next handshake shows the new certificate.
 #   - chronyd then takes time from our ntpd (itself synchronised to a second chronyd) over
 #     NTS-protected NTP: reach, "Authenticated: Yes", no NAK.
@@ -167,6 +168,23 @@ ntpdata=$("$CHRONYC" -h "$W/a/chronyd.sock" -n ntpdata 127.0.0.1 2>&1)
 check_match "chronyd: the replies are authenticated" "Authenticated *: Yes" "$ntpdata"
 check_match "chronyd: stratum 3 from our ntpd" "Stratum *: 3" "$ntpdata"
 check_eq "no NTS NAK at chronyd" 0 "$(authdata | awk '$1 == "127.0.0.1" { print $8 }')"
+
+echo "== a burst of NTS requests, many in flight (bench/ntsload)"
+# ntpd answers a batch of NTS requests in groups (dlisten.c: sent every 8 sealed replies):
+# 64 requests in flight from 4 ports for a second, each asking for 2 more cookies, every
+# reply's Unique Identifier, Authenticator and new cookies checked.
+ntsload=${NTK_NTSLOAD:-$(dirname "$NTK_NTPD")/../../bench/ntsload}
+if [ -x "$ntsload" ]; then
+  burst=$("$ntsload" -a 127.0.0.1 -k 4460 -H ntske.test -C "$W/ca.pem" -d 1 -w 64 -s 4 \
+    -v 1 -P 2 -t 2000 2>&1)
+  bf() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' <<<"$burst"; }
+  check_match "ntsload: replies" "^[1-9][0-9]{2,}$" "$(bf replies)"
+  check_eq "ntsload: every reply authenticated" "$(bf replies)" "$(bf verified)"
+  check_eq "ntsload: lost, NAK, KoD, late, bad, wrong UID, unauthentic" "0 0 0 0 0 0 0" \
+    "$(bf lost) $(bf nak) $(bf kod) $(bf late) $(bf bad) $(bf bad_uid) $(bf auth_fail)"
+else
+  ntk_fail "bench/ntsload not built next to ntpd ($ntsload)"
+fi
 
 echo "== SIGHUP reloads the certificate and key"
 cp "$W/leaf2.pem" "$W/cert.pem"

@@ -232,6 +232,16 @@ static int openssl_siv(uint16_t alg, const uint8_t *key, const uint8_t *const *a
 static const uint16_t all_algs[3] = {NTK_AEAD_AES_SIV_CMAC_256, NTK_AEAD_AES_SIV_CMAC_384,
                                      NTK_AEAD_AES_SIV_CMAC_512};
 
+/* A length in 1..max, half the time within a block of a multiple of 256 bytes, where aead.c
+ * moves on to its next chunk (a CMAC's last block and S2V's xorend may fall on either
+ * side). */
+static size_t near_chunk_edge(size_t max)
+{
+    size_t n =
+        tu_rand() % 2 ? 256 * (1 + tu_rand() % 2) - 17 + tu_rand() % 34 : 1 + tu_rand() % max;
+    return n > max ? max : n;
+}
+
 /* Seeded: random keys, 0-5 AD components (empty ones included), 1-300 byte plaintexts: the
  * same bytes as OpenSSL's SIV cipher, and open gives the plaintext back. */
 static void agrees_with_openssl_siv(void **state)
@@ -240,14 +250,14 @@ static void agrees_with_openssl_siv(void **state)
     tu_seed();
     for (int iter = 0; iter < 600; iter++) {
         uint16_t alg = all_algs[tu_rand() % 3];
-        uint8_t key[64], ad_buf[5][48], pt[300], ours[316], theirs[316], back[300];
+        uint8_t key[64], ad_buf[5][600], pt[700], ours[716], theirs[716], back[700];
         size_t key_len = ntk_aead_key_len(alg), n_ad = (size_t)(tu_rand() % 6);
-        size_t pt_len = 1 + (size_t)(tu_rand() % 300), lens[5];
+        size_t pt_len = near_chunk_edge(700), lens[5];
         const uint8_t *ads[5];
         tu_fill(key, key_len);
         tu_fill(pt, pt_len);
         for (size_t i = 0; i < n_ad; i++) {
-            lens[i] = (size_t)(tu_rand() % 4 == 0 ? 0 : tu_rand() % 48);
+            lens[i] = tu_rand() % 4 == 0 ? 0 : near_chunk_edge(600) - 1;
             tu_fill(ad_buf[i], lens[i]);
             ads[i] = tu_rand() % 2 && lens[i] == 0 ? NULL : ad_buf[i];
         }
@@ -300,6 +310,45 @@ static void round_trips(void **state)
             ntk_aead_seal(fresh, ad, ad_len, nonce, 16, pt, pt_len, ct2, sizeof ct2),
             (int)(pt_len + 16));
         assert_memory_equal(ct, ct2, pt_len + 16);
+        ntk_aead_key_free(fresh);
+    }
+    ntk_aead_key_free(k);
+}
+
+/* The CTR half is keyed only when something is encrypted: key changes in a row, some with
+ * nothing to encrypt, across algorithms and back, must leave it with the last key and the
+ * right AES size. Each seal is compared with a fresh object's. */
+static void ctr_keyed_when_needed(void **state)
+{
+    (void)state;
+    static const struct {
+        uint16_t alg;
+        uint8_t fill;
+        size_t pt_len;
+    } steps[] = {
+        {NTK_AEAD_AES_SIV_CMAC_256, 1, 40}, {NTK_AEAD_AES_SIV_CMAC_384, 2, 0},
+        {NTK_AEAD_AES_SIV_CMAC_384, 3, 0},  {NTK_AEAD_AES_SIV_CMAC_384, 4, 33},
+        {NTK_AEAD_AES_SIV_CMAC_256, 5, 0},  {NTK_AEAD_AES_SIV_CMAC_512, 6, 0},
+        {NTK_AEAD_AES_SIV_CMAC_256, 7, 17}, {NTK_AEAD_AES_SIV_CMAC_256, 8, 0},
+        {NTK_AEAD_AES_SIV_CMAC_256, 9, 64}, {NTK_AEAD_AES_SIV_CMAC_512, 10, 100},
+    };
+    uint8_t key[64], ad[20] = {9}, nonce[16] = {4}, pt[100] = {5}, ct[116], ct2[116];
+    struct ntk_aead_key *k = NULL;
+    memset(key, 0, sizeof key);
+    assert_int_equal(ntk_aead_key_init(&k, NTK_AEAD_AES_SIV_CMAC_256, key, 32), 0);
+    for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++) {
+        size_t kl = ntk_aead_key_len(steps[i].alg);
+        memset(key, steps[i].fill, kl);
+        assert_int_equal(ntk_aead_key_set(k, steps[i].alg, key, kl), 0);
+        size_t n = steps[i].pt_len;
+        assert_int_equal(ntk_aead_seal(k, ad, sizeof ad, nonce, 16, pt, n, ct, sizeof ct),
+                         (int)n + 16);
+        struct ntk_aead_key *fresh = NULL;
+        assert_int_equal(ntk_aead_key_init(&fresh, steps[i].alg, key, kl), 0);
+        assert_int_equal(
+            ntk_aead_seal(fresh, ad, sizeof ad, nonce, 16, pt, n, ct2, sizeof ct2),
+            (int)n + 16);
+        assert_memory_equal(ct, ct2, n + 16);
         ntk_aead_key_free(fresh);
     }
     ntk_aead_key_free(k);
@@ -504,7 +553,8 @@ static void bench(void **state)
     for (int i = 0; i < N; i++) {
         assert_int_equal(ntk_aead_key_set(k, NTK_AEAD_AES_SIV_CMAC_256, key, 32), 0);
     }
-    print_message("# bench: re-key %.0f ns\n", (now_ns() - t0) / N);
+    print_message("# bench: re-key (the CTR half keyed at the next seal) %.0f ns\n",
+                  (now_ns() - t0) / N);
     const uint8_t *ads[2] = {ad, nonce};
     const size_t lens[2] = {48, 16};
     t0 = now_ns();
@@ -525,6 +575,7 @@ int main(void)
         cmocka_unit_test(chrony_authenticators),
         cmocka_unit_test(agrees_with_openssl_siv),
         cmocka_unit_test(round_trips),
+        cmocka_unit_test(ctr_keyed_when_needed),
         cmocka_unit_test(tampering),
         cmocka_unit_test(wrong_lengths),
         cmocka_unit_test(names),
