@@ -261,6 +261,7 @@ struct tcli {
     bool write_failed;
     uint8_t resp[8192];
     size_t resp_len;
+    int end_err; /* SSL_get_error of the read that ended it (ZERO_RETURN: close_notify) */
     uint8_t c2s[NTK_AEAD_KEY_MAX], s2c[NTK_AEAD_KEY_MAX]; /* exported for AEAD 15 */
     int64_t done_mono_ns;
 };
@@ -359,8 +360,10 @@ static void tcli_step(struct tcli *c)
             continue;
         }
         int e = SSL_get_error(c->ssl, rc);
-        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+        if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+            c->end_err = e;
             tcli_done(c);
+        }
         return;
     }
 }
@@ -474,6 +477,7 @@ static void good_request_gets_cookies(void **state)
     assert_int_equal(p.port, -1);     /* nothing advertised */
     assert_string_equal(p.server, "");
     assert_int_equal(p.records, 1 + 1 + 8 + 1);
+    assert_int_equal(c.end_err, SSL_ERROR_ZERO_RETURN); /* close_notify after the response */
     assert_int_equal(e.cookies.calls, 8);
     assert_int_equal(e.cookies.aead, 15);
     assert_int_equal(e.cookies.key_len, 32);
