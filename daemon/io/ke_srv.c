@@ -46,10 +46,6 @@ enum outcome {
     OUT_NOSSL,    /* no TLS session */
 };
 
-/* The response's TLS record (5-byte header, content type, 16-byte tag) and close_notify's
- * (24 bytes): room for both with plenty to spare. */
-#define WIRE_MAX (KE_SRV_RESPONSE_MAX + 256)
-
 struct conn {
     struct ke_srv *srv;
     enum stage stage;
@@ -66,10 +62,10 @@ struct conn {
     char peer[NTK_ADDRSTR_MAX];
     size_t in_len;
     size_t out_len;
-    size_t wire_len, wire_sent; /* the TLS records of the last flight, and how much is sent */
+    const uint8_t *wire;        /* the last flight's TLS records, in the SSL's write BIO */
+    size_t wire_len, wire_sent; /* their length, and how much is sent */
     uint8_t in[NTK_KE_MSG_MAX];
     uint8_t out[KE_SRV_RESPONSE_MAX];
-    uint8_t wire[WIRE_MAX];
 };
 
 struct ke_srv {
@@ -388,10 +384,10 @@ static enum step seal_last(struct conn *c)
     (void)SSL_shutdown(c->ssl); /* close_notify; a failure does not undo the answer */
     ERR_clear_error();
     char *p = NULL;
-    long n = BIO_get_mem_data(mem, &p);
-    if (n <= 0 || (size_t)n > sizeof c->wire)
-        return fail(c, "send", "TLS records larger than expected", OUT_BAD);
-    memcpy(c->wire, p, (size_t)n);
+    long n = BIO_get_mem_data(mem, &p); /* valid until SSL_free: nothing reads the BIO */
+    if (n <= 0 || p == NULL)
+        return fail(c, "send", "no TLS record made", OUT_BAD);
+    c->wire = (const uint8_t *)p;
     c->wire_len = (size_t)n;
     c->wire_sent = 0;
     c->stage = ST_FLUSH;
