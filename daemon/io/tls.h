@@ -25,7 +25,8 @@ struct tls_server_cfg {
     const char *key;     /* `nts key FILE`: PEM private key */
     const char *mintls;  /* `nts mintls`: "TLS1.3" or "" (anything lower is refused) */
     const char *maxtls;  /* `nts maxtls`: "TLS1.3" or "" */
-    const char *ciphers; /* `nts tlsciphersuites`: OpenSSL TLS 1.3 suite list, or "" */
+    const char *ciphers; /* `nts tlsciphersuites`: OpenSSL TLS 1.3 suites, the server's
+                          * order of preference; "" for ours (AES-128-GCM first) */
     const char *curves;  /* `nts tlsecdhcurves`: OpenSSL groups list, or "" */
 };
 

@@ -523,7 +523,9 @@ static void client_refuses_old_or_no_alpn(void **state)
 
 /* Handshakes a raw client ctx with a server ctx over a socketpair; returns the client's first
  * OpenSSL error (0 when the handshake succeeded). */
-static unsigned long raw_handshake(SSL_CTX *cctx, SSL_CTX *sctx)
+/* A handshake between two contexts over a socket pair: the client's first error, 0 when
+ * it completed; *suite (if not NULL) receives the TLS suite it agreed on. */
+static unsigned long raw_handshake_suite(SSL_CTX *cctx, SSL_CTX *sctx, uint16_t *suite)
 {
     int sv[2];
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
@@ -547,11 +549,57 @@ static unsigned long raw_handshake(SSL_CTX *cctx, SSL_CTX *sctx)
             sfail = true;
         ERR_clear_error();
     }
+    if (suite != NULL) {
+        const SSL_CIPHER *ci = SSL_get_current_cipher(c);
+        *suite = cdone && ci != NULL ? SSL_CIPHER_get_protocol_id(ci) : 0;
+    }
     SSL_free(c);
     SSL_free(s);
     close(sv[0]);
     close(sv[1]);
     return cerr;
+}
+
+static unsigned long raw_handshake(SSL_CTX *cctx, SSL_CTX *sctx)
+{
+    return raw_handshake_suite(cctx, sctx, NULL);
+}
+
+/* The suite a client offering `offer` (in its order) gets from sctx. */
+static uint16_t agreed_suite(SSL_CTX *sctx, const char *offer)
+{
+    SSL_CTX *c = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_verify(c, SSL_VERIFY_NONE, NULL);
+    assert_int_equal(SSL_CTX_set_alpn_protos(c, (const unsigned char *)"\x07ntske/1", 8), 0);
+    assert_int_equal(SSL_CTX_set_ciphersuites(c, offer), 1);
+    uint16_t suite = 0;
+    assert_int_equal(raw_handshake_suite(c, sctx, &suite), 0);
+    SSL_CTX_free(c);
+    return suite;
+}
+
+/* The server's order decides: AES-128-GCM by default even when the client would rather
+ * have AES-256 (OpenSSL's own client does), ChaCha20 for a client that puts it first, and
+ * `nts tlsciphersuites` in the order configured. */
+static void server_prefers_its_suites(void **state)
+{
+    (void)state;
+    SSL_CTX *sctx = server_ctx_with(g_cert);
+    assert_int_equal(agreed_suite(sctx, "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256:"
+                                        "TLS_CHACHA20_POLY1305_SHA256"),
+                     0x1301);
+    assert_int_equal(agreed_suite(sctx, "TLS_AES_256_GCM_SHA384"), 0x1302);
+    assert_int_equal(agreed_suite(sctx, "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"),
+                     0x1303);
+    SSL_CTX_free(sctx);
+    struct tls_server_cfg cfg = {
+        g_cert, g_key, "", "", "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256", ""};
+    char err[256] = "";
+    sctx = tls_server_ctx(&cfg, err, sizeof err);
+    assert_non_null(sctx);
+    assert_int_equal(agreed_suite(sctx, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384"),
+                     0x1302);
+    SSL_CTX_free(sctx);
 }
 
 /* The server alerts no_application_protocol without ALPN or with another protocol. */
@@ -626,6 +674,7 @@ int main(void)
         cmocka_unit_test(connect_refused),
         cmocka_unit_test(client_refuses_old_or_no_alpn),
         cmocka_unit_test(server_requires_alpn),
+        cmocka_unit_test(server_prefers_its_suites),
         cmocka_unit_test(server_ctx_errors),
     };
     return cmocka_run_group_tests(tests, make_pki, drop_pki);
