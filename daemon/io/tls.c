@@ -200,8 +200,8 @@ mismatch:
  * exports are of 128-bit strength, so AES-256 adds nothing to them, and SHA-256 is what
  * CPUs hash in hardware: OpenSSL's side of a handshake costs 7 % less CPU (the whole
  * NTS-KE exchange 4 %) than with OpenSSL's default, which takes the client's first choice
- * (usually TLS_AES_256_GCM_SHA384). A client that
- * lists ChaCha20 first (no AES instructions) still gets it (SSL_OP_PRIORITIZE_CHACHA). */
+ * (usually TLS_AES_256_GCM_SHA384). A client that lists ChaCha20 first (no AES
+ * instructions) still gets it (SSL_OP_PRIORITIZE_CHACHA). */
 #define SERVER_SUITES                                                                         \
     "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256"
 

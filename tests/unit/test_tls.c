@@ -521,8 +521,6 @@ static void client_refuses_old_or_no_alpn(void **state)
     SSL_CTX_free(v12);
 }
 
-/* Handshakes a raw client ctx with a server ctx over a socketpair; returns the client's first
- * OpenSSL error (0 when the handshake succeeded). */
 /* A handshake between two contexts over a socket pair: the client's first error, 0 when
  * it completed; *suite (if not NULL) receives the TLS suite it agreed on. */
 static unsigned long raw_handshake_suite(SSL_CTX *cctx, SSL_CTX *sctx, uint16_t *suite)
