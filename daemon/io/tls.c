@@ -210,9 +210,10 @@ mismatch:
 static int apply_suites(SSL_CTX *ctx, const struct tls_server_cfg *c, char *err, size_t cap)
 {
     char ebuf[256];
-    bool own = c->ciphers != NULL && c->ciphers[0] != '\0';
-    if (SSL_CTX_set_ciphersuites(ctx, own ? c->ciphers : SERVER_SUITES) != 1) {
-        fail(err, cap, "nts tlsciphersuites %s: %s", own ? c->ciphers : SERVER_SUITES,
+    const char *suites =
+        c->ciphers != NULL && c->ciphers[0] != '\0' ? c->ciphers : SERVER_SUITES;
+    if (SSL_CTX_set_ciphersuites(ctx, suites) != 1) {
+        fail(err, cap, "nts tlsciphersuites %s: %s", suites,
              tls_error_text(ebuf, sizeof ebuf));
         return -1;
     }
